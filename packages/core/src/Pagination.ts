@@ -1,0 +1,93 @@
+/**
+ * Provider pagination as Streams. Two styles cover the APIs we read:
+ *
+ * - page numbers (`?page=N&per_page=M`), stopping at `totalPages` when the provider reports it and
+ *   otherwise at the first short or empty page;
+ * - cursors (`?cursor=…`), stopping when no cursor comes back.
+ *
+ * Both guard against a provider that serves the same page again (a loop that would never end):
+ * a page whose items were all seen before, or a cursor that comes back, fails the stream with
+ * `RequestRejected` reason `repeated-page`. Each fetched page is reported to the progress reporter.
+ */
+import { Chunk, Effect, Option, Stream } from "effect"
+import { RequestRejected } from "./ConnectorError.js"
+import * as Progress from "./Progress.js"
+
+/** One page of a page-number listing. */
+export interface NumberedPage<A> {
+  readonly items: ReadonlyArray<A>
+  /** Total pages, when the provider reports it. */
+  readonly totalPages?: number | undefined
+}
+
+/** Options of a page-number listing. */
+export interface PageNumberOptions<A, E, R> {
+  /** The page size requested (the largest the provider allows). */
+  readonly perPage: number
+  /** Fetches page `page` (1-based). */
+  readonly fetch: (page: number) => Effect.Effect<NumberedPage<A>, E, R>
+  /** Identifies an item, to detect repeated pages. */
+  readonly key: (item: A) => string
+  /** Names the listing in errors (method and path). */
+  readonly path: string
+}
+
+const repeated = (path: string, detail: string) =>
+  new RequestRejected({ reason: "repeated-page", method: "GET", path, detail })
+
+/** Streams every item of a page-number listing. */
+export const pageNumber = <A, E, R>(options: PageNumberOptions<A, E, R>): Stream.Stream<A, E | RequestRejected, R> => {
+  const seen = new Set<string>()
+  return Stream.paginateChunkEffect(1, (page: number) =>
+    Effect.gen(function* () {
+      const result = yield* options.fetch(page)
+      yield* Progress.reportPage(page, result.items.length)
+      const keys = result.items.map(options.key)
+      if (keys.length > 0 && keys.every((key) => seen.has(key))) {
+        return yield* Effect.fail(repeated(options.path, `page ${page} repeats items already listed`))
+      }
+      for (const key of keys) seen.add(key)
+      const more =
+        result.items.length > 0 &&
+        (result.totalPages === undefined ? result.items.length >= options.perPage : page < result.totalPages)
+      return [Chunk.fromIterable(result.items), more ? Option.some(page + 1) : Option.none()] as const
+    })
+  )
+}
+
+/** One page of a cursor listing. */
+export interface CursorPage<A> {
+  readonly items: ReadonlyArray<A>
+  /** The cursor of the next page; absent or empty at the end. */
+  readonly next?: string | undefined
+}
+
+/** Options of a cursor listing. */
+export interface CursorOptions<A, E, R> {
+  /** Fetches the page after `cursor` (none for the first page). */
+  readonly fetch: (cursor: Option.Option<string>) => Effect.Effect<CursorPage<A>, E, R>
+  /** Names the listing in errors (method and path). */
+  readonly path: string
+}
+
+/** Streams every item of a cursor listing. */
+export const cursor = <A, E, R>(options: CursorOptions<A, E, R>): Stream.Stream<A, E | RequestRejected, R> => {
+  const seen = new Set<string>()
+  return Stream.paginateChunkEffect(
+    { cursor: Option.none<string>(), page: 1 },
+    (state: { readonly cursor: Option.Option<string>; readonly page: number }) =>
+      Effect.gen(function* () {
+        const result = yield* options.fetch(state.cursor)
+        yield* Progress.reportPage(state.page, result.items.length)
+        const next = result.next === undefined || result.next === "" ? undefined : result.next
+        if (next !== undefined) {
+          if (seen.has(next)) return yield* Effect.fail(repeated(options.path, `cursor ${next} came back`))
+          seen.add(next)
+        }
+        return [
+          Chunk.fromIterable(result.items),
+          next === undefined ? Option.none() : Option.some({ cursor: Option.some(next), page: state.page + 1 })
+        ] as const
+      })
+  )
+}

@@ -1,0 +1,96 @@
+/**
+ * A snapshot: what one connection's resources held at one time. Per resource and scope it records
+ * a status — `ok` with the canonical records, `skipped` (not available, with the reason),
+ * `forbidden` (the permission to grant) or `failed` (the typed error) — so a partial view is never
+ * mistaken for a complete one. Records are sorted by identity key and results by resource and
+ * scope, and `toJson` writes canonical JSON: two runs over unchanged data give the same bytes.
+ */
+import { createHash } from "node:crypto"
+import { Schema } from "effect"
+import { ConnectorError, CredentialInvalid } from "./ConnectorError.js"
+import * as Json from "./Json.js"
+import { Scope } from "./Scope.js"
+
+/** One canonical record: its identity key and its encoded value. */
+export class SnapshotRecord extends Schema.Class<SnapshotRecord>("@plumbline/core/SnapshotRecord")({
+  key: Schema.String,
+  value: Json.Json
+}) {}
+
+/** The records were read completely. */
+export class Ok extends Schema.TaggedClass<Ok>("@plumbline/core/Snapshot/Ok")("ok", {
+  records: Schema.Array(SnapshotRecord)
+}) {}
+
+/** The resource is not available in this scope (plan or feature); nothing was read. */
+export class Skipped extends Schema.TaggedClass<Skipped>("@plumbline/core/Snapshot/Skipped")("skipped", {
+  reason: Schema.Literal("plan", "feature"),
+  detail: Schema.String
+}) {}
+
+/** The credential may not read the resource; `permissions` says what to grant. */
+export class Forbidden extends Schema.TaggedClass<Forbidden>("@plumbline/core/Snapshot/Forbidden")("forbidden", {
+  permissions: Schema.Array(Schema.String)
+}) {}
+
+/** Reading failed with a typed error. */
+export class Failed extends Schema.TaggedClass<Failed>("@plumbline/core/Snapshot/Failed")("failed", {
+  error: ConnectorError
+}) {}
+
+/** The status of one resource in one scope. */
+export const ResourceStatus = Schema.Union(Ok, Skipped, Forbidden, Failed)
+export type ResourceStatus = typeof ResourceStatus.Type
+
+/** One resource in one scope. */
+export class ResourceResult extends Schema.Class<ResourceResult>("@plumbline/core/ResourceResult")({
+  resource: Schema.String,
+  scope: Scope,
+  status: ResourceStatus
+}) {
+  /** `resource@kind:id`, how drift and stores address a result. */
+  get key(): string {
+    return `${this.resource}@${this.scope.key}`
+  }
+}
+
+/** The whole snapshot. */
+export class Snapshot extends Schema.Class<Snapshot>("@plumbline/core/Snapshot")({
+  connectionId: Schema.String,
+  connector: Schema.Struct({ id: Schema.String, version: Schema.String }),
+  schemaVersion: Schema.Number,
+  startedAt: Schema.DateTimeUtc,
+  finishedAt: Schema.DateTimeUtc,
+  requestCount: Schema.Number,
+  /** `complete` when every resource was attempted; `credential-invalid` when the credential was refused midway. */
+  outcome: Schema.Literal("complete", "credential-invalid"),
+  credentialError: Schema.optional(CredentialInvalid),
+  results: Schema.Array(ResourceResult)
+}) {}
+
+const encode = Schema.encodeSync(Snapshot)
+const decode = Schema.decodeUnknown(Snapshot)
+
+/** Canonical JSON of a snapshot (sorted keys; `indent` for humans and golden files). */
+export const toJson = (snapshot: Snapshot, indent?: number): string => Json.stringify(encode(snapshot), indent)
+
+/** Parses a snapshot from JSON text or an already parsed value. */
+export const fromJson = (input: string | unknown) =>
+  decode(typeof input === "string" ? (JSON.parse(input) as unknown) : input)
+
+/** Canonical JSON of the data alone (results), without timing and request count. */
+export const contentJson = (snapshot: Snapshot): string => Json.stringify(encode(snapshot).results)
+
+/** SHA-256 of `contentJson`: equal for two snapshots that saw the same data. */
+export const contentHash = (snapshot: Snapshot): string =>
+  createHash("sha256").update(contentJson(snapshot)).digest("hex")
+
+/** The result of `resource` in `scopeKey` (`kind:id`), if the snapshot has one. */
+export const find = (snapshot: Snapshot, resource: string, scopeKey: string): ResourceResult | undefined =>
+  snapshot.results.find((r) => r.resource === resource && r.scope.key === scopeKey)
+
+/** The records of every `ok` result of `resource`, across scopes. */
+export const recordsOf = (snapshot: Snapshot, resource: string): ReadonlyArray<{ scope: Scope; record: SnapshotRecord }> =>
+  snapshot.results.flatMap((r) =>
+    r.resource === resource && r.status._tag === "ok" ? r.status.records.map((record) => ({ scope: r.scope, record })) : []
+  )
