@@ -1,0 +1,102 @@
+/**
+ * Parsing, printing and inspecting Rules-language expressions. `parse` type-checks against the
+ * field scheme and returns the syntax tree or a {@link RulesParseError} with a reason and a
+ * position; it never throws, whatever the input. `print` gives the canonical text, and `fields`
+ * / `lists` say what an expression depends on (useful when explaining why a rule does or does
+ * not cover a request).
+ */
+import { Effect, Either } from "effect"
+import type * as Ast from "./Ast.js"
+import { parseExpression } from "./internal/parser.js"
+import { printExpression, printValue } from "./internal/printer.js"
+import type { RulesParseError } from "./RulesError.js"
+
+/** Cloudflare's documented maximum expression length, in characters. */
+export const MAX_LENGTH = 4096
+
+/** Parses and type-checks an expression, as an Effect. */
+export const parse = (source: string): Effect.Effect<Ast.Expression, RulesParseError> =>
+  Effect.suspend(() => parseExpression(source))
+
+/** Parses and type-checks an expression; never throws. */
+export const parseEither = (source: string): Either.Either<Ast.Expression, RulesParseError> => parseExpression(source)
+
+/** Prints an expression in canonical form (English operators, minimal parentheses). */
+export const print = (expression: Ast.Expression): string => printExpression(expression)
+
+/** Parses then prints: the canonical text of an expression. */
+export const format = (source: string): Either.Either<string, RulesParseError> => Either.map(parseExpression(source), printExpression)
+
+const visitValues = (expression: Ast.Expression, onValue: (value: Ast.Value) => void, onRhs: (rhs: Ast.Rhs) => void): void => {
+  const value = (v: Ast.Value): void => {
+    onValue(v)
+    if (v._tag === "Call") for (const a of v.args) if (a._tag === "Field" || a._tag === "Call") value(a)
+  }
+  const go = (e: Ast.Expression): void => {
+    switch (e._tag) {
+      case "Logical":
+        e.operands.forEach(go)
+        return
+      case "Not":
+      case "Quantifier":
+        go(e.operand)
+        return
+      case "Comparison":
+        value(e.left)
+        onRhs(e.right)
+        return
+      case "BareValue":
+        value(e.value)
+        return
+    }
+  }
+  go(expression)
+}
+
+/** The fields an expression reads, sorted and without duplicates. */
+export const fields = (expression: Ast.Expression): ReadonlyArray<string> => {
+  const out = new Set<string>()
+  visitValues(expression, (v) => v._tag === "Field" && out.add(v.name), () => {})
+  return [...out].sort()
+}
+
+/**
+ * The values an expression compares, as canonical text (e.g. `lower(http.request.uri.path)`,
+ * `http.request.headers["x-api-key"][0]`), sorted and without duplicates.
+ */
+export const values = (expression: Ast.Expression): ReadonlyArray<string> => {
+  const out = new Set<string>()
+  const go = (e: Ast.Expression): void => {
+    switch (e._tag) {
+      case "Logical":
+        e.operands.forEach(go)
+        return
+      case "Not":
+      case "Quantifier":
+        go(e.operand)
+        return
+      case "Comparison":
+        out.add(printValue(e.left))
+        return
+      case "BareValue":
+        out.add(printValue(e.value))
+        return
+    }
+  }
+  go(expression)
+  return [...out].sort()
+}
+
+/** The named lists (`$name`, without the `$`) an expression refers to, sorted. */
+export const lists = (expression: Ast.Expression): ReadonlyArray<string> => {
+  const out = new Set<string>()
+  visitValues(expression, () => {}, (rhs) => rhs._tag === "List" && out.add(rhs.name))
+  return [...out].sort()
+}
+
+/** The functions an expression calls, sorted. */
+export const functions = (expression: Ast.Expression): ReadonlyArray<string> => {
+  const out = new Set<string>()
+  visitValues(expression, (v) => v._tag === "Call" && out.add(v.name), () => {})
+  return [...out].sort()
+}
