@@ -17,10 +17,11 @@ export type TypeId = typeof TypeId
 export const isConnectorError = (u: unknown): u is ConnectorError => Predicate.hasProperty(u, TypeId)
 
 /** A provider's own error entry (Cloudflare: `{ code, message }`). */
-export class ProviderMessage extends Schema.Class<ProviderMessage>("@plumbline/core/ProviderMessage")({
+export const ProviderMessage = Schema.Struct({
   code: Schema.Number,
   message: Schema.String
-}) {}
+}).annotations({ identifier: "ProviderMessage" })
+export type ProviderMessage = typeof ProviderMessage.Type
 
 const providerContext = {
   status: Schema.optional(Schema.Number),

@@ -89,9 +89,9 @@ export interface DiffOptions {
 const escape = (segment: string) => segment.replace(/~/g, "~0").replace(/\//g, "~1")
 const unescape = (segment: string) => segment.replace(/~1/g, "/").replace(/~0/g, "~")
 
-/** Splits a JSON Pointer into its segments ("" is the whole document). */
+/** Splits a JSON Pointer (RFC 6901) into its segments: "" is the whole value, "/" its member named "". */
 export const parsePointer = (pointer: string): ReadonlyArray<string> =>
-  pointer === "" || pointer === "/" ? [] : pointer.replace(/^\//, "").split("/").map(unescape)
+  pointer === "" ? [] : pointer.slice(1).split("/").map(unescape)
 
 const child = (path: string, segment: string | number) => `${path}/${escape(String(segment))}`
 
@@ -123,13 +123,14 @@ const strip = (value: Json.Json, segments: Array<string>, ignored: Ignorer): Jso
     })
   }
   if (Json.isObject(value)) {
-    const out: Record<string, Json.Json> = {}
+    // Built from entries so that a key such as "__proto__" stays an own member.
+    const entries: Array<[string, Json.Json]> = []
     for (const key of Object.keys(value)) {
       segments.push(key)
-      if (!ignored(segments)) out[key] = strip(value[key] as Json.Json, segments, ignored)
+      if (!ignored(segments)) entries.push([key, strip(value[key] as Json.Json, segments, ignored)])
       segments.pop()
     }
-    return out
+    return Object.fromEntries(entries)
   }
   return value
 }
@@ -268,9 +269,9 @@ const setAt = (value: Json.Json, segments: ReadonlyArray<string>, next: Json.Jso
     return copy
   }
   const object: Record<string, Json.Json> = Json.isObject(value) ? { ...value } : {}
-  const updated = setAt(object[head] as Json.Json, rest, next)
+  const updated = setAt(Object.hasOwn(object, head) ? (object[head] as Json.Json) : null, rest, next)
   if (updated === undefined) delete object[head]
-  else object[head] = updated
+  else Object.defineProperty(object, head, { value: updated, enumerable: true, writable: true, configurable: true })
   return object
 }
 

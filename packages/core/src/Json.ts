@@ -31,12 +31,13 @@ export const stringify = (value: unknown, indent?: number): string =>
 const sortKeys = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(sortKeys)
   if (typeof value === "object" && value !== null) {
-    const out: Record<string, unknown> = {}
+    const entries: Array<[string, unknown]> = []
     for (const key of Object.keys(value).sort()) {
       const member = (value as Record<string, unknown>)[key]
-      if (member !== undefined) out[key] = sortKeys(member)
+      if (member !== undefined) entries.push([key, sortKeys(member)])
     }
-    return out
+    // fromEntries keeps a member named "__proto__" as data instead of setting the prototype.
+    return Object.fromEntries(entries)
   }
   return value
 }

@@ -55,6 +55,8 @@ export const retryAfterMillis = (
   const header = headers["retry-after"]?.trim()
   if (header === undefined || header === "") return undefined
   if (/^\d+(\.\d+)?$/.test(header)) return Math.ceil(Number(header) * 1000)
+  // An HTTP date always names its day or month; this also keeps "-5" from parsing as a year.
+  if (!/[a-z]/i.test(header)) return undefined
   const date = Date.parse(header)
   if (Number.isNaN(date)) return undefined
   return Math.max(0, date - nowMillis)
