@@ -251,3 +251,62 @@ export const make = (description: RequestDescription = {}): Facts => {
   }
   return unsafeFromValues(values)
 }
+
+/** One spelling of a request an attacker could send, with a label saying how it differs. */
+export interface Variant {
+  readonly label: string
+  readonly request: RequestDescription
+}
+
+const encodeByte = (c: string) => "%" + hexByte(c.charCodeAt(0))
+
+/**
+ * Spellings of a path that a client can send for the same resource: case changes,
+ * percent-encoded letters (upper- and lower-case hex), doubled and back-slashes, dot segments and
+ * a trailing slash. Which of them reach the origin as the same resource depends on the origin;
+ * which of them a rule sees depends on URL normalization (see {@link normalizePath}).
+ */
+export const pathVariants = (path: string): ReadonlyArray<readonly [label: string, path: string]> => {
+  const out = new Map<string, string>()
+  const add = (label: string, p: string) => {
+    if (![...out.values()].includes(p)) out.set(label, p)
+  }
+  add("as given", path)
+  add("upper case", path.toUpperCase())
+  add("lower case", path.toLowerCase())
+  add("first letter upper case", path.replace(/[a-z]/, (c) => c.toUpperCase()))
+  add("first letter percent-encoded", path.replace(/[A-Za-z]/, encodeByte))
+  add("first letter percent-encoded, lower-case hex", path.replace(/[A-Za-z]/, (c) => encodeByte(c).toLowerCase()))
+  add("all letters percent-encoded", path.replace(/[A-Za-z]/g, encodeByte))
+  add("slash percent-encoded", path.replace(/\/(?=[^/])/g, (s, i: number) => (i === 0 ? s : "%2F")))
+  add("doubled leading slash", "/" + path)
+  add("doubled slashes", path.replace(/\//g, "//"))
+  add("backslashes", path.replace(/\//g, "\\"))
+  add("dot segment", path.replace(/^\//, "/./"))
+  add("parent segment", path.replace(/^\/([^/]+)/, "/x/../$1"))
+  add("trailing slash", path.endsWith("/") ? path.slice(0, -1) || "/" : path + "/")
+  add("trailing dot", path + ".")
+  add("semicolon parameter", path + ";x=1")
+  return [...out.entries()]
+}
+
+/**
+ * Variants of a request an attacker might send to reach the same resource: every
+ * {@link pathVariants} spelling of the path, the method in lower and mixed case, and the host in
+ * upper case. Each variant keeps the rest of the description (including `normalize`).
+ */
+export const variants = (description: RequestDescription): ReadonlyArray<Variant> => {
+  const fromUrl = description.url !== undefined ? splitUrl(description.url) : {}
+  const path = description.path ?? fromUrl.path ?? "/"
+  const out: Array<Variant> = pathVariants(path).map(([label, p]) => ({ label: `path ${label}`, request: { ...description, path: p } }))
+  const method = description.method ?? "GET"
+  for (const [label, m] of [
+    ["method lower case", method.toLowerCase()],
+    ["method mixed case", method.charAt(0) + method.slice(1).toLowerCase()]
+  ] as const) {
+    if (m !== method) out.push({ label, request: { ...description, method: m } })
+  }
+  const host = description.host ?? fromUrl.host ?? "example.com"
+  if (host.toUpperCase() !== host) out.push({ label: "host upper case", request: { ...description, host: host.toUpperCase() } })
+  return out
+}

@@ -70,6 +70,7 @@ export const formatIp = (ip: Ip): string => {
   if (typeof ip === "number") {
     return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join(".")
   }
+  if (ip >> 32n === 0xffffn) return "::ffff:" + formatIp(Number(ip & 0xffffffffn))
   const groups: Array<number> = []
   for (let i = 7; i >= 0; i--) groups.push(Number((ip >> BigInt(i * 16)) & 0xffffn))
   // Longest run (length >= 2) of zero groups becomes "::".
