@@ -11,6 +11,8 @@ export class Scope extends Schema.Class<Scope>("@plumbline/core/Scope")({
   kind: Schema.String,
   id: Schema.String,
   name: Schema.optional(Schema.String),
+  /** The key (`kind:id`) of the scope whose resource produced this one; set by the snapshot runner. */
+  parent: Schema.optional(Schema.String),
   attributes: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), {
     default: () => ({})
   })

@@ -145,7 +145,12 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
         const produces = resource.produces
         if (produces === undefined) return []
         return Arr.sort(
-          outcome.right.items.map((item) => produces.fromRecord(item)).filter(include),
+          outcome.right.items
+            .map((item) => {
+              const child = produces.fromRecord(item)
+              return new Scope.Scope({ ...child, parent: scope.key })
+            })
+            .filter(include),
           Scope.order
         )
       })
