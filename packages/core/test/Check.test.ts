@@ -48,7 +48,13 @@ const firewallActive: Check.Check = {
       : new Check.Fail({ evidence: { rules: 0 }, remediation: new Check.Remediation({ summary: "Add a rule" }) })
 }
 
-const analytics: Check.Check = { ...firewallActive, id: "toy.analytics", resources: ["analytics"], severity: "low" }
+const analytics: Check.Check = {
+  ...firewallActive,
+  id: "toy.analytics",
+  resources: ["analytics"],
+  severity: "low",
+  evaluate: ({ records }) => new Check.Pass({ evidence: { days: records("analytics").length } })
+}
 
 describe("Check", () => {
   it.effect("judges every scope of its kind, reading ancestors' resources too", () =>
