@@ -1,3 +1,4 @@
+/* global URL, console, process */
 // Benchmark: compiled evaluations per second over the conformance corpus, plus parse and
 // compile time. Run `npm run build` first; this imports the built package from ../dist.
 import { readFileSync } from "node:fs"
