@@ -7,7 +7,7 @@
  * the snapshot — it gets a status — but a refused credential stops everything at once, and the
  * snapshot says so (`outcome: "credential-invalid"`), so a partial view is never taken for a whole.
  */
-import { Array as Arr, DateTime, Effect, Either, Order, Schema, Stream } from "effect"
+import { Array as Arr, DateTime, Duration, Effect, Either, Order, Request, Schema, Stream } from "effect"
 import type { CredentialInvalid} from "./ConnectorError.js";
 import { type ConnectorError, DecodeFailure, decodeFailureFrom } from "./ConnectorError.js"
 import * as Connector from "./Connector.js"
@@ -165,7 +165,14 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
         )
       )
 
-    const stopped = yield* Effect.either(visit(Scope.root(options.connectionId)))
+    // Reads shared by several resources (Cloudflare's ruleset listing per zone) are made as Effect
+    // requests; one cache per run means each is sent once per snapshot and never reused by the next.
+    const sharedReads = yield* Request.makeCache({ capacity: 1 << 16, timeToLive: Duration.infinity })
+    const stopped = yield* visit(Scope.root(options.connectionId)).pipe(
+      Effect.withRequestCache(sharedReads),
+      Effect.withRequestCaching(true),
+      Effect.either
+    )
     const finishedAt = yield* DateTime.now
     return new Snapshot.Snapshot({
       connectionId: options.connectionId,

@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, TestClock } from "effect"
+import { Duration, Effect, Fiber, Request, RequestResolver, Schema, Stream, TestClock } from "effect"
+import * as Connector from "../src/Connector.js"
+import * as Resource from "../src/Resource.js"
 import type * as Progress from "../src/Progress.js"
 import * as Snapshot from "../src/Snapshot.js"
 import * as SnapshotRunner from "../src/SnapshotRunner.js"
@@ -124,5 +126,50 @@ describe("SnapshotRunner", () => {
       }
       assert.strictEqual(Snapshot.find(snapshot, "records", "zone:z1")?.status._tag, "ok")
       assert.strictEqual(snapshot.outcome, "complete")
+    }))
+})
+
+describe("SnapshotRunner shared reads", () => {
+  class ListThings extends Request.TaggedClass("ListThings")<ReadonlyArray<string>, never, { readonly zone: string }> {}
+
+  it.effect("sends a read several resources share once per snapshot, and again in the next", () =>
+    Effect.gen(function* () {
+      let calls = 0
+      const resolver = RequestResolver.fromEffect((request: ListThings) =>
+        Effect.sync(() => {
+          calls++
+          return [`${request.zone}-a`, `${request.zone}-b`]
+        })
+      )
+      const Thing = Schema.Struct({ id: Schema.String })
+      const derived = (name: string, suffix: string) =>
+        Resource.make({
+          name,
+          description: name,
+          scope: "connection",
+          schema: Thing,
+          identity: (t: typeof Thing.Type) => t.id,
+          permissions: [],
+          list: (scope) =>
+            Stream.fromIterableEffect(
+              Effect.map(Effect.request(new ListThings({ zone: scope.id }), resolver), (all) =>
+                all.filter((id) => id.endsWith(suffix)).map((id) => ({ id }))
+              )
+            )
+        })
+      const connector = Connector.make({
+        id: "shared",
+        version: "1.0.0",
+        schemaVersion: 1,
+        credentialKind: "none",
+        scopes: ["connection"],
+        resources: [derived("as", "a"), derived("bs", "b")],
+        verify: Effect.die("unused")
+      })
+      const first = yield* SnapshotRunner.run(connector, { connectionId: "c" })
+      assert.strictEqual(calls, 1)
+      assert.deepStrictEqual(first.results.map((r) => r.status._tag === "ok" && r.status.records.map((x) => x.key)), [["c-a"], ["c-b"]])
+      yield* SnapshotRunner.run(connector, { connectionId: "c" })
+      assert.strictEqual(calls, 2)
     }))
 })
