@@ -93,7 +93,7 @@ export const make = (input: ListsInput): NamedLists => {
   const lists = new Map<string, PreparedList>()
   for (const [name, items] of Object.entries(input)) {
     const list = new PreparedList()
-    for (const item of items) addItem(list, item)
+    if (Array.isArray(items)) for (const item of items) if (typeof item === "string" || typeof item === "number") addItem(list, item)
     lists.set(name.startsWith("$") ? name.slice(1) : name, list)
   }
   return new NamedLists(lists)

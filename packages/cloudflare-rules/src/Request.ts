@@ -201,9 +201,11 @@ export const make = (description: RequestDescription = {}): Facts => {
   const names: Array<string> = []
   const headerValues: Array<string> = []
   for (const [name, raw] of Object.entries(description.headers ?? {})) {
-    const list = typeof raw === "string" ? [raw] : raw
+    // Guard against untyped callers: anything but a string or an array of strings is skipped.
+    const list: ReadonlyArray<unknown> = typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw : []
     const key = asciiLower(fromUtf8(name))
     for (const item of list) {
+      if (typeof item !== "string") continue
       const v = fromUtf8(item)
       names.push(fromUtf8(name))
       headerValues.push(v)

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc } from "effect"
-import { Expression } from "../src/index.js"
-import type { Ast, RulesError } from "../src/index.js"
+import { Expression, RulesError } from "../src/index.js"
+import type { Ast } from "../src/index.js"
 
 const parse = (source: string): Ast.Expression => {
   const result = Expression.parseEither(source)
@@ -169,14 +169,13 @@ describe("Expression", () => {
       for (const [source, reason] of cases) assert.strictEqual(failure(source).reason, reason, source)
     })
 
-    it("fails the Effect API with the same typed error", () =>
-      Effect.runPromise(
-        Effect.gen(function* () {
-          const error = yield* Effect.flip(Expression.parse("ssl eq true"))
-          assert.strictEqual(error._tag, "RulesParseError")
-          assert.strictEqual(error.reason, "TypeMismatch")
-        })
-      ))
+    it.effect("fails the Effect API with the same typed error", () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(Expression.parse("ssl eq true"))
+        assert.strictEqual(error._tag, "RulesParseError")
+        assert.strictEqual(error.reason, "TypeMismatch")
+        assert.isTrue(RulesError.isRulesParseError(error))
+      }))
   })
 
   describe("inspection", () => {

@@ -74,6 +74,15 @@ describe("Rule", () => {
       assert.isTrue(decide('url_decode(http.request.uri.path) matches "(?u)\\p{Hangul}+"', { path: "/%ED%95%9C" }))
     })
 
+    it("folds only ASCII under (?i), as Rust's byte mode does", () => {
+      assert.isTrue(decide('http.request.uri.path matches "(?i)^/CAFÉ$"', { path: "/cafÉ" }))
+      assert.isFalse(decide('http.request.uri.path matches "(?i)^/café$"', { path: "/cafÉ" }))
+      assert.isFalse(decide('http.request.uri.path matches "(?i)\\xe9"', { fields: { "http.request.uri.path": new Uint8Array([0xc9]) } }))
+      assert.isTrue(decide('http.request.uri.path matches "\\xc9"', { fields: { "http.request.uri.path": new Uint8Array([0xc9]) } }))
+      assert.isTrue(decide('http.request.uri.path matches "[\\x80-\\xff]"', { path: "/é" }))
+      assert.isFalse(decide('http.request.uri.path matches "[\\x80-\\xff]"', { path: "/e" }))
+    })
+
     it("matches non-ASCII literals as their UTF-8 bytes", () => {
       assert.isTrue(decide('http.request.uri.path matches "^/é+$"', { path: "/éé" }))
       assert.isTrue(decide('http.request.uri.path matches "\\xff"', { path: "/\u00ff" }) === false)
@@ -183,6 +192,9 @@ describe("Rule", () => {
     it("rewrites with regex_replace and wildcard_replace", () => {
       assert.isTrue(decide('regex_replace(http.request.uri.path, "^/foo/(.*)$", "/bar/${1}$$") eq "/bar/x$"', { path: "/foo/x" }))
       assert.isTrue(decide('regex_replace(http.request.uri.path, "^/nomatch", "/z") eq "/foo/x"', { path: "/foo/x" }))
+      // Byte semantics: (.) captures the first byte of the second é.
+      assert.isTrue(decide('regex_replace(http.request.uri.path, "é(.)", "[${1}]ü") eq "/ca[\\xc3]ü\\xa9x"', { path: "/caééx" }))
+      assert.isTrue(decide('regex_replace(http.request.uri.path, "(?u)é(.)", "[${1}]") eq "/ca[é]x"', { path: "/caééx" }))
       assert.isTrue(
         decide('wildcard_replace(http.request.full_uri, "https://*.example.com/*", "https://${1}/${2}") eq "https://a/b"', {
           host: "a.example.com",
@@ -212,7 +224,7 @@ describe("Rule", () => {
       assert.isTrue(decide('http.host in $hosts', { host: "a.example" }, { hosts: ["a.example"] }))
     })
 
-    it("treats an unsupplied list as empty in the plain API and fails the Effect API", () =>
+    it.effect("treats an unsupplied list as empty in the plain API and fails the Effect API", () =>
       Effect.gen(function* () {
         const rule = compile("not ip.src in $office and not ip.src in $cf.vpn")
         assert.deepStrictEqual(Rule.missingLists(rule, { office: [] }), ["cf.vpn"])
@@ -221,7 +233,7 @@ describe("Rule", () => {
         assert.strictEqual(error.reason, "MissingList")
         assert.deepStrictEqual(error.lists, ["cf.vpn"])
         assert.isTrue(yield* Rule.evaluateEffect(rule, {}, { office: [], "cf.vpn": [] }))
-      }).pipe(Effect.runPromise))
+      }))
 
     it("accepts prepared lists for repeated evaluation", () => {
       const rule = compile("ip.src in $office")
@@ -233,13 +245,13 @@ describe("Rule", () => {
   })
 
   describe("compiling", () => {
-    it("exposes the canonical text, fields and lists of a compiled rule", () =>
+    it.effect("exposes the canonical text, fields and lists of a compiled rule", () =>
       Effect.gen(function* () {
         const rule = yield* Rule.compile('(http.request.method == "POST" && ip.src in $office)')
         assert.strictEqual(rule.canonical, 'http.request.method eq "POST" and ip.src in $office')
         assert.deepStrictEqual(rule.fields, ["http.request.method", "ip.src"])
         assert.deepStrictEqual(rule.lists, ["office"])
-      }).pipe(Effect.runPromise))
+      }))
 
     it("re-checks a syntax tree given instead of text", () => {
       const tree = compile("ssl").expression

@@ -7,10 +7,10 @@ import { createHash, createHmac } from "node:crypto"
 import type { Argument } from "../Ast.js"
 import type { Type } from "../Scheme.js"
 import { arrayOf, formatType } from "../Scheme.js"
-import { asciiLower, asciiUpper, fromUint8Array, percentDecode, toUint8Array } from "./bytes.js"
+import { asciiLower, asciiUpper, fromUint8Array, fromUtf8, percentDecode, toUint8Array, toUtf8 } from "./bytes.js"
 import type { Ip } from "./ip.js"
 import { formatIp, networkOf } from "./ip.js"
-import { compileRegexObject } from "./regex.js"
+import { compileRegexObject, fromByteSubject, toByteSubject } from "./regex.js"
 import { parseWildcard } from "./wildcard.js"
 
 /** What the checker knows about one argument. `type` is the element type for a `[*]` argument. */
@@ -248,7 +248,7 @@ export const functions: ReadonlyMap<string, FunctionSpec> = new Map<string, Func
           expect("regex_replace", 0, args[0], isBytes, "a String"),
           args[1]?.literal !== true || literalString(args[1].node) === undefined
             ? "the second argument of regex_replace() must be a string literal"
-            : compileRegexObject(literalString(args[1].node)!) === undefined
+            : compileRegexObject(toUtf8(literalString(args[1].node)!)) === undefined
               ? "the second argument of regex_replace() is not a valid regular expression"
               : undefined,
           args[2]?.literal !== true || literalString(args[2].node) === undefined
@@ -256,16 +256,21 @@ export const functions: ReadonlyMap<string, FunctionSpec> = new Map<string, Func
             : undefined
         ) ?? "Bytes",
       build: (args) => {
-        const compiled = compileRegexObject(literalString(args[1]) ?? "")
+        // The pattern is a byte-string literal; the regex compiler takes text.
+        const compiled = compileRegexObject(toUtf8(literalString(args[1]) ?? ""))
         const template = literalString(args[2]) ?? ""
         return (a) => {
           if (typeof a[0] !== "string" || compiled === undefined) return undefined
           const input = a[0]
-          const m = compiled.re.matcher(input)
+          // Match in the regex's own representation, then convert the result back to bytes.
+          const subject = compiled.unicode ? toUtf8(input) : toByteSubject(input)
+          const m = compiled.re.matcher(subject)
           if (!m.find()) return input
           const groups: Array<string | undefined> = []
           for (let g = 0; g <= m.groupCount(); g++) groups.push(m.group(g) ?? undefined)
-          return input.slice(0, m.start()) + expandReplacement(template, groups) + input.slice(m.end())
+          const replacement = expandReplacement(compiled.unicode ? toUtf8(template) : template, groups)
+          const result = subject.slice(0, m.start()) + replacement + subject.slice(m.end())
+          return compiled.unicode ? fromUtf8(result) : fromByteSubject(result)
         }
       }
     }

@@ -67,27 +67,57 @@ const translate = (pattern: string): { readonly source: string; readonly unicode
   return { source: out, unicode }
 }
 
-const bytesOfLiterals = (source: string): string => {
+// In byte mode, bytes 0x80..0xFF are moved to U+2880..U+28FF (Braille patterns, which have no
+// case mappings) both in the pattern and in the value, so RE2's Unicode case folding under (?i)
+// cannot relate two different bytes; Rust's byte mode folds ASCII only.
+const HIGH_BASE = 0x2800
+
+const highByte = (b: number): string => String.fromCharCode(HIGH_BASE + b)
+
+const HIGH_RANGE = /[\x80-\xff]/
+
+/** Moves the high bytes of a binary string out of the case-folding range. */
+export const toByteSubject = (value: string): string =>
+  HIGH_RANGE.test(value) ? value.replace(/[\x80-\xff]/g, (c) => highByte(c.charCodeAt(0))) : value
+
+/** Undoes {@link toByteSubject}. */
+export const fromByteSubject = (value: string): string =>
+  /[\u2880-\u28ff]/.test(value) ? value.replace(/[\u2880-\u28ff]/g, (c) => String.fromCharCode(c.charCodeAt(0) - HIGH_BASE)) : value
+
+const bytePattern = (source: string): string => {
   let out = ""
   let inClass = false
   for (let i = 0; i < source.length; i++) {
     const c = source[i]!
     const code = source.charCodeAt(i)
     if (c === "\\") {
-      out += c + (source[i + 1] ?? "")
+      const next = source[i + 1] ?? ""
+      if (next === "x") {
+        const short = /^[0-9A-Fa-f]{2}/.exec(source.slice(i + 2))
+        const long = /^\{([0-9A-Fa-f]{1,8})\}/.exec(source.slice(i + 2))
+        const hex = short?.[0] ?? long?.[1]
+        const length = short !== null ? 2 : long !== null ? long[0].length : 0
+        if (hex !== undefined) {
+          const value = parseInt(hex, 16)
+          out += value >= 0x80 && value <= 0xff ? `\\x{${(HIGH_BASE + value).toString(16)}}` : source.slice(i, i + 2 + length)
+          i += 1 + length
+          continue
+        }
+      }
+      out += c + next
       i++
       continue
     }
     if (c === "[") inClass = true
     else if (c === "]") inClass = false
     if (code > 0x7f) {
-      // Keep surrogate pairs together before encoding.
+      // A non-ASCII literal is its UTF-8 bytes; keep surrogate pairs together before encoding.
       let ch = c
       if (code >= 0xd800 && code < 0xdc00 && i + 1 < source.length) {
         ch += source[i + 1]!
         i++
       }
-      const bytes = fromUtf8(ch)
+      const bytes = Array.from(fromUtf8(ch), (b) => highByte(b.charCodeAt(0))).join("")
       out += inClass ? bytes : "(?:" + bytes + ")"
       continue
     }
@@ -104,8 +134,8 @@ export const compileRegex = (pattern: string): RegexResult => {
       const re = RE2JS.compile(source)
       return { ok: true, matcher: (value) => re.test(toUtf8(value)) }
     }
-    const re = RE2JS.compile(bytesOfLiterals(source))
-    return { ok: true, matcher: (value) => re.test(value) }
+    const re = RE2JS.compile(bytePattern(source))
+    return { ok: true, matcher: (value) => re.test(toByteSubject(value)) }
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error) }
   }
@@ -115,7 +145,7 @@ export const compileRegex = (pattern: string): RegexResult => {
 export const compileRegexObject = (pattern: string): { readonly re: RE2JS; readonly unicode: boolean } | undefined => {
   try {
     const { source, unicode } = translate(pattern)
-    return { re: RE2JS.compile(unicode ? source : bytesOfLiterals(source)), unicode }
+    return { re: RE2JS.compile(unicode ? source : bytePattern(source)), unicode }
   } catch {
     return undefined
   }
