@@ -474,12 +474,11 @@ class Parser {
       if (!/[0-9-]/.test(this.char())) this.typedLiteralError(t, "an integer")
       return { _tag: "Int", value: this.intLiteral() }
     }
-    const [ip, text] = this.ipLiteral()
+    const [, text] = this.ipLiteral()
     if (!inSet) {
       if (this.at("/")) this.fail("InvalidCidr", "a CIDR is only allowed inside an `in` set; eq takes a single address")
       if (this.at("..")) this.fail("InvalidRange", "an IP range is only allowed inside an `in` set")
     }
-    void ip
     return { _tag: "Ip", value: text }
   }
 
