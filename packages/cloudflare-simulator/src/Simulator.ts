@@ -1,0 +1,412 @@
+/**
+ * The simulator: mutable state plus one Fetch-API request handler that answers like the part of
+ * Cloudflare's v4 API Plumbline reads. The handler is served by msw handlers (`Msw.ts`) in unit
+ * tests and by a `node:http` server (`Server.ts`) for the SDK, demos and browser tests.
+ *
+ * Order of a request: admin routes (`/__admin/*`, no auth) → scheduled token revocations → the
+ * per-token rate limit (edge) → fault injection (edge) → authentication → the route.
+ */
+import { Either } from "effect"
+import type { FaultEffect, FaultOptions, FaultRule, LatencyDistribution } from "./Faults.js"
+import { decodeFaultOptions, edgeErrorPage } from "./Faults.js"
+import type { ApiFailure as ApiFailureType, Ok } from "./internal/http.js"
+import { ApiFailure, fail, failureBody, successBody } from "./internal/http.js"
+import type { Prng } from "./internal/prng.js"
+import { makePrng } from "./internal/prng.js"
+import type { Route, RouteOptions } from "./internal/router.js"
+import { findRoute, matchTemplate } from "./internal/router.js"
+import { identityRoutes } from "./internal/routes/identity.js"
+import { rulesetRoutes } from "./internal/routes/rulesets.js"
+import { securityRoutes } from "./internal/routes/security.js"
+import { zoneRoutes } from "./internal/routes/zones.js"
+import type { ScenarioInput } from "./Scenario.js"
+import { buildScenario } from "./Scenario.js"
+import type { ApiToken, State } from "./State.js"
+
+/** The per-token request budget: `limit` requests per `windowMs`, then 429 for the rest of the window. */
+export interface RateLimitOptions {
+  readonly limit: number
+  readonly windowMs: number
+}
+
+/** Options of `make`. */
+export interface SimulatorOptions {
+  /** `"redpine"`, `"large"` or a generator config. Default `"redpine"`. */
+  readonly scenario?: ScenarioInput
+  /** Overrides the scenario's seed; also seeds fault decisions and ids of written objects. */
+  readonly seed?: number
+  /** Default 1,200 requests per 300,000 ms (Cloudflare's global limit). `false` disables it. */
+  readonly rateLimit?: RateLimitOptions | false
+  readonly faults?: FaultOptions
+  /** The clock (ms since epoch). Default `Date.now`. */
+  readonly now?: () => number
+  /** How latency faults wait. Default a real timer; tests inject a recorder. */
+  readonly sleep?: (ms: number) => Promise<void>
+  /** The retired `GET /zones/{id}/rate_limits`: `"gone"` (410, as today; default) or `"serve"`. */
+  readonly legacyRateLimits?: RouteOptions["legacyRateLimits"]
+}
+
+/** A running simulator. */
+export interface Simulator {
+  /** The world; read and write it freely. */
+  readonly state: State
+  /** Token name → secret (`Authorization: Bearer <secret>`). */
+  readonly tokens: Readonly<Record<string, string>>
+  /** Answers one request. */
+  readonly handle: (request: Request) => Promise<Response>
+  /** Requests seen so far per token name (`"unknown"` for unknown tokens, `"anonymous"` without one). */
+  readonly requestCounts: () => Readonly<Record<string, number>>
+  /** Replaces the fault settings (and restarts their counters). */
+  readonly setFaults: (faults: FaultOptions) => void
+  /** Marks a token disabled now; later requests with it get 401. */
+  readonly revokeToken: (name: string) => void
+  /** Forgets every rate-limit window. */
+  readonly resetRateLimits: () => void
+  /** Releases every hanging response (as a connection reset); used when a server closes. */
+  readonly releaseHangs: () => void
+}
+
+const ROUTES: ReadonlyArray<Route> = [...identityRoutes, ...zoneRoutes, ...rulesetRoutes, ...securityRoutes]
+
+const API_PREFIX = "/client/v4"
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json; charset=UTF-8", ...headers } })
+
+interface Window {
+  start: number
+  count: number
+  blockedUntil: number
+}
+
+interface FaultState {
+  readonly rule: FaultRule
+  matched: number
+  hits: number
+}
+
+const routeMatches = (selector: string | undefined, method: string, template: string, path: string): boolean => {
+  if (selector === undefined || selector === "*") return true
+  const [m, p] = selector.includes(" ") ? (selector.split(" ", 2) as [string, string]) : ["*", selector]
+  if (m !== "*" && m.toUpperCase() !== method) return false
+  if (p.endsWith("*")) return template.startsWith(p.slice(0, -1)) || path.startsWith(p.slice(0, -1))
+  return p === template || matchTemplate(p, path) !== undefined
+}
+
+const drawLatency = (rng: Prng, d: LatencyDistribution): number => {
+  switch (d.type) {
+    case "fixed":
+      return d.ms
+    case "uniform":
+      return d.minMs + rng.next() * Math.max(0, d.maxMs - d.minMs)
+    case "exponential": {
+      const v = -Math.log(1 - rng.next()) * d.meanMs
+      return d.maxMs === undefined ? v : Math.min(v, d.maxMs)
+    }
+  }
+}
+
+const mapObjects = (value: unknown, f: (o: Record<string, unknown>) => Record<string, unknown>): unknown => {
+  if (Array.isArray(value)) return value.map((v) => mapObjects(v, f))
+  if (typeof value === "object" && value !== null) return f(value as Record<string, unknown>)
+  return value
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Builds a simulator. */
+export const make = (options: SimulatorOptions = {}): Simulator => {
+  const scenario = options.scenario ?? "redpine"
+  const seed = options.seed ?? (typeof scenario === "object" ? scenario.seed : 1)
+  const state = buildScenario(scenario, options.seed)
+  const now = options.now ?? Date.now
+  const sleep = options.sleep ?? realSleep
+  const rateLimit = options.rateLimit === undefined ? { limit: 1200, windowMs: 300_000 } : options.rateLimit
+  const routeOptions: RouteOptions = { legacyRateLimits: options.legacyRateLimits ?? "gone" }
+  const writeRng = makePrng(`writes:${seed}`)
+  const rayRng = makePrng(`ray:${seed}`)
+  let faultRng = makePrng(`faults:${seed}`)
+  let faults: Array<FaultState> = []
+  let revocations: Array<{ token: string; at: number }> = []
+  const windows = new Map<string, Window>()
+  const counts = new Map<string, number>()
+  const hangs = new Set<() => void>()
+
+  const setFaults = (f: FaultOptions): void => {
+    faultRng = makePrng(`faults:${seed}`)
+    faults = (f.rules ?? []).map((rule) => ({ rule, matched: 0, hits: 0 }))
+    revocations = [...(f.revocations ?? [])]
+  }
+  setFaults(options.faults ?? {})
+
+  const tokenByName = (name: string): ApiToken | undefined => state.tokens.find((t) => t.name === name)
+  const revokeToken = (name: string): void => {
+    const token = tokenByName(name)
+    if (token !== undefined) token.status = "disabled"
+  }
+
+  const count = (key: string): void => {
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+  }
+
+  const rayId = (): string => `${rayRng.hexId().slice(0, 16)}-SJC`
+
+  /** Applies the per-token budget; a refusal when over. */
+  const checkRateLimit = (key: string, t: number): Response | undefined => {
+    if (rateLimit === false) return undefined
+    let w = windows.get(key)
+    if (w === undefined || (t - w.start >= rateLimit.windowMs && t >= w.blockedUntil)) {
+      w = { start: t, count: 0, blockedUntil: 0 }
+      windows.set(key, w)
+    }
+    const reset = w.start + rateLimit.windowMs
+    const headers = (remaining: number): Record<string, string> => ({
+      "x-ratelimit-limit": String(rateLimit.limit),
+      "x-ratelimit-remaining": String(Math.max(0, remaining)),
+      "x-ratelimit-reset": new Date(reset).toUTCString()
+    })
+    if (t < w.blockedUntil || w.count >= rateLimit.limit) {
+      // Over the limit: every call is refused for the rest of the window.
+      w.blockedUntil = Math.max(w.blockedUntil, reset)
+      const retryAfter = Math.max(1, Math.ceil((w.blockedUntil - t) / 1000))
+      return json(
+        429,
+        { result: null, success: false, errors: [{ code: 971, message: "Please wait and consider throttling your request speed" }], messages: [] },
+        { ...headers(0), "retry-after": String(retryAfter) }
+      )
+    }
+    w.count++
+    return undefined
+  }
+
+  const rateHeaders = (key: string): Record<string, string> => {
+    if (rateLimit === false) return {}
+    const w = windows.get(key)
+    if (w === undefined) return {}
+    return {
+      "x-ratelimit-limit": String(rateLimit.limit),
+      "x-ratelimit-remaining": String(Math.max(0, rateLimit.limit - w.count)),
+      "x-ratelimit-reset": new Date(w.start + rateLimit.windowMs).toUTCString()
+    }
+  }
+
+  /** The faults that fire for this request, in rule order. */
+  const pickFaults = (method: string, template: string, path: string): Array<FaultEffect> => {
+    const fired: Array<FaultEffect> = []
+    for (const f of faults) {
+      if (!routeMatches(f.rule.route, method, template, path)) continue
+      f.matched++
+      if (f.matched <= (f.rule.after ?? 0)) continue
+      if (f.rule.count !== undefined && f.hits >= f.rule.count) continue
+      const p = f.rule.probability ?? 1
+      if (p < 1 && !faultRng.chance(p)) continue
+      f.hits++
+      fired.push(f.rule.effect)
+    }
+    return fired
+  }
+
+  const hang = (request: Request, ms: number | undefined): Promise<Response> =>
+    new Promise((resolve) => {
+      const done = () => {
+        hangs.delete(done)
+        resolve(Response.error())
+      }
+      hangs.add(done)
+      if (request.signal.aborted) done()
+      request.signal.addEventListener("abort", done, { once: true })
+      if (ms !== undefined) void sleep(ms).then(done)
+    })
+
+  const admin = async (request: Request, path: string): Promise<Response> => {
+    const method = request.method
+    if (path === "/__admin/requests" && method === "GET") {
+      const byToken = Object.fromEntries([...counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
+      return json(200, { counts: byToken, total: [...counts.values()].reduce((a, b) => a + b, 0) })
+    }
+    if (path === "/__admin/tokens" && method === "GET") {
+      return json(200, { tokens: tokens(), status: Object.fromEntries(state.tokens.map((t) => [t.name, t.status])) })
+    }
+    if (path === "/__admin/faults") {
+      if (method === "GET") return json(200, { rules: faults.map((f) => f.rule), revocations })
+      if (method === "DELETE") {
+        setFaults({})
+        return json(200, { ok: true })
+      }
+      if (method === "POST" || method === "PUT") {
+        const decoded = decodeFaultOptions(await request.json().catch(() => null))
+        if (Either.isLeft(decoded)) return json(400, { ok: false, error: String(decoded.left) })
+        setFaults(decoded.right)
+        return json(200, { ok: true })
+      }
+    }
+    if (path === "/__admin/rate-limits" && method === "DELETE") {
+      windows.clear()
+      return json(200, { ok: true })
+    }
+    const revoke = /^\/__admin\/tokens\/([^/]+)\/revoke$/.exec(path)
+    if (revoke !== null && method === "POST") {
+      const name = decodeURIComponent(revoke[1] ?? "")
+      if (tokenByName(name) === undefined) return json(404, { ok: false, error: `no token named ${name}` })
+      revokeToken(name)
+      return json(200, { ok: true, token: name, status: "disabled" })
+    }
+    return json(404, { ok: false, error: "unknown admin route" })
+  }
+
+  const tokens = (): Record<string, string> => Object.fromEntries(state.tokens.map((t) => [t.name, t.value]))
+
+  const authenticate = (request: Request): { token: string | undefined; failure: ApiFailureType | undefined } => {
+    const header = request.headers.get("authorization")
+    if (header === null) {
+      if (request.headers.has("x-auth-key") || request.headers.has("x-auth-email")) {
+        return {
+          token: undefined,
+          failure: new ApiFailure(400, [{ code: 6003, message: "Invalid request headers", error_chain: [{ code: 6103, message: "Invalid format for X-Auth-Key header" }] }])
+        }
+      }
+      return {
+        token: undefined,
+        failure: new ApiFailure(400, [{ code: 9106, message: "Missing X-Auth-Key, X-Auth-Email or Authorization headers" }])
+      }
+    }
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+    if (m === null) {
+      return {
+        token: undefined,
+        failure: new ApiFailure(400, [{ code: 6003, message: "Invalid request headers", error_chain: [{ code: 6111, message: "Invalid format for Authorization header" }] }])
+      }
+    }
+    return { token: m[1], failure: undefined }
+  }
+
+  const handle = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url)
+    const fullPath = url.pathname
+    if (fullPath.startsWith("/__admin")) return admin(request, fullPath.replace(/\/+$/, ""))
+    const t = now()
+    if (revocations.length > 0) {
+      const due = revocations.filter((r) => r.at <= t)
+      revocations = revocations.filter((r) => r.at > t)
+      for (const r of due) revokeToken(r.token)
+    }
+    const auth = authenticate(request)
+    const token = auth.token === undefined ? undefined : state.tokens.find((x) => x.value === auth.token)
+    count(auth.token === undefined ? "anonymous" : (token?.name ?? "unknown"))
+    const rateKey = auth.token ?? "anonymous"
+    const limited = checkRateLimit(rateKey, t)
+    if (limited !== undefined) return limited
+
+    const idx = fullPath.indexOf(API_PREFIX)
+    const path = idx < 0 ? fullPath : fullPath.slice(idx + API_PREFIX.length).replace(/\/+$/, "") || "/"
+    const found = idx < 0 ? { methodMismatch: false } : findRoute(ROUTES, request.method, path)
+    const template = "route" in found ? found.route.template : path
+    const ray = rayId()
+    const baseHeaders = { "cf-ray": ray, ...rateHeaders(rateKey) }
+
+    const fired = pickFaults(request.method, template, path)
+    for (const effect of fired) {
+      switch (effect.kind) {
+        case "latency":
+          await sleep(drawLatency(faultRng, effect.distribution))
+          break
+        case "status":
+          return effect.html === true
+            ? new Response(edgeErrorPage(effect.status, url.hostname, ray.slice(0, 16)), {
+                status: effect.status,
+                headers: { "content-type": "text/html; charset=UTF-8", "cf-ray": ray }
+              })
+            : json(effect.status, { result: null, success: false, errors: [{ code: 10001, message: "Internal server error" }], messages: [] }, baseHeaders)
+        case "reset":
+          return Response.error()
+        case "hang":
+          return hang(request, effect.ms)
+        default:
+          break
+      }
+    }
+
+    let status: number
+    let body: Record<string, unknown>
+    let extraHeaders: Readonly<Record<string, string>> = {}
+    try {
+      if (auth.failure !== undefined) throw auth.failure
+      if (token === undefined || token.status !== "active") throw fail.invalidToken()
+      if (token.not_before !== undefined && Date.parse(token.not_before) > t) throw fail.invalidToken()
+      if (token.expires_on !== undefined && Date.parse(token.expires_on) <= t) throw fail.invalidToken()
+      if (!("route" in found)) throw found.methodMismatch ? fail.methodNotAllowed() : fail.noRoute()
+      let requestBody: unknown = undefined
+      if (request.method !== "GET" && request.method !== "DELETE") {
+        const text = await request.text()
+        if (text !== "") {
+          try {
+            requestBody = JSON.parse(text)
+          } catch {
+            throw fail.invalidBody(6007, "Malformed JSON in request body")
+          }
+        }
+      }
+      const ok: Ok = found.route.handler({
+        state,
+        token,
+        params: found.params,
+        query: url.searchParams,
+        body: requestBody,
+        path,
+        now,
+        rng: writeRng,
+        options: routeOptions
+      })
+      status = ok.status ?? 200
+      body = successBody(ok)
+    } catch (e) {
+      if (!(e instanceof ApiFailure)) throw e
+      status = e.status
+      body = failureBody(e)
+      extraHeaders = e.headers
+    }
+
+    for (const effect of fired) {
+      switch (effect.kind) {
+        case "successFalse":
+          status = 200
+          body = { result: null, success: false, errors: [{ code: effect.code ?? 10000, message: "Simulated failure inside a 200" }], messages: [] }
+          break
+        case "extraFields": {
+          const extra = (o: Record<string, unknown>) => ({ ...o, x_simulator_unknown: { added: true }, unknown_flag: 1 })
+          body = { ...extra(body), result: mapObjects(body["result"], extra) }
+          break
+        }
+        case "missingFields": {
+          const drop = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([k]) => !effect.fields.includes(k)))
+          body = { ...drop(body), ...("result" in body && !effect.fields.includes("result") ? { result: mapObjects(body["result"], drop) } : {}) }
+          break
+        }
+        default:
+          break
+      }
+    }
+    const text = JSON.stringify(body)
+    const headers = { "content-type": "application/json; charset=UTF-8", ...baseHeaders, ...extraHeaders }
+    for (const effect of fired) {
+      if (effect.kind === "truncate") return new Response(text.slice(0, Math.floor(text.length / 2)), { status, headers })
+      if (effect.kind === "malformed") return new Response(`{"result": [{"id": "${ray}", "name": undefined,,}`, { status, headers })
+    }
+    return new Response(text, { status, headers })
+  }
+
+  return {
+    state,
+    get tokens() {
+      return tokens()
+    },
+    handle,
+    requestCounts: () => Object.fromEntries(counts),
+    setFaults,
+    revokeToken,
+    resetRateLimits: () => windows.clear(),
+    releaseHangs: () => {
+      for (const done of [...hangs]) done()
+    }
+  }
+}
