@@ -240,7 +240,22 @@ const redpine = (seed: number): State => {
     "2001:db8:bad::/64"
   ])
   badActors.num_referencing_filters = 1
-  state.lists.set(account.id, [badActors])
+  const redirectsAt = stamp(ctx, 150)
+  const legacyRedirects = {
+    id: ctx.rng.hexId(),
+    name: "legacy_redirects",
+    description: "Old marketing URLs",
+    kind: "redirect" as const,
+    num_items: 2,
+    num_referencing_filters: 1,
+    created_on: redirectsAt,
+    modified_on: redirectsAt,
+    items: [
+      { id: ctx.rng.hexId(), redirect: { source_url: "redpine.io/pricing-old", target_url: "https://redpine.io/pricing", status_code: 301 as const }, comment: "", created_on: redirectsAt, modified_on: redirectsAt },
+      { id: ctx.rng.hexId(), redirect: { source_url: "redpine.io/jobs", target_url: "https://redpine.io/careers", status_code: 302 as const }, comment: "", created_on: redirectsAt, modified_on: redirectsAt }
+    ]
+  }
+  state.lists.set(account.id, [badActors, legacyRedirects])
 
   state.rulesets.push(...makeManagedRulesets(ctx))
   const at = stamp(ctx, 320)
@@ -382,6 +397,25 @@ const redpine = (seed: number): State => {
                 preserve_query_string: true
               }
             }
+          },
+          at
+        )
+      ],
+      { at }
+    ),
+    // Bulk redirects live at account level (all plans).
+    makeRuleset(
+      ctx,
+      { kind: "account", accountId: account.id },
+      "http_request_redirect",
+      [
+        makeRule(
+          ctx,
+          {
+            action: "redirect",
+            expression: "http.request.full_uri in $legacy_redirects",
+            description: "Legacy marketing redirects",
+            action_parameters: { from_list: { name: "legacy_redirects", key: "http.request.full_uri" } }
           },
           at
         )
@@ -678,11 +712,23 @@ const generate = (config: ScenarioConfig): State => {
   const pendingRecords = new Map<string, () => Array<DnsRecord>>()
   state.rulesets.push(...makeManagedRulesets(ctx))
   for (let a = 0; a < config.accounts; a++) {
-    const account = makeAccount(ctx, `${rng.pick(WORDS)} ${rng.pick(WORDS)} ${a + 1}`, rng.chance(0.2) ? "enterprise" : "standard")
+    const account = makeAccount(ctx, `${rng.pick(WORDS)} ${rng.pick(WORDS)} ${a + 1}`, a === 0 || rng.chance(0.2) ? "enterprise" : "standard")
     state.accounts.push(account)
     const lists = [makeIpList(ctx, `blocklist_${a + 1}`, "Generated IP list", Array.from({ length: rng.range(1, 8) }, (_, i) => `192.0.2.${i + 1}`))]
     state.lists.set(account.id, lists)
     state.accessRules.push(makeAccessRule(ctx, { id: account.id, type: "account", name: account.name }, "block", { target: "ip", value: `192.0.2.${a + 1}` }, "generated"))
+    if (account.type === "enterprise") {
+      const at = stamp(ctx, 330)
+      state.rulesets.push(
+        makeRuleset(
+          ctx,
+          { kind: "account", accountId: account.id },
+          "http_request_firewall_custom",
+          [makeRule(ctx, { action: "block", expression: rng.pick(EXPRESSIONS), description: "account-wide block" }, at)],
+          { at, version: rng.range(1, 9) }
+        )
+      )
+    }
     state.workerScripts.set(
       account.id,
       Array.from({ length: rng.range(0, 3) }, (_, i) => ({

@@ -71,7 +71,7 @@ export interface Zone {
     dns_only: boolean
     foundation_dns: boolean
   }
-  owner: { id: string | null; type: string; name: string | null }
+  owner: { id: string; type: string; name: string }
   account: { id: string; name: string }
   tenant: { id: string | null; name: string | null }
   tenant_unit: { id: string | null }
@@ -120,7 +120,7 @@ export interface DnsRecord {
   locked: boolean
   priority?: number
   data?: { readonly [key: string]: Json }
-  comment: string | null
+  comment?: string
   tags: Array<string>
   settings: { readonly [key: string]: Json }
   meta: { auto_added: boolean; managed_by_apps: boolean; managed_by_argo_tunnel: boolean; source?: string }
@@ -223,6 +223,7 @@ export interface ListItem {
   ip?: string
   hostname?: { url_hostname: string }
   asn?: number
+  redirect?: { source_url: string; target_url: string; status_code: 301 | 302 | 307 | 308; preserve_query_string?: boolean }
   comment: string
   created_on: string
   modified_on: string

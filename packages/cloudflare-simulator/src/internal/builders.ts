@@ -90,7 +90,7 @@ export const makeZone = (ctx: Ctx, account: Account, name: string, plan: PlanId)
       dns_only: false,
       foundation_dns: false
     },
-    owner: { id: null, type: "user", name: null },
+    owner: { id: account.id, type: "organization", name: account.name },
     account: { id: account.id, name: account.name },
     tenant: { id: null, name: null },
     tenant_unit: { id: null },
@@ -216,13 +216,13 @@ export const makeRecord = (ctx: Ctx, zone: Zone, spec: RecordSpec, at?: string):
     proxied: proxiable && (spec.proxied ?? false),
     ttl: spec.ttl ?? 1,
     locked: false,
-    comment: spec.comment ?? null,
     tags: [...(spec.tags ?? [])],
     settings: {},
     meta: { auto_added: false, managed_by_apps: false, managed_by_argo_tunnel: false },
     created_on: created,
     modified_on: created
   }
+  if (spec.comment !== undefined && spec.comment !== null) record.comment = spec.comment
   if (spec.priority !== undefined) record.priority = spec.priority
   if (spec.data !== undefined) record.data = spec.data
   return record

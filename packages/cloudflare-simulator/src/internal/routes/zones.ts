@@ -94,7 +94,7 @@ const zoneField = (zone: Zone, order: string): unknown => {
   }
 }
 
-const textFilter = (query: URLSearchParams, field: string, get: (r: DnsRecord) => string | null): Array<(r: DnsRecord) => boolean> => {
+const textFilter = (query: URLSearchParams, field: string, get: (r: DnsRecord) => string | undefined): Array<(r: DnsRecord) => boolean> => {
   const out: Array<(r: DnsRecord) => boolean> = []
   const exact = query.get(field) ?? query.get(`${field}.exact`)
   if (exact !== null) out.push((r) => (get(r) ?? "").toLowerCase() === exact.toLowerCase())
@@ -116,8 +116,8 @@ const dnsFilters = (query: URLSearchParams): ((r: DnsRecord) => boolean) => {
   predicates.push(...textFilter(query, "comment", (r) => r.comment))
   const proxied = readBool(query, "proxied")
   if (proxied !== undefined) predicates.push((r) => r.proxied === proxied)
-  if (query.has("comment.present")) predicates.push((r) => r.comment !== null && r.comment !== "")
-  if (query.has("comment.absent")) predicates.push((r) => r.comment === null || r.comment === "")
+  if (query.has("comment.present")) predicates.push((r) => r.comment !== undefined && r.comment !== "")
+  if (query.has("comment.absent")) predicates.push((r) => r.comment === undefined || r.comment === "")
   const tagMatch = readEnum(query, "tag_match", ["any", "all"] as const) ?? "all"
   const tagPredicates: Array<(r: DnsRecord) => boolean> = []
   for (const tag of query.getAll("tag")) {
@@ -287,13 +287,14 @@ export const zoneRoutes: ReadonlyArray<Route> = [
         proxied: proxiable && b["proxied"] === true,
         ttl,
         locked: false,
-        comment: str(b, "comment") ?? null,
         tags,
         settings: {},
         meta: { auto_added: false, managed_by_apps: false, managed_by_argo_tunnel: false },
         created_on: at,
         modified_on: at
       }
+      const comment = str(b, "comment")
+      if (comment !== undefined) record.comment = comment
       if (typeof b["priority"] === "number") record.priority = b["priority"]
       records.push(record)
       state.dnsRecords.set(zone.id, records)
