@@ -164,6 +164,8 @@ export interface Ruleset {
   owner: RulesetOwner
   /** Not on the wire: the lowest plan that may deploy a managed ruleset. */
   minPlan?: PlanId
+  /** Not on the wire: earlier versions (oldest first), recorded by write calls. */
+  history?: Array<{ version: string; last_updated: string; rules: Array<RulesetRule> }>
 }
 
 /** A legacy firewall filter. */

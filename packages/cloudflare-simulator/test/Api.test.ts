@@ -166,6 +166,26 @@ describe("Api", () => {
     assert.deepStrictEqual([settings.value, settings.editable], ["off", false])
   })
 
+  it("reads a single account-level IP access rule, and zone listings include inherited account rules", async () => {
+    const sim = make()
+    const account = sim.state.accounts[0]!.id
+    const rule = sim.state.accessRules.find((r) => r.scope.type === "account")!
+    const one = await call(sim, "GET", `/accounts/${account}/firewall/access_rules/rules/${rule.id}`)
+    assert.deepStrictEqual(one.body["result"], rule)
+    const zoneList = await call(sim, "GET", `/zones/${zoneId(sim, "redpine.io")}/firewall/access_rules/rules`, "scoped")
+    const scopes = (zoneList.body["result"] as Array<{ scope: { type: string } }>).map((r) => r.scope.type).sort()
+    assert.deepStrictEqual(scopes, ["account", "zone", "zone"])
+    assert.strictEqual((await call(sim, "GET", `/accounts/${account}/firewall/access_rules/rules`, "scoped")).status, 403)
+  })
+
+  it("refuses account-level WAF phases on a non-Enterprise account", async () => {
+    const sim = make()
+    const a = await call(sim, "PUT", `/accounts/${sim.state.accounts[0]!.id}/rulesets/phases/http_request_firewall_custom/entrypoint`, "customer", {
+      rules: [{ action: "block", expression: "true" }]
+    })
+    assert.deepStrictEqual([a.status, code(a)], [403, 20120])
+  })
+
   it("lists permission groups for a token that holds API Tokens Read", async () => {
     const sim = make()
     const a = await call(sim, "GET", "/user/tokens/permission_groups?name=DNS%20Read")

@@ -55,6 +55,11 @@ describe("Onboarding", () => {
 
     const after = await api("GET", `/zones/${io.id}/rulesets/phases/http_ratelimit/entrypoint`, "scoped")
     assert.isTrue(coversPostLogin(after.body.result.rules))
+    const rulesetId = String(after.body.result["id"])
+    const versions = await api("GET", `/zones/${io.id}/rulesets/${rulesetId}/versions`, "scoped")
+    assert.deepStrictEqual((versions.body.result as unknown as Array<{ version: string }>).map((v) => v.version), ["3", "2"])
+    const v2 = await api("GET", `/zones/${io.id}/rulesets/${rulesetId}/versions/2`, "scoped")
+    assert.deepStrictEqual(v2.body.result.rules, before.body.result.rules)
 
     // Pro allows two rate limiting rules: a third is refused.
     const third = await api("POST", `/zones/${io.id}/rulesets/${String(after.body.result["id"])}/rules`, "customer", { ...loginRule, expression: "true" })

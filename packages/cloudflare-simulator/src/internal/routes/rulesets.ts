@@ -198,6 +198,11 @@ const applyRules = (ctx: RouteContext, rs: Ruleset, incoming: ReadonlyArray<Retu
     return { ...fields, id, ref: r.ref ?? id, version: "1", last_updated: at }
   })
 
+/** Records the current version in the history, then moves to the next version. */
+const snapshot = (rs: Ruleset): void => {
+  if (rs.version !== "0") (rs.history ??= []).push({ version: rs.version, last_updated: rs.last_updated, rules: rs.rules })
+}
+
 const bump = (rs: Ruleset, at: string): void => {
   rs.version = String(Number(rs.version) + 1)
   rs.last_updated = at
@@ -233,6 +238,7 @@ const putEntrypoint = (ctx: RouteContext, owner: Ruleset["owner"], phase: Phase,
   const body = ctx.body as Record<string, unknown>
   if (typeof body["description"] === "string") rs.description = body["description"]
   if (typeof body["name"] === "string" && body["name"] !== "") rs.name = body["name"]
+  snapshot(rs)
   rs.rules = applyRules(ctx, rs, rules, at)
   bump(rs, at)
   return { result: full(rs) }
@@ -265,7 +271,9 @@ const zoneTarget = (zone: Zone, phase: Phase): Target => ({ phase, plan: zone.pl
 const ruleMutation = (ctx: RouteContext, change: (rs: Ruleset, target: Target, at: string) => void): Ok => {
   const { zone, rs } = zoneRuleset(ctx, "Write")
   const at = new Date(ctx.now()).toISOString()
+  const before = { version: rs.version, last_updated: rs.last_updated, rules: [...rs.rules] }
   change(rs, zoneTarget(zone, rs.phase), at)
+  ;(rs.history ??= []).push(before)
   bump(rs, at)
   return { result: full(rs) }
 }
@@ -307,6 +315,27 @@ export const rulesetRoutes: ReadonlyArray<Route> = [
     method: "GET",
     template: "/zones/:zone_id/rulesets/:ruleset_id",
     handler: (ctx) => ({ result: full(zoneRuleset(ctx, "Read").rs) })
+  },
+  {
+    method: "GET",
+    template: "/zones/:zone_id/rulesets/:ruleset_id/versions",
+    handler: (ctx) => {
+      const { rs } = zoneRuleset(ctx, "Read")
+      const versions = [...(rs.history ?? []), { version: rs.version, last_updated: rs.last_updated }]
+      return { result: versions.reverse().map((v) => ({ ...summary(rs), version: v.version, last_updated: v.last_updated })) }
+    }
+  },
+  {
+    method: "GET",
+    template: "/zones/:zone_id/rulesets/:ruleset_id/versions/:ruleset_version",
+    handler: (ctx) => {
+      const { rs } = zoneRuleset(ctx, "Read")
+      const wanted = ctx.params["ruleset_version"]
+      if (wanted === rs.version) return { result: full(rs) }
+      const old = (rs.history ?? []).find((v) => v.version === wanted)
+      if (old === undefined) throw fail.notFound(ctx.path)
+      return { result: { ...summary(rs), version: old.version, last_updated: old.last_updated, rules: old.rules } }
+    }
   },
   {
     method: "PUT",

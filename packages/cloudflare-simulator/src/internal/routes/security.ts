@@ -142,6 +142,16 @@ export const securityRoutes: ReadonlyArray<Route> = [
   },
   {
     method: "GET",
+    template: "/accounts/:account_id/firewall/access_rules/rules/:rule_id",
+    handler: ({ token, params, state, path }) => {
+      const account = requireAccount(state, token, params["account_id"] ?? "", ACCESS_RULES_ACCOUNT, path)
+      const rule = state.accessRules.find((r) => r.scope.type === "account" && r.scope.id === account.id && r.id === params["rule_id"])
+      if (rule === undefined) throw fail.notFound(path)
+      return { result: rule }
+    }
+  },
+  {
+    method: "GET",
     template: "/accounts/:account_id/rules/lists",
     handler: ({ token, params, state, path }) => {
       const account = findAccount(state, params["account_id"] ?? "", path)
