@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Scenario, Simulator } from "../src/index.js"
 import { call } from "./Request.js"
@@ -111,5 +113,11 @@ describe("Scenario", () => {
 
   it("rejects an invalid generator config", () => {
     assert.throws(() => Scenario.buildScenario({ seed: 1, accounts: 0, zonesPerAccount: 1, recordsPerZone: 1 }), /InvalidConfig/)
+  })
+
+  it("the README lists the redpine tokens exactly", () => {
+    const readme = readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8")
+    const documented = Object.fromEntries([...readme.matchAll(/^\| `(\w+)` \| `(cf[ua]t_[^`]+)` \|/gm)].map((m) => [m[1], m[2]]))
+    assert.deepStrictEqual(documented, redpine().tokens)
   })
 })
