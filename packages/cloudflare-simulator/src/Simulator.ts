@@ -20,7 +20,7 @@ import { rulesetRoutes } from "./internal/routes/rulesets.js"
 import { securityRoutes } from "./internal/routes/security.js"
 import { zoneRoutes } from "./internal/routes/zones.js"
 import type { ScenarioInput } from "./Scenario.js"
-import { buildScenario } from "./Scenario.js"
+import { buildScenario, LARGE } from "./Scenario.js"
 import type { ApiToken, State } from "./State.js"
 
 /** The per-token request budget: `limit` requests per `windowMs`, then 429 for the rest of the window. */
@@ -117,7 +117,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 /** Builds a simulator. */
 export const make = (options: SimulatorOptions = {}): Simulator => {
   const scenario = options.scenario ?? "redpine"
-  const seed = options.seed ?? (typeof scenario === "object" ? scenario.seed : 1)
+  const seed = options.seed ?? (typeof scenario === "object" ? scenario.seed : scenario === "large" ? LARGE.seed : 1)
   const state = buildScenario(scenario, options.seed)
   const now = options.now ?? Date.now
   const sleep = options.sleep ?? realSleep

@@ -1,6 +1,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { serve, Simulator } from "../src/index.js"
 import type { RunningServer } from "../src/Server.js"
+import { validate } from "./OpenApi.js"
 
 let clock = Date.UTC(2026, 10, 1, 12, 0, 0)
 const sim = Simulator.make({ scenario: "redpine", now: () => clock })
@@ -46,6 +47,7 @@ describe("Onboarding", () => {
       rules: [...before.body.result.rules, loginRule]
     })
     assert.strictEqual(put.status, 200)
+    assert.isUndefined(validate(`/zones/${io.id}/rulesets/phases/http_ratelimit/entrypoint`, put.body))
     assert.strictEqual(put.body.result["version"], "3")
     assert.strictEqual(put.body.result["last_updated"], new Date(clock).toISOString())
     // The untouched rule keeps its id and version.
@@ -81,6 +83,7 @@ describe("Onboarding", () => {
       position: { index: 1 }
     })
     assert.strictEqual(added.status, 200)
+    assert.isUndefined(validate(`/zones/${io.id}/rulesets/${rs.id}`, added.body))
     assert.strictEqual(added.body.result["version"], String(v0 + 1))
     const rule = added.body.result.rules[0]!
     assert.strictEqual(rule["description"], "xmlrpc")
@@ -113,6 +116,7 @@ describe("Onboarding", () => {
     const record = { type: "TXT", name: "_dmarc", content: "\"v=DMARC1; p=reject\"", ttl: 3600 }
     const created = await api("POST", `/zones/${io.id}/dns_records`, "customer", record)
     assert.strictEqual(created.status, 200)
+    assert.isUndefined(validate(`/zones/${io.id}/dns_records/${String(created.body.result["id"])}`, created.body))
     assert.strictEqual(created.body.result["name"], "_dmarc.redpine.io")
     const listed = await api("GET", `/zones/${io.id}/dns_records?name=_dmarc.redpine.io`, "account")
     assert.strictEqual((listed.body.result as unknown as Array<unknown>).length, 1)

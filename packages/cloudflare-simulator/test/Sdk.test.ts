@@ -51,14 +51,20 @@ describe("Sdk", () => {
   it("lists every ruleset of zones and accounts through cursor auto-pagination, and reads them", async () => {
     const cf = client(server.baseUrl, sim.tokens["account"]!)
     for (const zone of sim.state.zones.slice(0, 4)) {
-      const ids: Array<string> = []
-      for await (const rs of cf.rulesets.list({ zone_id: zone.id, per_page: 2 })) ids.push(rs.id)
+      const listed: Array<Record<string, unknown>> = []
+      for await (const rs of cf.rulesets.list({ zone_id: zone.id, per_page: 2 })) listed.push({ ...rs })
+      const ids = listed.map((r) => String(r["id"]))
       const expected = sim.state.rulesets.filter(
         (rs) =>
           (rs.owner.kind === "zone" && rs.owner.zoneId === zone.id) ||
           (rs.owner.kind === "managed" && State.planAtLeast(zone.plan.legacy_id, rs.minPlan ?? "free"))
       )
       assert.deepStrictEqual(sorted(ids), sorted(expected.map((r) => r.id)))
+      // Summaries carry exactly the state's fields (no rules).
+      for (const rs of expected) {
+        const got = listed.find((r) => r["id"] === rs.id)
+        assert.deepStrictEqual(got, { id: rs.id, name: rs.name, description: rs.description, kind: rs.kind, phase: rs.phase, version: rs.version, last_updated: rs.last_updated })
+      }
       const own = sim.state.rulesets.find((rs) => rs.owner.kind === "zone" && rs.owner.zoneId === zone.id)
       if (own !== undefined) {
         const got = await cf.rulesets.get(own.id, { zone_id: zone.id })
