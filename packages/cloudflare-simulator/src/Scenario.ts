@@ -23,7 +23,7 @@ import {
 } from "./internal/builders.js"
 import { makePrng } from "./internal/prng.js"
 import { permissionGroups } from "./Permissions.js"
-import type { Account, ApiToken, DnsRecord, PlanId, Ruleset, RulesetRule, State, Zone } from "./State.js"
+import type { Account, ApiToken, DnsRecord, PlanId, Ruleset, State, Zone } from "./State.js"
 import { MANAGED_RULESET_IDS } from "./State.js"
 
 /** Options of the seeded generator. */
@@ -88,32 +88,32 @@ class LazyRecords extends Map<string, Array<DnsRecord>> {
     this.#pending = pending
   }
   #materialize(key: string): void {
-    const build = this.#pending?.get(key)
+    const build = this.#pending.get(key)
     if (build !== undefined) {
       this.#pending.delete(key)
       super.set(key, build())
     }
   }
   #materializeAll(): void {
-    for (const key of [...(this.#pending?.keys() ?? [])]) this.#materialize(key)
+    for (const key of [...this.#pending.keys()]) this.#materialize(key)
   }
   override get(key: string): Array<DnsRecord> | undefined {
     this.#materialize(key)
     return super.get(key)
   }
   override has(key: string): boolean {
-    return this.#pending?.has(key) === true || super.has(key)
+    return this.#pending.has(key) || super.has(key)
   }
   override set(key: string, value: Array<DnsRecord>): this {
-    this.#pending?.delete(key)
+    this.#pending.delete(key)
     return super.set(key, value)
   }
   override delete(key: string): boolean {
-    const pending = this.#pending?.delete(key) === true
+    const pending = this.#pending.delete(key)
     return super.delete(key) || pending
   }
   override get size(): number {
-    return super.size + (this.#pending?.size ?? 0)
+    return super.size + this.#pending.size
   }
   override entries(): MapIterator<[string, Array<DnsRecord>]> {
     this.#materializeAll()
@@ -173,15 +173,6 @@ const standardTokens = (ctx: Ctx, accounts: ReadonlyArray<Account>, scopedZone: 
 // ---------------------------------------------------------------------------------------------
 // redpine
 // ---------------------------------------------------------------------------------------------
-
-const rateLimitRule = (
-  ctx: Ctx,
-  description: string,
-  expression: string,
-  at: string,
-  ratelimit: RulesetRule["ratelimit"]
-): RulesetRule =>
-  makeRule(ctx, ratelimit === undefined ? { action: "block", expression, description } : { action: "block", expression, description, ratelimit }, at)
 
 /** The onboarding story's world (see README "Scenarios"). */
 const redpine = (seed: number): State => {
@@ -310,12 +301,16 @@ const redpine = (seed: number): State => {
       zone,
       "http_ratelimit",
       [
-        rateLimitRule(ctx, "Throttle the public API", "(http.request.uri.path wildcard \"/api/*\")", at, {
-          characteristics: ["cf.colo.id", "ip.src"],
-          period: 60,
-          requests_per_period: 100,
-          mitigation_timeout: 600
-        })
+        makeRule(
+          ctx,
+          {
+            action: "block",
+            expression: "(http.request.uri.path wildcard \"/api/*\")",
+            description: "Throttle the public API",
+            ratelimit: { characteristics: ["cf.colo.id", "ip.src"], period: 60, requests_per_period: 100, mitigation_timeout: 600 }
+          },
+          at
+        )
       ],
       { version: 2, at }
     ),

@@ -151,6 +151,17 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
 
   const rayId = (): string => `${rayRng.hexId().slice(0, 16)}-SJC`
 
+  /** The `x-ratelimit-*` headers of a token's current window. */
+  const rateHeaders = (key: string): Record<string, string> => {
+    const w = windows.get(key)
+    if (rateLimit === false || w === undefined) return {}
+    return {
+      "x-ratelimit-limit": String(rateLimit.limit),
+      "x-ratelimit-remaining": String(Math.max(0, rateLimit.limit - w.count)),
+      "x-ratelimit-reset": new Date(w.start + rateLimit.windowMs).toUTCString()
+    }
+  }
+
   /** Applies the per-token budget; a refusal when over. */
   const checkRateLimit = (key: string, t: number): Response | undefined => {
     if (rateLimit === false) return undefined
@@ -159,35 +170,18 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
       w = { start: t, count: 0, blockedUntil: 0 }
       windows.set(key, w)
     }
-    const reset = w.start + rateLimit.windowMs
-    const headers = (remaining: number): Record<string, string> => ({
-      "x-ratelimit-limit": String(rateLimit.limit),
-      "x-ratelimit-remaining": String(Math.max(0, remaining)),
-      "x-ratelimit-reset": new Date(reset).toUTCString()
-    })
     if (t < w.blockedUntil || w.count >= rateLimit.limit) {
       // Over the limit: every call is refused for the rest of the window.
-      w.blockedUntil = Math.max(w.blockedUntil, reset)
+      w.blockedUntil = Math.max(w.blockedUntil, w.start + rateLimit.windowMs)
       const retryAfter = Math.max(1, Math.ceil((w.blockedUntil - t) / 1000))
       return json(
         429,
         { result: null, success: false, errors: [{ code: 971, message: "Please wait and consider throttling your request speed" }], messages: [] },
-        { ...headers(0), "retry-after": String(retryAfter) }
+        { ...rateHeaders(key), "retry-after": String(retryAfter) }
       )
     }
     w.count++
     return undefined
-  }
-
-  const rateHeaders = (key: string): Record<string, string> => {
-    if (rateLimit === false) return {}
-    const w = windows.get(key)
-    if (w === undefined) return {}
-    return {
-      "x-ratelimit-limit": String(rateLimit.limit),
-      "x-ratelimit-remaining": String(Math.max(0, rateLimit.limit - w.count)),
-      "x-ratelimit-reset": new Date(w.start + rateLimit.windowMs).toUTCString()
-    }
   }
 
   /** The faults that fire for this request, in rule order. */

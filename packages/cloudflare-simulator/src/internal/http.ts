@@ -41,7 +41,6 @@ export interface Ok {
   readonly result: unknown
   readonly result_info?: Readonly<Record<string, unknown>>
   readonly messages?: ReadonlyArray<ApiMessage>
-  /** Legacy endpoints' fixtures carry `errors: null, messages: null`; we keep `[]` (see README). */
 }
 
 /** Renders a success body. */
@@ -84,6 +83,13 @@ export const readPage = (query: URLSearchParams, bounds: PageBounds): { page: nu
     throw fail.invalidParam(`per_page must be a number between ${bounds.min} and ${bounds.max}`)
   }
   return { page, perPage }
+}
+
+/** Reads and checks `per_page` alone (cursor-paged endpoints). */
+export const readPerPage = (query: URLSearchParams, bounds: PageBounds): number => {
+  const perPage = parseIntParam(query, "per_page") ?? bounds.default
+  if (perPage < bounds.min || perPage > bounds.max) throw fail.invalidParam(`per_page must be a number between ${bounds.min} and ${bounds.max}`)
+  return perPage
 }
 
 /** Slices a page; `result_info` has page, per_page, count, total_count and total_pages. */

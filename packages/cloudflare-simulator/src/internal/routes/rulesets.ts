@@ -10,7 +10,7 @@ import type { ApiToken, Json, PlanId, Ruleset, RulesetRule, State, Zone } from "
 import { planAtLeast } from "../../State.js"
 import { allowsAccount, allowsZone, findAccount, findZone } from "../access.js"
 import type { ApiMessage, Ok } from "../http.js"
-import { ApiFailure, decodeCursor, encodeCursor, fail, readPage } from "../http.js"
+import { ApiFailure, decodeCursor, encodeCursor, fail, readPerPage } from "../http.js"
 import type { Route, RouteContext } from "../router.js"
 
 const LIST_ZONE_GROUPS = [
@@ -74,12 +74,16 @@ const zoneRulesets = (state: State, zone: Zone): Array<Ruleset> =>
 const accountRulesets = (state: State, accountId: string): Array<Ruleset> =>
   state.rulesets.filter((rs) => (rs.owner.kind === "account" && rs.owner.accountId === accountId) || rs.owner.kind === "managed")
 
+/** May the token list the zone's rulesets (a zone group of the operation, or an account one)? */
+const canListZone = (token: ApiToken, zone: Zone): boolean =>
+  allowsZone(token, zone, LIST_ZONE_GROUPS) || allowsAccount(token, zone.account.id, LIST_ZONE_GROUPS)
+
 /** Zone-level access: the phase's zone group, or Account Rulesets on the zone's account. */
 const canZonePhase = (token: ApiToken, zone: Zone, phase: Phase, access: "Read" | "Write"): boolean =>
   allowsZone(token, zone, phaseGroups(phase, "zone", access)) || allowsAccount(token, zone.account.id, phaseGroups(phase, "account", access))
 
 const cursorList = (items: ReadonlyArray<Ruleset>, query: URLSearchParams, salt: string): Ok => {
-  const { perPage } = readPage(new URLSearchParams(query.has("per_page") ? { per_page: query.get("per_page") ?? "" } : {}), { min: 1, max: 50, default: 20 })
+  const perPage = readPerPage(query, { min: 1, max: 50, default: 20 })
   const cursor = query.get("cursor")
   const offset = cursor === null || cursor === "" ? 0 : decodeCursor(cursor, salt)
   const slice = items.slice(offset, offset + perPage)
@@ -148,10 +152,6 @@ const checkRule = (raw: unknown, index: number, target: Target): Omit<RulesetRul
       throw notEntitled("counting expressions need the Business plan or higher")
     }
     rule.ratelimit = rl as Record<string, Json>
-  }
-  if (action === "execute" && target.phase === "http_request_firewall_managed") {
-    const id = rule.action_parameters?.["id"]
-    return { ...rule, ...(typeof id === "string" ? {} : {}) }
   }
   return rule
 }
@@ -258,7 +258,7 @@ const zoneRuleset = (ctx: RouteContext, access: "Read" | "Write"): { zone: Zone;
   const zone = findZone(ctx.state, ctx.params["zone_id"] ?? "", ctx.path)
   const rs = zoneRulesets(ctx.state, zone).find((r) => r.id === ctx.params["ruleset_id"])
   if (rs === undefined) {
-    if (!allowsZone(ctx.token, zone, LIST_ZONE_GROUPS) && !allowsAccount(ctx.token, zone.account.id, LIST_ZONE_GROUPS)) throw fail.forbidden()
+    if (!canListZone(ctx.token, zone)) throw fail.forbidden()
     throw fail.notFound(ctx.path)
   }
   if (!canZonePhase(ctx.token, zone, rs.phase, access)) throw fail.forbidden()
@@ -285,7 +285,7 @@ export const rulesetRoutes: ReadonlyArray<Route> = [
     template: "/zones/:zone_id/rulesets",
     handler: (ctx) => {
       const zone = findZone(ctx.state, ctx.params["zone_id"] ?? "", ctx.path)
-      if (!allowsZone(ctx.token, zone, LIST_ZONE_GROUPS) && !allowsAccount(ctx.token, zone.account.id, LIST_ZONE_GROUPS)) throw fail.forbidden()
+      if (!canListZone(ctx.token, zone)) throw fail.forbidden()
       return cursorList(zoneRulesets(ctx.state, zone), ctx.query, zone.id)
     }
   },

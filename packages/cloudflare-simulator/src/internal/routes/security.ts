@@ -2,14 +2,21 @@
  * Legacy security products (firewall rules, filters, rate limits), IP access rules and custom
  * lists.
  */
-import type { AccessRule, Filter, FirewallRule } from "../../State.js"
+import type { AccessRule, Account, ApiToken, Filter, FirewallRule, State } from "../../State.js"
 import { findAccount, requireAccount, requireZone } from "../access.js"
-import { compare, decodeCursor, encodeCursor, fail, pageOf, readBool, readEnum, readPage } from "../http.js"
+import { compare, decodeCursor, encodeCursor, fail, pageOf, readBool, readEnum, readPage, readPerPage } from "../http.js"
 import type { Route } from "../router.js"
 
 const FIREWALL = ["Firewall Services Read", "Firewall Services Write"]
 const ACCESS_RULES_ACCOUNT = ["Account Firewall Access Rules Read", "Account Firewall Access Rules Write"]
 const LISTS = ["Account Filter Lists Read", "Account Filter Lists Edit"]
+
+/** The account whose custom lists the token may read; account-owned tokens may not (API-NOTES §5.7). */
+const listsAccount = (state: State, token: ApiToken, accountId: string, path: string): Account => {
+  const account = findAccount(state, accountId, path)
+  if (token.owner.kind === "account") throw fail.forbidden()
+  return requireAccount(state, token, account.id, LISTS, path)
+}
 
 const contains = (haystack: string | undefined, needle: string | null): boolean =>
   needle === null || (haystack ?? "").toLowerCase().includes(needle.toLowerCase())
@@ -154,10 +161,7 @@ export const securityRoutes: ReadonlyArray<Route> = [
     method: "GET",
     template: "/accounts/:account_id/rules/lists",
     handler: ({ token, params, state, path }) => {
-      const account = findAccount(state, params["account_id"] ?? "", path)
-      // Custom lists are not available to account-owned tokens (API-NOTES §5.7).
-      if (token.owner.kind === "account") throw fail.forbidden()
-      requireAccount(state, token, account.id, LISTS, path)
+      const account = listsAccount(state, token, params["account_id"] ?? "", path)
       return { result: (state.lists.get(account.id) ?? []).map(({ items: _items, ...list }) => list) }
     }
   },
@@ -165,9 +169,7 @@ export const securityRoutes: ReadonlyArray<Route> = [
     method: "GET",
     template: "/accounts/:account_id/rules/lists/:list_id",
     handler: ({ token, params, state, path }) => {
-      const account = findAccount(state, params["account_id"] ?? "", path)
-      if (token.owner.kind === "account") throw fail.forbidden()
-      requireAccount(state, token, account.id, LISTS, path)
+      const account = listsAccount(state, token, params["account_id"] ?? "", path)
       const list = (state.lists.get(account.id) ?? []).find((l) => l.id === params["list_id"])
       if (list === undefined) throw fail.notFound(path)
       const { items: _items, ...rest } = list
@@ -178,16 +180,10 @@ export const securityRoutes: ReadonlyArray<Route> = [
     method: "GET",
     template: "/accounts/:account_id/rules/lists/:list_id/items",
     handler: ({ token, params, state, path, query }) => {
-      const account = findAccount(state, params["account_id"] ?? "", path)
-      if (token.owner.kind === "account") throw fail.forbidden()
-      requireAccount(state, token, account.id, LISTS, path)
+      const account = listsAccount(state, token, params["account_id"] ?? "", path)
       const list = (state.lists.get(account.id) ?? []).find((l) => l.id === params["list_id"])
       if (list === undefined) throw fail.notFound(path)
-      const { perPage } = readPage(new URLSearchParams(query.has("per_page") ? { per_page: query.get("per_page") ?? "" } : {}), {
-        min: 1,
-        max: 500,
-        default: 25
-      })
+      const perPage = readPerPage(query, { min: 1, max: 500, default: 25 })
       const search = query.get("search")
       const items = list.items.filter((item) => {
         if (search === null || search === "") return true
