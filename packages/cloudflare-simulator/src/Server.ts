@@ -11,6 +11,18 @@ import type { Simulator } from "./Simulator.js"
 export interface ServeOptions {
   readonly port?: number
   readonly host?: string
+  /**
+   * Answer CORS preflights and allow any origin, so a page in a browser test can call the
+   * simulator. Off by default: Cloudflare's API sends no CORS headers.
+   */
+  readonly cors?: boolean
+}
+
+const CORS_HEADERS: Readonly<Record<string, string>> = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+  "access-control-allow-headers": "authorization, content-type",
+  "access-control-expose-headers": "retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, cf-ray"
 }
 
 /** A listening server. */
@@ -47,9 +59,15 @@ const toRequest = async (req: IncomingMessage, res: ServerResponse, host: string
 /** Starts serving the simulator. */
 export const serve = (sim: Simulator, options: ServeOptions = {}): Promise<RunningServer> => {
   const host = options.host ?? "127.0.0.1"
+  const cors = options.cors === true ? CORS_HEADERS : {}
   const server = createServer((req, res) => {
     void (async () => {
       try {
+        if (options.cors === true && req.method === "OPTIONS") {
+          res.writeHead(204, { ...cors, "content-length": "0" })
+          res.end()
+          return
+        }
         const request = await toRequest(req, res, req.headers.host ?? host)
         const response = await sim.handle(request)
         if (response.type === "error") {
@@ -58,7 +76,7 @@ export const serve = (sim: Simulator, options: ServeOptions = {}): Promise<Runni
           return
         }
         const body = Buffer.from(await response.arrayBuffer())
-        const headers: Record<string, string> = {}
+        const headers: Record<string, string> = { ...cors }
         response.headers.forEach((value, key) => {
           headers[key] = value
         })

@@ -4,7 +4,7 @@
  * `{"baseUrl": "...", "tokens": {...}}`.
  *
  *   pnpm simulator --scenario redpine --port 8787 [--seed N] [--rate-limit 1200/300000]
- *                  [--faults '{"rules":[...]}'] [--legacy-rate-limits serve]
+ *                  [--faults '{"rules":[...]}'] [--legacy-rate-limits serve] [--cors]
  */
 import { Either } from "effect"
 import { decodeFaultOptions } from "./Faults.js"
@@ -13,7 +13,7 @@ import { serve } from "./Server.js"
 import type { SimulatorOptions } from "./Simulator.js"
 import { make } from "./Simulator.js"
 
-const usage = "usage: simulator [--scenario redpine|large|<json config>] [--port 8787] [--host 127.0.0.1] [--seed N] [--rate-limit LIMIT/WINDOW_MS|off] [--faults JSON] [--legacy-rate-limits gone|serve]"
+const usage = "usage: simulator [--scenario redpine|large|<json config>] [--port 8787] [--host 127.0.0.1] [--seed N] [--rate-limit LIMIT/WINDOW_MS|off] [--faults JSON] [--legacy-rate-limits gone|serve] [--cors]"
 
 const die = (message: string): never => {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -27,6 +27,10 @@ const parseArgs = (argv: ReadonlyArray<string>): Map<string, string> => {
     if (arg === "--") continue
     if (!arg.startsWith("--")) die(`unexpected argument ${arg}`)
     const [key, inline] = arg.slice(2).split("=", 2) as [string, string | undefined]
+    if (key === "cors" && inline === undefined) {
+      args.set(key, "true")
+      continue
+    }
     const value = inline ?? argv[++i]
     if (value === undefined) die(`--${key} needs a value`)
     args.set(key, value ?? "")
@@ -67,7 +71,11 @@ const main = async (): Promise<void> => {
   const legacy = args.get("legacy-rate-limits")
   if (legacy === "gone" || legacy === "serve") options.legacyRateLimits = legacy
   const sim = make(options)
-  const server = await serve(sim, { port: Number(args.get("port") ?? 8787), host: args.get("host") ?? "127.0.0.1" })
+  const server = await serve(sim, {
+    port: Number(args.get("port") ?? 8787),
+    host: args.get("host") ?? "127.0.0.1",
+    cors: args.get("cors") === "true"
+  })
   process.stdout.write(`${JSON.stringify({ baseUrl: server.baseUrl, tokens: sim.tokens })}\n`)
   const stop = () => void server.close().then(() => process.exit(0))
   process.on("SIGINT", stop)

@@ -137,6 +137,21 @@ describe("Onboarding", () => {
     assert.isAbove(counts.counts["scoped"] ?? 0, 3)
   })
 
+  it("answers CORS preflights only when asked to", async () => {
+    const plain = await fetch(`${server.baseUrl}/zones`, { method: "OPTIONS" })
+    assert.isNull(plain.headers.get("access-control-allow-origin"))
+    const withCors = await serve(sim, { port: 0, cors: true })
+    try {
+      const preflight = await fetch(`${withCors.baseUrl}/zones`, { method: "OPTIONS" })
+      assert.strictEqual(preflight.status, 204)
+      assert.include(preflight.headers.get("access-control-allow-headers") ?? "", "authorization")
+      const res = await fetch(`${withCors.baseUrl}/user/tokens/verify`, { headers: { authorization: `Bearer ${sim.tokens["customer"]}` } })
+      assert.strictEqual(res.headers.get("access-control-allow-origin"), "*")
+    } finally {
+      await withCors.close()
+    }
+  })
+
   it("drops the connection on a reset fault and hangs until the client aborts", async () => {
     const faults = (body: unknown) => fetch(`${origin}/__admin/faults`, { method: "POST", body: JSON.stringify(body) })
     await faults({ rules: [{ count: 1, effect: { kind: "reset" } }] })
