@@ -9,7 +9,7 @@
 import { Either } from "effect"
 import type { FaultEffect, FaultOptions, FaultRule, LatencyDistribution } from "./Faults.js"
 import { decodeFaultOptions, edgeErrorPage } from "./Faults.js"
-import type { ApiFailure as ApiFailureType, Ok } from "./internal/http.js"
+import type { Ok } from "./internal/http.js"
 import { ApiFailure, fail, failureBody, successBody } from "./internal/http.js"
 import type { Prng } from "./internal/prng.js"
 import { makePrng } from "./internal/prng.js"
@@ -174,11 +174,7 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
       // Over the limit: every call is refused for the rest of the window.
       w.blockedUntil = Math.max(w.blockedUntil, w.start + rateLimit.windowMs)
       const retryAfter = Math.max(1, Math.ceil((w.blockedUntil - t) / 1000))
-      return json(
-        429,
-        { result: null, success: false, errors: [{ code: 971, message: "Please wait and consider throttling your request speed" }], messages: [] },
-        { ...rateHeaders(key), "retry-after": String(retryAfter) }
-      )
+      return json(429, failureBody(fail.rateLimited()), { ...rateHeaders(key), "retry-after": String(retryAfter) })
     }
     w.count++
     return undefined
@@ -250,26 +246,16 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
 
   const tokens = (): Record<string, string> => Object.fromEntries(state.tokens.map((t) => [t.name, t.value]))
 
-  const authenticate = (request: Request): { token: string | undefined; failure: ApiFailureType | undefined } => {
+  const authenticate = (request: Request): { token: string | undefined; failure: ApiFailure | undefined } => {
     const header = request.headers.get("authorization")
     if (header === null) {
-      if (request.headers.has("x-auth-key") || request.headers.has("x-auth-email")) {
-        return {
-          token: undefined,
-          failure: new ApiFailure(400, [{ code: 6003, message: "Invalid request headers", error_chain: [{ code: 6103, message: "Invalid format for X-Auth-Key header" }] }])
-        }
-      }
-      return {
-        token: undefined,
-        failure: new ApiFailure(400, [{ code: 9106, message: "Missing X-Auth-Key, X-Auth-Email or Authorization headers" }])
-      }
+      // Global API keys are not simulated: a key is reported as malformed, as for a token sent as a key.
+      const hasKey = request.headers.has("x-auth-key") || request.headers.has("x-auth-email")
+      return { token: undefined, failure: hasKey ? fail.malformedCredentials(6103, "X-Auth-Key") : fail.missingCredentials() }
     }
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
     if (m === null) {
-      return {
-        token: undefined,
-        failure: new ApiFailure(400, [{ code: 6003, message: "Invalid request headers", error_chain: [{ code: 6111, message: "Invalid format for Authorization header" }] }])
-      }
+      return { token: undefined, failure: fail.malformedCredentials(6111, "Authorization") }
     }
     return { token: m[1], failure: undefined }
   }
@@ -322,7 +308,6 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
 
     let status: number
     let body: Record<string, unknown>
-    let extraHeaders: Readonly<Record<string, string>> = {}
     try {
       if (auth.failure !== undefined) throw auth.failure
       if (token === undefined || token.status !== "active") throw fail.invalidToken()
@@ -357,7 +342,6 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
       if (!(e instanceof ApiFailure)) throw e
       status = e.status
       body = failureBody(e)
-      extraHeaders = e.headers
     }
 
     for (const effect of fired) {
@@ -381,7 +365,7 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
       }
     }
     const text = JSON.stringify(body)
-    const headers = { "content-type": "application/json; charset=UTF-8", ...baseHeaders, ...extraHeaders }
+    const headers = { "content-type": "application/json; charset=UTF-8", ...baseHeaders }
     for (const effect of fired) {
       if (effect.kind === "truncate") return new Response(text.slice(0, Math.floor(text.length / 2)), { status, headers })
       if (effect.kind === "malformed") return new Response(`{"result": [{"id": "${ray}", "name": undefined,,}`, { status, headers })

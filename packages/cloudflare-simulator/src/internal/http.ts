@@ -1,6 +1,7 @@
 /**
  * The v4 envelope, API errors and the paging styles, shared by every route.
  */
+import { Data } from "effect"
 
 /** An entry of `errors` / `messages`. */
 export interface ApiMessage {
@@ -11,28 +12,36 @@ export interface ApiMessage {
 }
 
 /** A failure a route answers with; caught by the handler and rendered as the v4 envelope. */
-export class ApiFailure {
-  readonly _tag = "ApiFailure"
-  constructor(
-    readonly status: number,
-    readonly errors: ReadonlyArray<ApiMessage>,
-    readonly headers: Readonly<Record<string, string>> = {}
-  ) {}
+export class ApiFailure extends Data.TaggedError("ApiFailure")<{
+  readonly status: number
+  readonly errors: ReadonlyArray<ApiMessage>
+}> {
+  override get message(): string {
+    return `HTTP ${this.status}: ${this.errors.map((e) => `${e.code} ${e.message}`).join("; ")}`
+  }
 }
 
 /** Shorthands for the failures of API-NOTES §3. */
 export const fail = {
-  invalidToken: () => new ApiFailure(401, [{ code: 1000, message: "Invalid API Token" }]),
-  forbidden: () => new ApiFailure(403, [{ code: 10000, message: "Authentication error" }]),
+  missingCredentials: () =>
+    new ApiFailure({ status: 400, errors: [{ code: 9106, message: "Missing X-Auth-Key, X-Auth-Email or Authorization headers" }] }),
+  malformedCredentials: (code: 6103 | 6111, header: string) =>
+    new ApiFailure({
+      status: 400,
+      errors: [{ code: 6003, message: "Invalid request headers", error_chain: [{ code, message: `Invalid format for ${header} header` }] }]
+    }),
+  rateLimited: () => new ApiFailure({ status: 429, errors: [{ code: 971, message: "Please wait and consider throttling your request speed" }] }),
+  invalidToken: () => new ApiFailure({ status: 401, errors: [{ code: 1000, message: "Invalid API Token" }] }),
+  forbidden: () => new ApiFailure({ status: 403, errors: [{ code: 10000, message: "Authentication error" }] }),
   notFound: (path: string) =>
-    new ApiFailure(404, [{ code: 7003, message: `Could not route to ${path}, perhaps your object identifier is invalid?` }]),
-  noRoute: () => new ApiFailure(404, [{ code: 7000, message: "No route for that URI" }]),
-  methodNotAllowed: () => new ApiFailure(405, [{ code: 10405, message: "Method not allowed for api_token authentication scheme" }]),
+    new ApiFailure({ status: 404, errors: [{ code: 7003, message: `Could not route to ${path}, perhaps your object identifier is invalid?` }] }),
+  noRoute: () => new ApiFailure({ status: 404, errors: [{ code: 7000, message: "No route for that URI" }] }),
+  methodNotAllowed: () => new ApiFailure({ status: 405, errors: [{ code: 10405, message: "Method not allowed for api_token authentication scheme" }] }),
   invalidParam: (detail: string) =>
-    new ApiFailure(400, [{ code: 6008, message: "Invalid request parameters", error_chain: [{ code: 11000, message: detail }] }]),
-  invalidBody: (code: number, detail: string) => new ApiFailure(400, [{ code, message: detail }]),
-  noEntrypoint: (phase: string) => new ApiFailure(404, [{ code: 10003, message: `could not find entrypoint ruleset in the ${phase} phase` }]),
-  gone: () => new ApiFailure(410, [{ code: 10410, message: "Gone: this endpoint is retired; use the Rulesets API instead." }])
+    new ApiFailure({ status: 400, errors: [{ code: 6008, message: "Invalid request parameters", error_chain: [{ code: 11000, message: detail }] }] }),
+  invalidBody: (code: number, detail: string) => new ApiFailure({ status: 400, errors: [{ code, message: detail }] }),
+  noEntrypoint: (phase: string) => new ApiFailure({ status: 404, errors: [{ code: 10003, message: `could not find entrypoint ruleset in the ${phase} phase` }] }),
+  gone: () => new ApiFailure({ status: 410, errors: [{ code: 10410, message: "Gone: this endpoint is retired; use the Rulesets API instead." }] })
 }
 
 /** A successful route result: the `result` and optional `result_info`. */

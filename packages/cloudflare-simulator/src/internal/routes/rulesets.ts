@@ -99,9 +99,9 @@ const phaseParam = (ctx: RouteContext): Phase => {
 }
 
 const invalid = (message: string, pointer: string): ApiFailure =>
-  new ApiFailure(400, [{ code: RULESET_INVALID, message, source: { pointer } } satisfies ApiMessage])
+  new ApiFailure({ status: 400, errors: [{ code: RULESET_INVALID, message, source: { pointer } } satisfies ApiMessage] })
 
-const notEntitled = (message: string): ApiFailure => new ApiFailure(403, [{ code: NOT_ENTITLED, message }])
+const notEntitled = (message: string): ApiFailure => new ApiFailure({ status: 403, errors: [{ code: NOT_ENTITLED, message }] })
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
