@@ -204,8 +204,8 @@ export interface RetentionPolicy {
 /** What retention removed. Drift events and findings are never removed by retention. */
 export interface RetentionResult {
   readonly snapshotsDeleted: number
-  readonly manifestsDeleted: number
-  readonly recordsDeleted: number
+  /** Stored content (records, or whatever units an implementation addresses) no snapshot references any more. */
+  readonly blobsDeleted: number
 }
 
 // ---------------------------------------------------------------------------------------------
