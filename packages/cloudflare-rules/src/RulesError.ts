@@ -107,3 +107,47 @@ export const isRulesParseError = (u: unknown): u is RulesParseError =>
 /** True for a {@link RulesEvaluationError}. */
 export const isRulesEvaluationError = (u: unknown): u is RulesEvaluationError =>
   Predicate.isTagged(u, "RulesEvaluationError")
+
+/** Why a rule of a customer's configuration could not be evaluated by `Coverage`. */
+export const RuleConfigErrorReason = Schema.Literal(
+  /** The rule's expression does not parse or does not type-check. */
+  "InvalidExpression",
+  /** The rule has no expression (or a deleted legacy filter). */
+  "MissingExpression",
+  /** The rule refers to a named list (`$name`) whose contents were not supplied. */
+  "MissingList",
+  /** An `execute` rule names a ruleset that was not supplied. */
+  "UnknownRuleset",
+  /** The rule object lacks an `id` or an `action`, or an IP Access rule has an unusable value. */
+  "InvalidRule"
+)
+
+/** @see RuleConfigErrorReason */
+export type RuleConfigErrorReason = typeof RuleConfigErrorReason.Type
+
+/**
+ * A rule of the configuration under test that could not be evaluated. `Coverage` reports these
+ * in its trace, one per rule, and never fails or throws because of the customer's data.
+ */
+export class RuleConfigError extends Schema.TaggedError<RuleConfigError>("@plumbline/cloudflare-rules/RuleConfigError")(
+  "RuleConfigError",
+  {
+    reason: RuleConfigErrorReason,
+    /** The phase (or `ip_access_rules` / `firewall_rules`) the rule belongs to. */
+    stage: Schema.String,
+    /** The ruleset holding the rule (entry point id, custom ruleset id, or the stage name). */
+    ruleset: Schema.String,
+    /** The rule id. */
+    rule: Schema.String,
+    detail: Schema.String,
+    /** The parse error, for `InvalidExpression`. */
+    parseError: Schema.optional(RulesParseError)
+  }
+) {
+  override get message(): string {
+    return `${this.reason} in rule ${this.rule} (${this.stage}, ruleset ${this.ruleset}): ${this.detail}`
+  }
+}
+
+/** True for a {@link RuleConfigError}. */
+export const isRuleConfigError = (u: unknown): u is RuleConfigError => Predicate.isTagged(u, "RuleConfigError")

@@ -6,6 +6,9 @@
 /** The syntax tree of an expression. */
 export * as Ast from "./Ast.js"
 
+/** Rule coverage: which rule of a zone acts on a request, in Cloudflare's phase order. */
+export * as Coverage from "./Coverage.js"
+
 /** Parse, print and inspect expressions. */
 export * as Expression from "./Expression.js"
 
