@@ -360,9 +360,11 @@ const coverageSummary = (acting: Acting | undefined): string => {
     case "RateLimit":
       return `covered by rule ${acting.rule.id} (${acting.rateLimit.summary})`
     case "Managed":
-      return `covered by managed ruleset ${acting.managed.name} (rule ${acting.rule.id})`
-    default:
-      return `covered by rule ${acting.rule.id} (${acting.summary})`
+      return `covered by managed ruleset ${acting.managed.name} (deployed by rule ${acting.rule.id})`
+    case "Terminate":
+      return `covered by rule ${acting.rule.id} (${acting.action} in ${acting.rule.stage})`
+    case "Allow":
+      return "not covered"
   }
 }
 

@@ -255,7 +255,7 @@ describe("Coverage", () => {
       assert.strictEqual(trace.decision._tag, "Managed")
       assert.strictEqual(
         trace.decision.summary,
-        `managed ruleset Cloudflare Managed Ruleset (${CMR}) evaluates this request (overrides: all rules: action log; category wordpress: action block)`
+        `managed ruleset Cloudflare Managed Ruleset (${CMR}) evaluates this request (with overrides: all rules: action log; category wordpress: action block)`
       )
       assert.isTrue(trace.decision._tag === "Managed" && trace.decision.mitigates)
     })
@@ -384,7 +384,7 @@ describe("Coverage", () => {
     it("the custom rules block the bad actor and /admin in every phase filter", () => {
       const result = Coverage.probe({ ...redpine(true), request: { ...LOGIN, path: "/admin", ip: "198.51.100.77" } })
       assert.strictEqual(result.covered, "all")
-      assert.strictEqual(result.summary, "covered by rule cr-admin (block by rule cr-admin in http_request_firewall_custom)")
+      assert.strictEqual(result.summary, "covered by rule cr-admin (block in http_request_firewall_custom)")
     })
   })
 

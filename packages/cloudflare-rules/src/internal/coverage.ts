@@ -284,7 +284,7 @@ const describeOverrides = (overrides: ManagedOverrides | undefined): string => {
     if (isObject(c) && typeof c.category === "string") parts.push(`category ${c.category}: ${part(c)}`)
   }
   for (const r of arrayOf<Record<string, unknown>>(overrides.rules)) if (isObject(r) && typeof r.id === "string") parts.push(`rule ${r.id}: ${part(r)}`)
-  return parts.length === 0 ? "no overrides" : `overrides: ${parts.join("; ")}`
+  return parts.length === 0 ? "no overrides" : `with overrides: ${parts.join("; ")}`
 }
 
 export const resolveOverride = (
@@ -642,7 +642,7 @@ const runAccessRules = (ctx: Context, rules: ReadonlyArray<IpAccessRule>): Stage
   rules.forEach((raw, index) => {
     if (!isObject(raw)) return
     const ref: RuleRef = {
-      ...refOf("ip_access_rules", raw.scope?.type === "zone" || raw.scope === undefined ? "zone" : "account", "ip_access_rules", index, raw as unknown as Record<string, unknown>),
+      ...refOf("ip_access_rules", isObject(raw.scope) && typeof raw.scope.type === "string" && raw.scope.type !== "zone" ? "account" : "zone", "ip_access_rules", index, raw as unknown as Record<string, unknown>),
       ...(typeof raw.notes === "string" && raw.notes !== "" ? { description: raw.notes } : {})
     }
     const expression = isObject(raw.configuration) ? accessExpression(raw) : undefined
