@@ -225,8 +225,8 @@ export interface ManagedExecution {
   readonly rulesetId: string
   readonly name: string
   readonly overrides?: ManagedOverrides
-  /** Rule ids of this ruleset skipped by earlier exceptions (they run for no request here). */
-  readonly skippedRules: ReadonlyArray<string>
+  /** Rules of this ruleset skipped by earlier exceptions, with the skip rule that skipped each. */
+  readonly skippedRules: ReadonlyArray<{ readonly rule: string; readonly by: RuleRef }>
   /** False when the overrides disable every rule or turn every action into `log`. */
   readonly mitigates: boolean
   /** e.g. `managed ruleset Cloudflare Managed Ruleset (efb7…) evaluates this request (no overrides)`. */

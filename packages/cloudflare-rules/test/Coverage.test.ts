@@ -242,6 +242,18 @@ describe("Coverage", () => {
       assert.strictEqual(trace.decision._tag === "Terminate" && trace.decision.rule.id, "after")
     })
 
+    it("refuses a custom ruleset that executes a ruleset, instead of recursing", () => {
+      const trace = Coverage.evaluate(
+        {
+          rulesets: [custom(rule("run-loop", "true", "execute", { action_parameters: { id: "loop" } }))],
+          customRulesets: { loop: [rule("again", "true", "execute", { action_parameters: { id: "loop" } }), rule("inner", "true", "block")] }
+        },
+        LOGIN
+      )
+      assert.deepStrictEqual(trace.errors.map((e) => `${e.reason}:${e.rule}`), ["InvalidRule:again"])
+      assert.strictEqual(trace.decision._tag === "Terminate" && trace.decision.rule.id, "inner")
+    })
+
     it("reports an execute of a ruleset that was not supplied as an error", () => {
       const trace = Coverage.evaluate({ rulesets: [custom(rule("run-x", "true", "execute", { action_parameters: { id: "nope" } }))] }, LOGIN)
       assert.deepStrictEqual(trace.errors.map((e) => `${e.reason}:${e.rule}`), ["UnknownRuleset:run-x"])
@@ -295,7 +307,14 @@ describe("Coverage", () => {
     it("exceptions placed before the deployment skip a managed ruleset or some of its rules", () => {
       const exception = (parameters: Coverage.ActionParameters) => rule("exception", 'http.request.uri.path eq "/login"', "skip", { action_parameters: parameters })
       const skipRules = Coverage.evaluate({ rulesets: [managed(exception({ rules: { [CMR]: ["r-1", "r-2"] } }), deploy(CMR), deploy(OWASP))] }, LOGIN)
-      assert.deepStrictEqual(skipRules.acting.map((a) => a._tag === "Managed" && a.managed.skippedRules), [["r-1", "r-2"], []])
+      assert.deepStrictEqual(
+        skipRules.acting.map((a) => a._tag === "Managed" && a.managed.skippedRules.map((r) => `${r.rule} by ${r.by.id}`)),
+        [["r-1 by exception", "r-2 by exception"], []]
+      )
+      assert.strictEqual(
+        skipRules.decision.summary,
+        `managed ruleset Cloudflare Managed Ruleset (${CMR}) evaluates this request (no overrides; except rules r-1, r-2)`
+      )
       const skipRuleset = Coverage.evaluate({ rulesets: [managed(exception({ rulesets: [CMR] }), deploy(CMR), deploy(OWASP))] }, LOGIN)
       assert.deepStrictEqual(tags(events(skipRuleset, "http_request_firewall_managed")), ["Matched:exception", "Skipped:deploy-efb7", "Matched:deploy-4814"])
       assert.strictEqual(skipRuleset.decision._tag === "Managed" && skipRuleset.decision.managed.name, "Cloudflare OWASP Core Ruleset")

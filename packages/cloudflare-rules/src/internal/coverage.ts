@@ -169,7 +169,10 @@ export const prepareZone = (input: ZoneRules): PreparedZone => {
     lists: Lists.from(input.lists),
     entrypoints,
     custom,
-    managed: { ...WELL_KNOWN_MANAGED, ...(isObject(input.managedRulesets) ? input.managedRulesets : {}) },
+    managed: {
+      ...WELL_KNOWN_MANAGED,
+      ...Object.fromEntries(Object.entries(isObject(input.managedRulesets) ? input.managedRulesets : {}).filter(([, name]) => typeof name === "string"))
+    },
     compile
   }
 }
@@ -530,6 +533,11 @@ const runRuleset = (
         continue
       }
       const custom = ctx.zone.custom.get(target)
+      if (custom !== undefined && (target === rulesetId || via !== undefined)) {
+        // Cloudflare does not let a custom ruleset execute another; refuse rather than recurse.
+        fail(ctx, scope, ref, "InvalidRule", `ruleset ${rulesetId} executes ${target} from inside a custom ruleset`)
+        continue
+      }
       if (custom !== undefined && !MANAGED_PHASES.has(scope.stage)) {
         scope.events.push({ _tag: "Matched", rule: ref, action, terminal: false, fields, values, execute: { rulesetId: target, kind: "custom" } })
         runRuleset(ctx, scope, target, custom.rules, ref.id)
@@ -543,7 +551,7 @@ const runRuleset = (
       const overrides = isObject(params.overrides) ? (params.overrides as ManagedOverrides) : undefined
       const rulesetName = name ?? `managed ruleset ${target}`
       const mitigates = managedMitigates(overrides)
-      const skippedRules = [...(scope.rules.get(target)?.keys() ?? [])]
+      const skippedRules = [...(scope.rules.get(target)?.entries() ?? [])].map(([rule, by]) => ({ rule, by }))
       const managed: ManagedExecution = {
         rulesetId: target,
         name: rulesetName,
@@ -552,7 +560,7 @@ const runRuleset = (
         mitigates,
         summary:
           `managed ruleset ${rulesetName} (${target}) evaluates this request (${describeOverrides(overrides)}` +
-          (skippedRules.length > 0 ? `; except rules ${skippedRules.join(", ")}` : "") +
+          (skippedRules.length > 0 ? `; except rules ${skippedRules.map((r) => r.rule).join(", ")}` : "") +
           ")" +
           (mitigates ? "" : ": its overrides leave no rule that can mitigate")
       }
