@@ -1,0 +1,5 @@
+---
+"@plumbline/__name__": minor
+---
+
+Add the __Title__ connector.

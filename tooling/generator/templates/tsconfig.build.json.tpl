@@ -1,0 +1,4 @@
+{
+  "extends": "@plumbline/tsconfig/library.json",
+  "include": ["src"]
+}

@@ -1,0 +1,4 @@
+{
+  "extends": "@plumbline/tsconfig/base.json",
+  "include": ["src", "test", "examples", "*.config.ts"]
+}
