@@ -300,6 +300,8 @@ export interface Trace {
   readonly decision: Decision
   /** Legacy products skipped by skip rules (`products`) or legacy `bypass` rules. */
   readonly skippedProducts: ReadonlyArray<{ readonly product: string; readonly by: RuleRef }>
+  /** URL rewrites (static `uri.path`/`uri.query` values of `http_request_transform`) seen by later phases. */
+  readonly rewrites: ReadonlyArray<{ readonly path?: string; readonly query?: string; readonly by: RuleRef }>
   /** Every rule that could not be evaluated. */
   readonly errors: ReadonlyArray<RuleConfigError>
 }

@@ -107,6 +107,50 @@ describe("Coverage", () => {
     })
   })
 
+  describe("URL rewrites", () => {
+    it("later phases see a static URL rewrite; raw fields keep the path as sent", () => {
+      const trace = Coverage.evaluate(
+        {
+          rulesets: [
+            ratelimit(LOGIN_RL),
+            custom(rule("raw-admin", 'raw.http.request.uri.path eq "/public-login"', "log")),
+            {
+              phase: "http_request_transform",
+              rules: [rule("rw", 'http.request.uri.path eq "/public-login"', "rewrite", { action_parameters: { uri: { path: { value: "/login" } } } })]
+            }
+          ]
+        },
+        { ...LOGIN, path: "/public-login" }
+      )
+      const [rewrite] = events(trace, "http_request_transform")
+      assert.strictEqual(rewrite?._tag === "Matched" && rewrite.note, "rewrites the path to /login for later phases")
+      assert.deepStrictEqual(trace.rewrites.map((r) => `${r.path}:${r.by.id}`), ["/login:rw"])
+      assert.deepStrictEqual(tags(events(trace, "http_request_firewall_custom")), ["Matched:raw-admin"])
+      assert.strictEqual(trace.decision._tag === "RateLimit" && trace.decision.rule.id, "rl-login")
+    })
+
+    it("a dynamic rewrite is noted and not applied", () => {
+      const trace = Coverage.evaluate(
+        {
+          rulesets: [{
+            phase: "http_request_transform",
+            rules: [rule("rw", "true", "rewrite", { action_parameters: { uri: { path: { expression: 'regex_replace(http.request.uri.path, "^/a", "/b")' } } } })]
+          }]
+        },
+        { path: "/a" }
+      )
+      const [rewrite] = events(trace, "http_request_transform")
+      assert.strictEqual(rewrite?._tag === "Matched" && rewrite.note, "dynamic rewrite: not applied, later phases see the URL as sent")
+      assert.deepStrictEqual(trace.rewrites, [])
+    })
+
+    it("leaves response phases and phases of unknown order unevaluated", () => {
+      const trace = Coverage.evaluate({ rulesets: [{ phase: "http_response_firewall_managed", rules: [deploy(CMR)] }] }, LOGIN)
+      assert.deepStrictEqual(stageNames(trace), ["zone:http_response_firewall_managed:unsupported"])
+      assert.strictEqual(trace.decision._tag, "NoAction")
+    })
+  })
+
   describe("rule actions", () => {
     it("ignores disabled rules and records them", () => {
       const trace = Coverage.evaluate(

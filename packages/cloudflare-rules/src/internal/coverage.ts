@@ -363,7 +363,11 @@ export const suggest = (request: { readonly path: string; readonly method?: stri
 
 interface Context {
   readonly zone: PreparedZone
-  readonly facts: Facts
+  /** The request's facts, as the current phase sees them (after earlier URL rewrites). */
+  facts: Facts
+  /** URL rewrites of the current phase, applied when the phase ends. */
+  readonly pendingRewrites: Array<Rewrite>
+  readonly rewrites: Array<Rewrite>
   readonly stages: Array<StageTrace>
   readonly acting: Array<Acting>
   readonly errors: Array<RuleConfigError>
@@ -372,6 +376,37 @@ interface Context {
   readonly skippedPhases: Map<string, { account: boolean; zone: boolean; by: RuleRef }>
   bypass: { stages: ReadonlySet<Stage>; by: RuleRef } | undefined
   stopped: boolean
+}
+
+type Rewrite = { readonly path?: string; readonly query?: string; readonly by: RuleRef }
+
+const staticValue = (u: unknown): string | undefined => (isObject(u) && typeof u.value === "string" ? u.value : undefined)
+
+/**
+ * Applies the URL rewrites of a finished phase: "field values are immutable within each phase.
+ * However, field values may change between phases" (Ruleset Engine, Rules); raw fields keep the
+ * request as sent. Several rules of one phase may rewrite; the last one listed wins per part.
+ */
+const applyRewrites = (ctx: Context, request: RequestDescription): void => {
+  if (ctx.pendingRewrites.length === 0) return
+  let path: string | undefined
+  let query: string | undefined
+  for (const r of ctx.pendingRewrites) {
+    if (r.path !== undefined) path = r.path
+    if (r.query !== undefined) query = r.query
+  }
+  const current = (name: string) => display(ctx.facts.values[name], "Bytes") as string
+  const rewritten = Request.make({
+    ...request,
+    path: path ?? current("http.request.uri.path"),
+    query: query ?? current("http.request.uri.query"),
+    normalize: false
+  })
+  const values = { ...rewritten.values }
+  for (const [name, value] of Object.entries(ctx.facts.values)) if (name.startsWith("raw.")) values[name] = value
+  ctx.facts = unsafeFromValues(values)
+  ctx.rewrites.push(...ctx.pendingRewrites)
+  ctx.pendingRewrites.length = 0
 }
 
 /** Skip state of one phase at one level ("exceptions apply only to that context"). */
@@ -608,9 +643,23 @@ const runRuleset = (
       fields,
       values,
       ...(action === "redirect" ? { note: "bulk redirect: redirects only when the list has an entry for the URL" } : {}),
-      ...(action === "rewrite" ? { note: "rewrites are not applied: later phases are evaluated on the request as given" } : {})
+      ...(action === "rewrite" ? { note: rewriteNote(ctx, ref, params) } : {})
     })
   }
+}
+
+/** Records a URL rewrite with static values; dynamic (expression) rewrites are only noted. */
+const rewriteNote = (ctx: Context, ref: RuleRef, params: Record<string, unknown>): string => {
+  const uri = isObject(params.uri) ? params.uri : {}
+  const path = staticValue(uri.path)
+  const query = staticValue(uri.query)
+  const dynamic = (isObject(uri.path) && "expression" in uri.path) || (isObject(uri.query) && "expression" in uri.query)
+  if (ref.stage === "http_request_transform" && (path !== undefined || query !== undefined)) {
+    ctx.pendingRewrites.push({ ...(path !== undefined ? { path } : {}), ...(query !== undefined ? { query } : {}), by: ref })
+    const parts = [path !== undefined ? `path to ${path}` : undefined, query !== undefined ? `query to ${query}` : undefined].filter((p) => p !== undefined)
+    return `rewrites the ${parts.join(" and ")} for later phases`
+  }
+  return dynamic ? "dynamic rewrite: not applied, later phases see the URL as sent" : "header or other rewrite: not applied"
 }
 
 // IP Access rules ------------------------------------------------------------------------------
@@ -780,6 +829,8 @@ export const evaluateZone = (zone: PreparedZone, request: RequestDescription): T
   const ctx: Context = {
     zone,
     facts: buildFacts(request, zone.input.normalization),
+    pendingRewrites: [],
+    rewrites: [],
     stages: [],
     acting: [],
     errors: [],
@@ -820,6 +871,7 @@ export const evaluateZone = (zone: PreparedZone, request: RequestDescription): T
         }
       }
     }
+    applyRewrites(ctx, request)
   }
   for (const { phase, level, entrypoint } of unknown) {
     ctx.stages.push({ stage: phase, level, ruleset: typeof entrypoint.id === "string" ? entrypoint.id : `${phase} entrypoint`, status: "unsupported", events: [] })
@@ -830,6 +882,7 @@ export const evaluateZone = (zone: PreparedZone, request: RequestDescription): T
     acting: ctx.acting,
     decision: decisionOf(ctx.acting),
     skippedProducts: ctx.products,
+    rewrites: ctx.rewrites,
     errors: ctx.errors
   }
 }
