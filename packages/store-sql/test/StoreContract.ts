@@ -19,6 +19,10 @@ export interface Database {
   readonly exec: (statement: string) => Effect.Effect<void, unknown>
   /** Everything the database holds about credentials, as bytes (the file, or the table's rows). */
   readonly contents: Effect.Effect<Buffer, unknown>
+  /** The environment a child process needs to open this database through `layerConfig`. */
+  readonly env: Record<string, string>
+  /** Whether some other process is writing a large commit right now. */
+  readonly writeInProgress: Effect.Effect<boolean, unknown>
 }
 
 /** Makes a fresh database, dropped when the scope closes. */
