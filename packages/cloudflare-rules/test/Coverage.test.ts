@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { Coverage, RulesError } from "../src/index.js"
+import { Effect, Either } from "effect"
+import { Coverage, Expression, RulesError } from "../src/index.js"
 
 type RulesetRule = Coverage.RulesetRule
 
@@ -392,6 +392,7 @@ describe("Coverage", () => {
       assert.strictEqual(result.covered, "none")
       assert.strictEqual(result.summary, "not covered")
       assert.strictEqual(result.suggestion?.simple, '(http.request.uri.path eq "/login" and http.request.method eq "POST")')
+      assert.isTrue(Either.isRight(Expression.parseEither(result.suggestion?.simple ?? "")))
       // The managed ruleset still evaluates the request; it is just not rate limiting.
       assert.strictEqual(result.variants[0]?.trace.decision._tag, "Managed")
     })
@@ -433,6 +434,8 @@ describe("Coverage", () => {
     it("the robust suggestion covers the case, encoding and trailing-slash variants", () => {
       const robust = Coverage.suggestedExpression({ path: "/login", method: "POST" }, { robust: true })
       assert.strictEqual(robust, '(lower(url_decode(http.request.uri.path)) in {"/login" "/login/"} and upper(http.request.method) eq "POST")')
+      assert.isTrue(Either.isRight(Expression.parseEither(robust)))
+      assert.strictEqual(Coverage.suggestedExpression({ path: "/login" }), '(http.request.uri.path eq "/login")')
       const result = Coverage.probe({
         rulesets: [ratelimit({ ...LOGIN_RL, expression: robust })],
         normalization: { type: "cloudflare", scope: "incoming" },

@@ -5,6 +5,7 @@
  * actions. Every decision cites the documentation it follows (see the package README).
  */
 import { Either } from "effect"
+import type * as Ast from "../Ast.js"
 import type {
   Acting,
   Entrypoint,
@@ -38,7 +39,7 @@ import type { RuleConfigErrorReason, RulesParseError } from "../RulesError.js"
 import { RuleConfigError } from "../RulesError.js"
 import { fieldType } from "../Scheme.js"
 import { fromUtf8, hexByte } from "./bytes.js"
-import { printBytes } from "./printer.js"
+import { printExpression } from "./printer.js"
 
 /** Request phases in execution order (Ruleset Engine "Phases list"). */
 export const PHASE_ORDER = [
@@ -340,21 +341,27 @@ const managedMitigates = (overrides: ManagedOverrides | undefined): boolean => {
 // Suggestions
 // ---------------------------------------------------------------------------------------------
 
+const field = (name: string): Ast.FieldRef => ({ _tag: "Field", name, indexes: [] })
+const call = (name: string, ...args: ReadonlyArray<Ast.Argument>): Ast.Call => ({ _tag: "Call", name, args, indexes: [] })
+const text = (value: string): Ast.StringLiteral => ({ _tag: "String", value: fromUtf8(value) })
+const compare = (left: Ast.Value, operator: Ast.ComparisonOperator, right: Ast.Rhs): Ast.Comparison => ({ _tag: "Comparison", left, operator, right })
+
+/** Builds the suggested expression as a tree and prints it with the canonical printer, in parentheses. */
 export const suggest = (request: { readonly path: string; readonly method?: string }, robust: boolean): string => {
-  const path = printBytes(fromUtf8(request.path))
-  const method = request.method !== undefined ? printBytes(fromUtf8(request.method.toUpperCase())) : undefined
+  const method = request.method?.toUpperCase()
+  const operands: Array<Ast.Expression> = []
   if (!robust) {
-    const parts = [`http.request.uri.path eq ${path}`, ...(method !== undefined ? [`http.request.method eq ${method}`] : [])]
-    return `(${parts.join(" and ")})`
+    operands.push(compare(field("http.request.uri.path"), "eq", text(request.path)))
+    if (method !== undefined) operands.push(compare(field("http.request.method"), "eq", text(method)))
+  } else {
+    const lower = request.path.toLowerCase()
+    const bare = lower.length > 1 && lower.endsWith("/") ? lower.slice(0, -1) : lower
+    const forms = bare === "/" ? ["/"] : [bare, bare + "/"]
+    operands.push(compare(call("lower", call("url_decode", field("http.request.uri.path"))), "in", { _tag: "Set", elements: forms.map(text) }))
+    if (method !== undefined) operands.push(compare(call("upper", field("http.request.method")), "eq", text(method)))
   }
-  const lower = request.path.toLowerCase()
-  const bare = lower.length > 1 && lower.endsWith("/") ? lower.slice(0, -1) : lower
-  const forms = bare === "/" ? ["/"] : [bare, bare + "/"]
-  const parts = [
-    `lower(url_decode(http.request.uri.path)) in {${forms.map((f) => printBytes(fromUtf8(f))).join(" ")}}`,
-    ...(method !== undefined ? [`upper(http.request.method) eq ${method}`] : [])
-  ]
-  return `(${parts.join(" and ")})`
+  const expression: Ast.Expression = operands.length === 1 ? operands[0]! : { _tag: "Logical", operator: "and", operands }
+  return `(${printExpression(expression)})`
 }
 
 // ---------------------------------------------------------------------------------------------
