@@ -177,6 +177,9 @@ describe("Coverage", () => {
       assert.strictEqual(hit.rule.id, "cr-bad-actors")
       assert.deepStrictEqual(hit.fields, ["ip.src"])
       assert.deepStrictEqual(hit.values, { "ip.src": "203.0.113.9" })
+      const outsider = Coverage.evaluate(redpine(false), { ...LOGIN, ip: "192.0.2.1" })
+      assert.deepStrictEqual(tags(events(outsider, "http_request_firewall_custom")), ["NotMatched:cr-admin", "NotMatched:cr-bad-actors"])
+      assert.strictEqual(outsider.decision._tag, "Managed")
     })
   })
 
