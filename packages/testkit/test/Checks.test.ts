@@ -45,7 +45,7 @@ describe("ConnectorContract checks", () => {
     violation(checks.honoursRetryAfter(optionsFor({ ignoresRetryAfter: true }), "projects"), /tried again 100 ms after a 429 asking for 7 s/))
 
   it.effect("the 5xx check fails for a connector that never retries", () =>
-    violation(checks.retriesServerErrors(optionsFor({ noRetry: true }), "members"), /expected members to be read in every scope, got .*failed/))
+    violation(checks.retriesServerErrors(optionsFor({ noRetry: true }), "members"), /expected members to be read in every scope it is available in, got .*failed/))
 
   it.effect("the 5xx check fails for a connector whose HTTP client retries behind the pipeline's back", () =>
     violation(checks.retriesServerErrors(optionsFor({ bypassesPipeline: true }), "projects"), /counted \d+ request\(s\) but the provider received \d+/))
