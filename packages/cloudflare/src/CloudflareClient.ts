@@ -1,0 +1,342 @@
+/**
+ * The one HTTP pipeline of the Cloudflare connector: core's `HttpPipeline` pinned to the v4 base URL,
+ * with the bearer token, Cloudflare's error classification (401 → credential invalid, 403 →
+ * permission missing, 410 → product retired) and the `cf-ray` request id. The v4 envelope
+ * (`{ success, errors, messages, result, result_info }`) is unwrapped here and nowhere else: `get`
+ * checks `success`, then decodes `result` (and `result_info`) with the caller's Schema, so a missing
+ * field becomes a `DecodeFailure` naming the resource, the field and the scope.
+ *
+ * Listings come as Streams in the three paging styles the API uses (page numbers, `result_info.cursor`,
+ * `result_info.cursors.after`), each at the page size the caller asks for (the largest the API allows).
+ *
+ * The app supplies the `HttpClient` (and the shared `RequestBudget`), as every Effect library client does.
+ */
+import type { HttpClient } from "@effect/platform"
+import {
+  ConnectorError,
+  Credential,
+  HttpPipeline,
+  Pagination,
+  type RequestBudget,
+  type RetryPolicy
+} from "@plumbline/core"
+import type { Stream } from "effect";
+import { Config, type ConfigError, Context, Effect, Layer, Option, type ParseResult, Redacted, Schema, type SchemaAST } from "effect"
+
+/** Cloudflare's production API. */
+export const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
+
+/** The credential kind recorded for Cloudflare API tokens. */
+export const CREDENTIAL_KIND = "cloudflare-api-token"
+
+/** Options of a client. */
+export interface Options {
+  /** The API token (`cfut_…` user token, `cfat_…` account-owned token, or an older unprefixed one). */
+  readonly token: Redacted.Redacted<string> | string
+  /** Default `https://api.cloudflare.com/client/v4`; point it at the simulator in tests. */
+  readonly baseUrl?: string | undefined
+  /**
+   * The account an account-owned (`cfat_`) token belongs to. Optional: when absent it is learnt from
+   * the first zone the token can list.
+   */
+  readonly accountId?: string | undefined
+  readonly retry?: Partial<RetryPolicy.RetryPolicy> | undefined
+  readonly budget?: RequestBudget.Limits | undefined
+}
+
+/** Who is asking, so that errors name the resource, the scope and the permission to grant. */
+export interface CallContext {
+  readonly resource: string
+  /** The scope's label, e.g. `zone redpine.io`. */
+  readonly scope?: string | undefined
+  /** The exact Cloudflare permission the call needs, reported when it answers 403. */
+  readonly permission?: string | undefined
+}
+
+/** A decoded success: the `result` and the raw `result_info`. */
+export interface Answer<A> {
+  readonly result: A
+  readonly resultInfo: unknown
+}
+
+/** What kind of token the client holds. */
+export type TokenKind = "user" | "account-owned"
+
+/** The client's service. */
+export interface Service {
+  readonly baseUrl: string
+  readonly tokenKind: TokenKind
+  /** The account of an account-owned token: configured, or learnt from the zones it can list. */
+  readonly ownerAccountId: Effect.Effect<string | undefined, ConnectorError.ConnectorError>
+  /** GET `path`, unwrap the envelope and decode `result` with `schema`. */
+  readonly get: <A, I>(
+    path: string,
+    params: Readonly<Record<string, string | number | undefined>>,
+    schema: Schema.Schema<A, I>,
+    context: CallContext
+  ) => Effect.Effect<Answer<A>, ConnectorError.ConnectorError>
+  /** Every item of a page-number listing (`?page=&per_page=`). */
+  readonly pages: <A, I>(
+    path: string,
+    options: {
+      readonly params?: Readonly<Record<string, string | number | undefined>>
+      readonly perPage: number
+      readonly item: Schema.Schema<A, I>
+      readonly key: (item: A) => string
+    },
+    context: CallContext
+  ) => Stream.Stream<A, ConnectorError.ConnectorError>
+  /**
+   * Every item of a cursor listing: `style: "cursor"` reads `result_info.cursor` (rulesets),
+   * `style: "cursors.after"` reads `result_info.cursors.after` (list items).
+   */
+  readonly cursor: <A, I>(
+    path: string,
+    options: {
+      readonly style: "cursor" | "cursors.after"
+      readonly perPage: number
+      readonly item: Schema.Schema<A, I>
+    },
+    context: CallContext
+  ) => Stream.Stream<A, ConnectorError.ConnectorError>
+}
+
+/** The Cloudflare client of one connection. */
+export class CloudflareClient extends Context.Tag("@plumbline/cloudflare/CloudflareClient")<CloudflareClient, Service>() {}
+
+const Message = Schema.Struct({ code: Schema.Number, message: Schema.String })
+
+/** The envelope's head: what tells a success from a failure. `errors: null` counts as none (legacy endpoints). */
+const EnvelopeHead = Schema.Struct({
+  success: Schema.Boolean,
+  errors: Schema.optional(Schema.NullOr(Schema.Array(Message)))
+})
+
+const PageInfo = Schema.Struct({
+  total_pages: Schema.optional(Schema.NullOr(Schema.Number))
+})
+const CursorInfo = Schema.Struct({ cursor: Schema.optional(Schema.NullOr(Schema.String)) })
+const CursorsInfo = Schema.Struct({
+  cursors: Schema.optional(Schema.NullOr(Schema.Struct({ after: Schema.optional(Schema.NullOr(Schema.String)) })))
+})
+
+/** Decode options: extra fields Cloudflare adds are ignored, and the first problem is reported. */
+const decodeOptions: SchemaAST.ParseOptions = { onExcessProperty: "ignore", errors: "first" }
+
+/** The `{ code, message }` entries of an error body, including `error_chain`. */
+export const errorMessages = (body: unknown): ReadonlyArray<ConnectorError.ProviderMessage> => {
+  const out: Array<ConnectorError.ProviderMessage> = []
+  const walk = (entries: unknown) => {
+    if (!Array.isArray(entries)) return
+    for (const entry of entries) {
+      if (typeof entry !== "object" || entry === null) continue
+      const { code, message, error_chain } = entry as { code?: unknown; message?: unknown; error_chain?: unknown }
+      if (typeof code === "number") out.push({ code, message: typeof message === "string" ? message : "" })
+      walk(error_chain)
+    }
+  }
+  if (typeof body === "object" && body !== null) walk((body as { errors?: unknown }).errors)
+  return out
+}
+
+/** Codes of a 400 that mean the credential itself is malformed or absent (API-NOTES §3). */
+const MALFORMED_CREDENTIAL_CODES = new Set([6003, 6103, 6111, 9106])
+
+/**
+ * Maps Cloudflare's non-2xx answers onto core's errors, before core's generic mapping:
+ * 401 → credential invalid (nothing is retried, the runner stops); 400 with a malformed-credential
+ * code → credential invalid; 403 → permission missing (the caller adds which); 410 → the product is
+ * retired (skipped, not an error). Everything else (404, 429, 5xx) is left to core.
+ */
+export const classify = (failure: HttpPipeline.FailedResponse): ConnectorError.ConnectorError | undefined => {
+  const context = {
+    status: failure.status,
+    codes: [...failure.codes],
+    ...(failure.requestId === undefined ? {} : { requestId: failure.requestId })
+  }
+  if (failure.status === 401) return new ConnectorError.CredentialInvalid({ reason: "invalid", ...context })
+  if (failure.status === 400 && failure.codes.some((c) => MALFORMED_CREDENTIAL_CODES.has(c.code))) {
+    return new ConnectorError.CredentialInvalid({ reason: "invalid", ...context })
+  }
+  if (failure.status === 403) return new ConnectorError.PermissionMissing(context)
+  if (failure.status === 410) {
+    return new ConnectorError.NotAvailable({
+      reason: "feature",
+      detail: `Cloudflare retired ${failure.path} (410 Gone)`,
+      ...context
+    })
+  }
+  return undefined
+}
+
+/** Is this a 404 with the given Cloudflare code (10003: no entry point for the phase)? */
+export const isNotFoundWithCode = (error: ConnectorError.ConnectorError, code: number): boolean =>
+  error._tag === "RequestRejected" && error.status === 404 && error.codes.some((c) => c.code === code)
+
+/** The token kind from its prefix: `cfat_` is account-owned, anything else a user token. */
+export const tokenKindOf = (token: string): TokenKind => (token.startsWith("cfat_") ? "account-owned" : "user")
+
+const ZoneAccount = Schema.Struct({ account: Schema.Struct({ id: Schema.String }) })
+
+/** Builds the client of one connection on the app's `HttpClient` and `RequestBudget`. */
+export const make = (
+  options: Options
+): Effect.Effect<Service, never, HttpClient.HttpClient | RequestBudget.RequestBudget> =>
+  Effect.gen(function* () {
+    const secret = Redacted.isRedacted(options.token) ? options.token : Redacted.make(options.token)
+    const http = yield* HttpPipeline.make({
+      baseUrl: options.baseUrl ?? DEFAULT_BASE_URL,
+      credential: Credential.make(CREDENTIAL_KIND, secret),
+      requestIdHeader: "cf-ray",
+      errorMessages,
+      classify,
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+      ...(options.budget === undefined ? {} : { budget: options.budget })
+    })
+
+    const withContext = (error: ConnectorError.ConnectorError, context: CallContext): ConnectorError.ConnectorError => {
+      switch (error._tag) {
+        case "PermissionMissing":
+          return new ConnectorError.PermissionMissing({
+            ...error,
+            resource: context.resource,
+            ...(context.permission === undefined ? {} : { permission: context.permission }),
+            ...(context.scope === undefined ? {} : { scope: context.scope })
+          })
+        case "NotAvailable":
+          return new ConnectorError.NotAvailable({
+            ...error,
+            resource: context.resource,
+            ...(context.scope === undefined ? {} : { scope: context.scope })
+          })
+        default:
+          return error
+      }
+    }
+
+    const get = <A, I>(
+      path: string,
+      params: Readonly<Record<string, string | number | undefined>>,
+      schema: Schema.Schema<A, I>,
+      context: CallContext
+    ): Effect.Effect<Answer<A>, ConnectorError.ConnectorError> =>
+      Effect.gen(function* () {
+        const response = yield* http.get(path, params)
+        const body = response.body
+        const decodeFailure = (error: ParseResult.ParseError) =>
+          ConnectorError.decodeFailureFrom(error, { resource: context.resource, scope: context.scope, input: body })
+        const head = yield* Effect.mapError(Schema.decodeUnknown(EnvelopeHead, decodeOptions)(body), decodeFailure)
+        if (!head.success) {
+          // A failure inside a 200: Cloudflare said no, in its own words; no retry can change that.
+          return yield* Effect.fail(
+            new ConnectorError.RequestRejected({
+              reason: "status",
+              method: "GET",
+              path,
+              status: response.status,
+              codes: [...errorMessages(body)],
+              detail: "success: false in a 2xx answer",
+              ...(response.requestId === undefined ? {} : { requestId: response.requestId })
+            })
+          )
+        }
+        const decoded = yield* Effect.mapError(
+          Schema.decodeUnknown(Schema.Struct({ result: schema, result_info: Schema.optional(Schema.Unknown) }), decodeOptions)(body),
+          decodeFailure
+        )
+        return { result: decoded.result, resultInfo: decoded.result_info }
+      }).pipe(Effect.mapError((error) => withContext(error, context)))
+
+    const pages: Service["pages"] = (path, { item, key, params, perPage }, context) =>
+      Pagination.pageNumber({
+        perPage,
+        key,
+        path: `GET ${path}`,
+        fetch: (page) =>
+          Effect.gen(function* () {
+            const answer = yield* get(path, { ...params, page, per_page: perPage }, Schema.Array(item), context)
+            const info = yield* decodeInfo(PageInfo, answer.resultInfo, context)
+            return { items: answer.result, totalPages: info?.total_pages ?? undefined }
+          })
+      })
+
+    const decodeInfo = <A, I>(schema: Schema.Schema<A, I>, info: unknown, context: CallContext) =>
+      info === undefined || info === null
+        ? Effect.succeed(undefined)
+        : Effect.mapError(Schema.decodeUnknown(schema, decodeOptions)(info), (error) =>
+            ConnectorError.decodeFailureFrom(error, { resource: context.resource, scope: context.scope, input: info })
+          )
+
+    const cursor: Service["cursor"] = (path, { item, perPage, style }, context) =>
+      Pagination.cursor({
+        path: `GET ${path}`,
+        fetch: (after) =>
+          Effect.gen(function* () {
+            const answer = yield* get(
+              path,
+              { per_page: perPage, cursor: Option.getOrUndefined(after) },
+              Schema.Array(item),
+              context
+            )
+            if (style === "cursor") {
+              const info = yield* decodeInfo(CursorInfo, answer.resultInfo, context)
+              return { items: answer.result, next: info?.cursor ?? undefined }
+            }
+            const info = yield* decodeInfo(CursorsInfo, answer.resultInfo, context)
+            return { items: answer.result, next: info?.cursors?.after ?? undefined }
+          })
+      })
+
+    const tokenKind = tokenKindOf(Redacted.value(secret))
+    const ownerAccountId: Effect.Effect<string | undefined, ConnectorError.ConnectorError> =
+      tokenKind === "user"
+        ? Effect.succeed(undefined)
+        : options.accountId !== undefined
+          ? Effect.succeed(options.accountId)
+          : yield* Effect.cached(
+              Effect.map(
+                get("/zones", { per_page: 5 }, Schema.Array(ZoneAccount), { resource: "accounts", permission: "Zone Read" }),
+                (answer) => answer.result[0]?.account.id
+              )
+            )
+
+    return {
+      baseUrl: http.baseUrl,
+      tokenKind,
+      ownerAccountId,
+      get,
+      pages,
+      cursor
+    } satisfies Service
+  })
+
+const optionalString = (name: string): Config.Config<string | undefined> =>
+  Config.option(Config.string(name)).pipe(Config.map(Option.getOrUndefined))
+
+/** The client as a Layer, for a token held by the app. */
+export const layer = (
+  options: Options
+): Layer.Layer<CloudflareClient, never, HttpClient.HttpClient | RequestBudget.RequestBudget> =>
+  Layer.effect(CloudflareClient, make(options))
+
+/**
+ * The client from configuration: `CLOUDFLARE_API_TOKEN` (secret, required), `CLOUDFLARE_BASE_URL`
+ * and `CLOUDFLARE_ACCOUNT_ID` (both optional).
+ */
+export const layerConfig = (
+  config: {
+    readonly token?: Config.Config<Redacted.Redacted<string>>
+    readonly baseUrl?: Config.Config<string | undefined>
+    readonly accountId?: Config.Config<string | undefined>
+  } = {}
+): Layer.Layer<CloudflareClient, ConfigError.ConfigError, HttpClient.HttpClient | RequestBudget.RequestBudget> =>
+  Layer.effect(
+    CloudflareClient,
+    Effect.gen(function* () {
+      const token = yield* config.token ?? Config.redacted("CLOUDFLARE_API_TOKEN")
+      const baseUrl = yield* config.baseUrl ?? optionalString("CLOUDFLARE_BASE_URL")
+      const accountId = yield* config.accountId ?? optionalString("CLOUDFLARE_ACCOUNT_ID")
+      return yield* make({ token, baseUrl, accountId })
+    })
+  )
+

@@ -1,0 +1,176 @@
+/**
+ * Reads several resources share, made as Effect requests so the snapshot runner's per-run request
+ * cache sends each once per snapshot: a zone's ruleset listing (every phase resource needs it), the
+ * zone's entry point of a phase, and an account's custom lists (lists and their items).
+ *
+ * A shared read fails without a resource's context; `reattribute` gives the error the context of the
+ * resource that waited for it (its name and the permission it needs).
+ */
+import { ConnectorError, Json, type Scope } from "@plumbline/core"
+import { Effect, Option, Request, RequestResolver, Schema, Stream } from "effect"
+import { type CallContext, CloudflareClient, isNotFoundWithCode } from "../CloudflareClient.js"
+import { callContext } from "./context.js"
+
+/** Rulesets per page of the cursor-paged listing (the simulator allows 1–50; Cloudflare does not document the bound). */
+export const RULESETS_PER_PAGE = 50
+
+/** Items per page of a list's items (1–500). */
+export const LIST_ITEMS_PER_PAGE = 500
+
+const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
+
+/** A ruleset summary, as the listing sends it (no rules). */
+export const RulesetSummaryWire = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  description: opt(Schema.String),
+  kind: Schema.String,
+  phase: Schema.String,
+  version: opt(Schema.String),
+  last_updated: opt(Schema.String)
+})
+export type RulesetSummaryWire = typeof RulesetSummaryWire.Type
+
+/** The `ratelimit` object of a rate limiting rule (API-NOTES §5.6; absent from the 2024 schema). */
+export const RatelimitWire = Schema.Struct({
+  characteristics: Schema.Array(Schema.String),
+  period: Schema.Number,
+  requests_per_period: opt(Schema.Number),
+  mitigation_timeout: opt(Schema.Number),
+  counting_expression: opt(Schema.String),
+  requests_to_origin: opt(Schema.Boolean),
+  score_per_period: opt(Schema.Number),
+  score_response_header_name: opt(Schema.String)
+})
+export type RatelimitWire = typeof RatelimitWire.Type
+
+/** A rule of a ruleset as Cloudflare sends it (managed rules come without `expression`). */
+export const RuleWire = Schema.Struct({
+  id: Schema.String,
+  version: opt(Schema.String),
+  action: Schema.String,
+  expression: opt(Schema.String),
+  description: opt(Schema.String),
+  enabled: Schema.Boolean,
+  ref: opt(Schema.String),
+  last_updated: opt(Schema.String),
+  action_parameters: opt(Json.Json),
+  ratelimit: opt(RatelimitWire),
+  logging: opt(Schema.Struct({ enabled: Schema.Boolean })),
+  categories: opt(Schema.Array(Schema.String))
+})
+export type RuleWire = typeof RuleWire.Type
+
+/** A ruleset with its rules (entry point or ruleset by id). */
+export const RulesetWire = Schema.Struct({
+  ...RulesetSummaryWire.fields,
+  rules: opt(Schema.Array(RuleWire))
+})
+export type RulesetWire = typeof RulesetWire.Type
+
+/** A custom list as Cloudflare sends it. */
+export const ListWire = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  description: opt(Schema.String),
+  kind: Schema.String,
+  num_items: opt(Schema.Number),
+  num_referencing_filters: opt(Schema.Number),
+  created_on: opt(Schema.String),
+  modified_on: opt(Schema.String)
+})
+export type ListWire = typeof ListWire.Type
+
+/** The zone's ruleset listing (summaries), every page. */
+export class ListZoneRulesets extends Request.TaggedClass("ListZoneRulesets")<
+  ReadonlyArray<RulesetSummaryWire>,
+  ConnectorError.ConnectorError,
+  { readonly zoneId: string; readonly scope: string }
+> {}
+
+/** The zone's entry point ruleset of a phase; `none` when the phase was never configured (404/10003). */
+export class GetZoneEntrypoint extends Request.TaggedClass("GetZoneEntrypoint")<
+  Option.Option<RulesetWire>,
+  ConnectorError.ConnectorError,
+  { readonly zoneId: string; readonly phase: string; readonly scope: string }
+> {}
+
+/** The account's custom lists. */
+export class ListAccountLists extends Request.TaggedClass("ListAccountLists")<
+  ReadonlyArray<ListWire>,
+  ConnectorError.ConnectorError,
+  { readonly accountId: string; readonly scope: string }
+> {}
+
+const shared = (resource: string, scope: string): CallContext => ({ resource, scope })
+
+const rulesetsResolver = RequestResolver.fromEffect((request: ListZoneRulesets) =>
+  Effect.flatMap(CloudflareClient, (client) =>
+    Stream.runCollect(
+      client.cursor(
+        `/zones/${request.zoneId}/rulesets`,
+        { style: "cursor", perPage: RULESETS_PER_PAGE, item: RulesetSummaryWire },
+        shared("rulesets", request.scope)
+      )
+    ).pipe(Effect.map((chunk) => Array.from(chunk)))
+  )
+)
+
+const entrypointResolver = RequestResolver.fromEffect((request: GetZoneEntrypoint) =>
+  Effect.flatMap(CloudflareClient, (client) =>
+    client.get(`/zones/${request.zoneId}/rulesets/phases/${request.phase}/entrypoint`, {}, RulesetWire, shared("rulesets", request.scope)).pipe(
+      Effect.map((answer) => Option.some(answer.result)),
+      // A phase never configured has no entry point: that is "no rules", not an error.
+      Effect.catchIf(
+        (error) => isNotFoundWithCode(error, 10003),
+        () => Effect.succeed(Option.none<RulesetWire>())
+      )
+    )
+  )
+)
+
+const listsResolver = RequestResolver.fromEffect((request: ListAccountLists) =>
+  Effect.flatMap(CloudflareClient, (client) =>
+    Effect.map(
+      client.get(`/accounts/${request.accountId}/rules/lists`, {}, Schema.Array(ListWire), shared("ip_lists", request.scope)),
+      (answer) => answer.result
+    )
+  )
+)
+
+/** Gives a shared read's error the context of the resource that waited for it. */
+export const reattribute = (error: ConnectorError.ConnectorError, context: CallContext): ConnectorError.ConnectorError => {
+  switch (error._tag) {
+    case "PermissionMissing":
+      return new ConnectorError.PermissionMissing({
+        ...error,
+        resource: context.resource,
+        ...(context.permission === undefined ? {} : { permission: context.permission }),
+        ...(context.scope === undefined ? {} : { scope: context.scope })
+      })
+    case "DecodeFailure":
+      return new ConnectorError.DecodeFailure({ ...error, resource: context.resource })
+    case "NotAvailable":
+      return new ConnectorError.NotAvailable({ ...error, resource: context.resource })
+    default:
+      return error
+  }
+}
+
+/** The zone's ruleset summaries, read once per snapshot. */
+export const zoneRulesets = (resource: string, scope: Scope.Scope) =>
+  Effect.request(new ListZoneRulesets({ zoneId: scope.id, scope: scope.label }), RequestResolver.contextFromServices(CloudflareClient)(rulesetsResolver)).pipe(
+    Effect.mapError((error) => reattribute(error, callContext(resource, scope)))
+  )
+
+/** The zone's entry point of `phase`, read once per snapshot. */
+export const zoneEntrypoint = (resource: string, scope: Scope.Scope, phase: string) =>
+  Effect.request(new GetZoneEntrypoint({ zoneId: scope.id, phase, scope: scope.label }), RequestResolver.contextFromServices(CloudflareClient)(entrypointResolver)).pipe(
+    Effect.mapError((error) => reattribute(error, callContext(resource, scope)))
+  )
+
+/** The account's custom lists, read once per snapshot. */
+export const accountLists = (resource: string, scope: Scope.Scope) =>
+  Effect.request(new ListAccountLists({ accountId: scope.id, scope: scope.label }), RequestResolver.contextFromServices(CloudflareClient)(listsResolver)).pipe(
+    Effect.mapError((error) => reattribute(error, callContext(resource, scope)))
+  )

@@ -1,0 +1,77 @@
+/**
+ * Accounts the token can see (`GET /accounts`, 50 per page). An account-owned (`cfat_`) token may
+ * not list accounts (400/1001), so its own account is read instead (`GET /accounts/{id}`). Each
+ * account becomes an `account` scope.
+ */
+import { type ConnectorError, Json, Resource, Scope } from "@plumbline/core"
+import { Effect, Schema, Stream } from "effect"
+import { CloudflareClient } from "../CloudflareClient.js"
+import { callContext } from "../internal/context.js"
+import { compact, orUndefined } from "../internal/records.js"
+import * as Permissions from "../Permissions.js"
+
+/** `/accounts` allows 5–50 per page. */
+export const PER_PAGE = 50
+
+/** An account as Cloudflare sends it (fields kept, extras ignored). */
+export const AccountWire = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  type: Schema.optional(Schema.NullOr(Schema.String)),
+  created_on: Schema.optional(Schema.NullOr(Schema.String)),
+  settings: Schema.optional(Schema.NullOr(Json.Json))
+})
+export type AccountWire = typeof AccountWire.Type
+
+/** The canonical account record. */
+export const Account = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  type: Schema.optional(Schema.String),
+  created_on: Schema.optional(Schema.String),
+  settings: Schema.optional(Json.Json)
+})
+export type Account = typeof Account.Type
+
+/** Wire → canonical. */
+export const toRecord = (wire: AccountWire): Account =>
+  compact({
+    id: wire.id,
+    name: wire.name,
+    type: orUndefined(wire.type),
+    created_on: orUndefined(wire.created_on),
+    settings: orUndefined(wire.settings)
+  })
+
+const NAME = "accounts"
+
+/** Streams the accounts of the token. */
+export const list = (scope?: Scope.Scope): Stream.Stream<Account, ConnectorError.ConnectorError, CloudflareClient> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const client = yield* CloudflareClient
+      const context = callContext(NAME, scope)
+      if (client.tokenKind === "account-owned") {
+        const id = yield* client.ownerAccountId
+        if (id === undefined) return Stream.empty
+        return Stream.fromEffect(Effect.map(client.get(`/accounts/${id}`, {}, AccountWire, context), (a) => toRecord(a.result)))
+      }
+      return Stream.map(client.pages("/accounts", { perPage: PER_PAGE, item: AccountWire, key: (a) => a.id }, context), toRecord)
+    })
+  )
+
+/** The accounts resource; produces `account` scopes. */
+export const resource = Resource.make({
+  name: NAME,
+  description: "Accounts the token can see (an account-owned token: its own account)",
+  scope: "connection",
+  schema: Account,
+  identity: (a: Account) => a.id,
+  permissions: [Permissions.forResource(NAME)],
+  list,
+  produces: {
+    scope: "account",
+    fromRecord: (a: Account) =>
+      new Scope.Scope({ kind: "account", id: a.id, name: a.name, attributes: a.type === undefined ? {} : { type: a.type } })
+  }
+})

@@ -1,0 +1,62 @@
+/**
+ * DNSSEC of a zone (`GET /zones/{id}/dnssec`): one record, keyed `dnssec`, with its status and DS data.
+ */
+import { Resource } from "@plumbline/core"
+import { Schema } from "effect"
+import * as Read from "../internal/read.js"
+import { compact, orUndefined } from "../internal/records.js"
+import * as Permissions from "../Permissions.js"
+
+const nullable = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
+
+/** DNSSEC as Cloudflare sends it. */
+export const DnssecWire = Schema.Struct({
+  status: Schema.String,
+  algorithm: nullable(Schema.String),
+  digest: nullable(Schema.String),
+  digest_algorithm: nullable(Schema.String),
+  digest_type: nullable(Schema.String),
+  ds: nullable(Schema.String),
+  flags: nullable(Schema.Number),
+  key_tag: nullable(Schema.Number),
+  key_type: nullable(Schema.String),
+  public_key: nullable(Schema.String),
+  modified_on: nullable(Schema.String),
+  dnssec_multi_signer: nullable(Schema.Boolean),
+  dnssec_presigned: nullable(Schema.Boolean)
+})
+
+/** The canonical DNSSEC record. */
+export const Dnssec = Schema.Struct({
+  status: Schema.String,
+  algorithm: Schema.optional(Schema.String),
+  digest: Schema.optional(Schema.String),
+  digest_algorithm: Schema.optional(Schema.String),
+  digest_type: Schema.optional(Schema.String),
+  ds: Schema.optional(Schema.String),
+  flags: Schema.optional(Schema.Number),
+  key_tag: Schema.optional(Schema.Number),
+  key_type: Schema.optional(Schema.String),
+  public_key: Schema.optional(Schema.String),
+  modified_on: Schema.optional(Schema.String),
+  dnssec_multi_signer: Schema.optional(Schema.Boolean),
+  dnssec_presigned: Schema.optional(Schema.Boolean)
+})
+export type Dnssec = typeof Dnssec.Type
+
+const NAME = "dnssec"
+
+/** The DNSSEC resource. */
+export const resource = Resource.make({
+  name: NAME,
+  description: "DNSSEC status and DS record of the zone",
+  scope: "zone",
+  schema: Dnssec,
+  identity: () => "dnssec",
+  permissions: [Permissions.forResource(NAME)],
+  volatile: ["/modified_on"],
+  list: (scope) =>
+    Read.one(NAME, scope, `/zones/${scope.id}/dnssec`, DnssecWire, (w): Dnssec =>
+      compact(Object.fromEntries(Object.entries(w).map(([k, v]) => [k, orUndefined(v)])) as Dnssec)
+    )
+})

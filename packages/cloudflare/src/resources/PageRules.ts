@@ -1,0 +1,64 @@
+/**
+ * Page rules of a zone (`GET /zones/{id}/pagerules`, not paginated; no `status` filter is sent, so
+ * active and disabled rules both come back).
+ */
+import { Json, Resource } from "@plumbline/core"
+import { Schema } from "effect"
+import * as Read from "../internal/read.js"
+import { compact, orUndefined } from "../internal/records.js"
+import * as Permissions from "../Permissions.js"
+
+/** A page rule as Cloudflare sends it. */
+export const PageRuleWire = Schema.Struct({
+  id: Schema.String,
+  priority: Schema.Number,
+  status: Schema.String,
+  targets: Schema.Array(Json.Json),
+  actions: Schema.Array(Schema.Struct({ id: Schema.String, value: Schema.optional(Schema.NullOr(Json.Json)) })),
+  created_on: Schema.optional(Schema.NullOr(Schema.String)),
+  modified_on: Schema.optional(Schema.NullOr(Schema.String))
+})
+
+/** The canonical page rule: actions sorted by id (their order carries no meaning). */
+export const PageRule = Schema.Struct({
+  id: Schema.String,
+  priority: Schema.Number,
+  status: Schema.String,
+  targets: Schema.Array(Json.Json),
+  actions: Schema.Array(Schema.Struct({ id: Schema.String, value: Schema.optional(Json.Json) })),
+  created_on: Schema.optional(Schema.String),
+  modified_on: Schema.optional(Schema.String)
+})
+export type PageRule = typeof PageRule.Type
+
+const NAME = "page_rules"
+
+/** The page rules resource. */
+export const resource = Resource.make({
+  name: NAME,
+  description: "Page rules of the zone",
+  scope: "zone",
+  schema: PageRule,
+  identity: (r: PageRule) => r.id,
+  permissions: [Permissions.forResource(NAME)],
+  volatile: ["/modified_on"],
+  list: (scope) =>
+    Read.all(
+      NAME,
+      scope,
+      `/zones/${scope.id}/pagerules`,
+      PageRuleWire,
+      (w): PageRule =>
+        compact({
+          id: w.id,
+          priority: w.priority,
+          status: w.status,
+          targets: w.targets,
+          actions: [...w.actions]
+            .map((a) => compact({ id: a.id, value: orUndefined(a.value) }))
+            .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+          created_on: orUndefined(w.created_on),
+          modified_on: orUndefined(w.modified_on)
+        })
+    )
+})

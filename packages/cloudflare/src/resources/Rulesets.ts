@@ -1,0 +1,187 @@
+/**
+ * The Rulesets engine (WAF custom rules, managed rulesets, rate limiting, transforms, redirects):
+ * per zone, the ruleset listing is read once (a shared read), and only the entry points that
+ * listing shows to exist are fetched — a phase never configured costs nothing. Each rule becomes
+ * one canonical record that keeps what posture checks need: phase, ruleset id, position, action,
+ * expression, enabled, `action_parameters` and `ratelimit` (characteristics sorted).
+ *
+ * `phaseResource` declares one resource over one or more phases; the modules that follow use it.
+ */
+import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core"
+import { Effect, Option, Schema, Stream } from "effect"
+import type { CloudflareClient } from "../CloudflareClient.js"
+import { compact, orUndefined, sorted } from "../internal/records.js"
+import { type RuleWire, type RulesetSummaryWire, type RulesetWire, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
+import * as Permissions from "../Permissions.js"
+import * as Plans from "../Plans.js"
+
+/** The canonical `ratelimit` object. */
+export const Ratelimit = Schema.Struct({
+  characteristics: Schema.Array(Schema.String),
+  period: Schema.Number,
+  requests_per_period: Schema.optional(Schema.Number),
+  mitigation_timeout: Schema.optional(Schema.Number),
+  counting_expression: Schema.optional(Schema.String),
+  requests_to_origin: Schema.optional(Schema.Boolean),
+  score_per_period: Schema.optional(Schema.Number),
+  score_response_header_name: Schema.optional(Schema.String)
+})
+
+/** The canonical rule record. */
+export const Rule = Schema.Struct({
+  id: Schema.String,
+  phase: Schema.String,
+  ruleset_id: Schema.String,
+  ruleset_version: Schema.optional(Schema.String),
+  /** Position in the ruleset (0-based): rules run in order, so order is meaningful here. */
+  position: Schema.Number,
+  action: Schema.String,
+  expression: Schema.optional(Schema.String),
+  description: Schema.optional(Schema.String),
+  enabled: Schema.Boolean,
+  ref: Schema.optional(Schema.String),
+  action_parameters: Schema.optional(Json.Json),
+  ratelimit: Schema.optional(Ratelimit),
+  logging: Schema.optional(Schema.Struct({ enabled: Schema.Boolean })),
+  categories: Schema.optional(Schema.Array(Schema.String)),
+  /** For `execute` rules: the ruleset deployed, with its name when the listing shows it. */
+  executes: Schema.optional(Schema.Struct({ id: Schema.String, name: Schema.optional(Schema.String), kind: Schema.optional(Schema.String) })),
+  version: Schema.optional(Schema.String),
+  last_updated: Schema.optional(Schema.String)
+})
+export type Rule = typeof Rule.Type
+
+/** Fields that change on every edit without changing what a rule does. */
+export const VOLATILE = ["/version", "/last_updated", "/ruleset_version"] as const
+
+const executed = (rule: RuleWire, summaries: ReadonlyArray<RulesetSummaryWire>): Rule["executes"] => {
+  if (rule.action !== "execute") return undefined
+  const params = rule.action_parameters
+  const id = Json.isObject(params ?? undefined) ? (params as Record<string, Json.Json>)["id"] : undefined
+  if (typeof id !== "string") return undefined
+  const target = summaries.find((s) => s.id === id)
+  return compact({ id, name: target?.name, kind: target?.kind })
+}
+
+/** Wire → canonical. */
+export const toRecord = (ruleset: RulesetWire, rule: RuleWire, position: number, summaries: ReadonlyArray<RulesetSummaryWire>): Rule =>
+  compact({
+    id: rule.id,
+    phase: ruleset.phase,
+    ruleset_id: ruleset.id,
+    ruleset_version: orUndefined(ruleset.version),
+    position,
+    action: rule.action,
+    expression: orUndefined(rule.expression),
+    description: orUndefined(rule.description),
+    enabled: rule.enabled,
+    ref: orUndefined(rule.ref),
+    action_parameters: orUndefined(rule.action_parameters),
+    ratelimit:
+      rule.ratelimit === null || rule.ratelimit === undefined
+        ? undefined
+        : {
+            characteristics: sorted(rule.ratelimit.characteristics) ?? [],
+            period: rule.ratelimit.period,
+            requests_per_period: orUndefined(rule.ratelimit.requests_per_period),
+            mitigation_timeout: orUndefined(rule.ratelimit.mitigation_timeout),
+            counting_expression: orUndefined(rule.ratelimit.counting_expression),
+            requests_to_origin: orUndefined(rule.ratelimit.requests_to_origin),
+            score_per_period: orUndefined(rule.ratelimit.score_per_period),
+            score_response_header_name: orUndefined(rule.ratelimit.score_response_header_name)
+          },
+    logging: orUndefined(rule.logging),
+    categories: sorted(rule.categories),
+    executes: executed(rule, summaries),
+    version: orUndefined(rule.version),
+    last_updated: orUndefined(rule.last_updated)
+  })
+
+/** The phases whose zone entry point exists, per the listing. */
+export const existingEntrypoints = (summaries: ReadonlyArray<RulesetSummaryWire>, phases: ReadonlyArray<string>): Array<string> =>
+  phases.filter((phase) => summaries.some((s) => s.kind === "zone" && s.phase === phase))
+
+/** Streams the rules of `phases` in a zone: one shared listing, then only the entry points that exist. */
+export const rulesOf = (
+  resource: string,
+  scope: Scope.Scope,
+  phases: ReadonlyArray<string>
+): Stream.Stream<Rule, ConnectorError.ConnectorError, CloudflareClient> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const summaries = yield* zoneRulesets(resource, scope)
+      const entrypoints = yield* Effect.forEach(existingEntrypoints(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase), {
+        concurrency: "unbounded"
+      })
+      return Stream.fromIterable(
+        entrypoints.flatMap((entrypoint) =>
+          Option.match(entrypoint, {
+            onNone: () => [],
+            onSome: (ruleset) => (ruleset.rules ?? []).map((rule, i) => toRecord(ruleset, rule, i, summaries))
+          })
+        )
+      )
+    })
+  )
+
+/** Declares a resource over the zone entry points of `phases`. */
+export const phaseResource = (options: {
+  readonly name: string
+  readonly description: string
+  readonly phases: ReadonlyArray<string>
+  readonly availability?: (scope: Scope.Scope) => Resource.Availability
+}) =>
+  Resource.make({
+    name: options.name,
+    description: options.description,
+    scope: "zone",
+    schema: Rule,
+    identity: (r: Rule) => r.id,
+    permissions: [Permissions.forResource(options.name)],
+    volatile: [...VOLATILE],
+    list: (scope: Scope.Scope) => rulesOf(options.name, scope, options.phases),
+    ...(options.availability === undefined ? {} : { availability: options.availability })
+  })
+
+/** WAF custom rules (`http_request_firewall_custom`). */
+export const wafCustomRules = phaseResource({
+  name: "waf_custom_rules",
+  description: "WAF custom rules (http_request_firewall_custom)",
+  phases: ["http_request_firewall_custom"]
+})
+
+/** Managed rulesets deployed (`execute`, with their overrides) and exceptions (`skip`) in `http_request_firewall_managed`. */
+export const managedRulesets = phaseResource({
+  name: "managed_rulesets",
+  description: "Managed rulesets deployed on the zone, with overrides and skip exceptions (http_request_firewall_managed)",
+  phases: ["http_request_firewall_managed"]
+})
+
+/** Rate limiting rules (`http_ratelimit`), each with its `ratelimit` object. */
+export const rateLimitRules = phaseResource({
+  name: "rate_limit_rules",
+  description: "Rate limiting rules (http_ratelimit)",
+  phases: ["http_ratelimit"]
+})
+
+/** Transform rules: URL rewrites, request and response header modification. */
+export const transformRules = phaseResource({
+  name: "transform_rules",
+  description: "Transform rules: URL rewrite, request header and response header modification",
+  phases: ["http_request_transform", "http_request_late_transform", "http_response_headers_transform"]
+})
+
+/** Single redirects (`http_request_dynamic_redirect`). */
+export const redirectRules = phaseResource({
+  name: "redirect_rules",
+  description: "Single redirect rules (http_request_dynamic_redirect)",
+  phases: ["http_request_dynamic_redirect"]
+})
+
+/** Sensitive Data Detection (`http_response_firewall_managed`): Enterprise zones only, skipped elsewhere. */
+export const sensitiveDataRules = phaseResource({
+  name: "sensitive_data_rules",
+  description: "Sensitive Data Detection managed rules (http_response_firewall_managed; Enterprise)",
+  phases: ["http_response_firewall_managed"],
+  availability: Plans.requires("enterprise", "Sensitive Data Detection")
+})
