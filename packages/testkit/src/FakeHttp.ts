@@ -76,31 +76,74 @@ const bodyText = (request: HttpClientRequest.HttpClientRequest): string | undefi
   }
 }
 
-/** Makes a fake client answering with `handler` (`index` is the request's position in the log). */
-export const make = (handler: (request: Recorded, index: number) => Answer): FakeHttp => {
+let inFlight = 0
+
+/**
+ * Asynchronous answers (a simulator behind a Promise) still being computed, across every fake
+ * client. `TestLayers.runOnTestClock` never moves the clock while one is pending, so a timeout
+ * cannot fire just because real I/O took a moment.
+ */
+export const pendingAnswers = (): number => inFlight
+
+const awaitAnswer = (answer: Promise<Answer>): Effect.Effect<Answer> =>
+  Effect.suspend(() => {
+    inFlight++
+    return Effect.ensuring(
+      Effect.promise(() => answer),
+      Effect.sync(() => {
+        inFlight--
+      })
+    )
+  })
+
+/**
+ * Makes a fake client answering with `handler` (`index` is the request's position in the log).
+ * A handler may answer with a Promise (to front a simulator), at the price of real I/O.
+ */
+export const make = (handler: (request: Recorded, index: number) => Answer | Promise<Answer>): FakeHttp => {
   const requests: Array<Recorded> = []
   const client = HttpClient.make((request: HttpClientRequest.HttpClientRequest, url: URL) =>
     Effect.flatMap(Clock.currentTimeMillis, (at) =>
       Effect.suspend(() => {
         const recorded: Recorded = { method: request.method, url, headers: { ...request.headers }, body: bodyText(request), at }
         requests.push(recorded)
-        const answer = handler(recorded, requests.length - 1)
-        if ("transport" in answer) {
-          return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: new Error("ECONNRESET") }))
-        }
-        if ("hang" in answer) return Effect.never
-        const text = answer.text ?? (answer.body === undefined ? "" : JSON.stringify(answer.body))
-        const web = new Response(null, { status: answer.status, headers: answer.headers ?? {} })
-        const response = HttpClientResponse.fromWeb(request, web)
-        // Serve the body synchronously: a web Response reads it through promises the TestClock cannot drive.
-        return Effect.succeed(
-          Object.create(response, {
-            text: { value: Effect.succeed(text) },
-            json: { value: Effect.try(() => JSON.parse(text) as unknown) }
-          }) as HttpClientResponse.HttpClientResponse
-        )
+        const answered = handler(recorded, requests.length - 1)
+        return Effect.flatMap(answered instanceof Promise ? awaitAnswer(answered) : Effect.succeed(answered), (answer) => {
+          if ("transport" in answer) {
+            return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: new Error("ECONNRESET") }))
+          }
+          if ("hang" in answer) return Effect.never
+          const text = answer.text ?? (answer.body === undefined ? "" : JSON.stringify(answer.body))
+          const web = new Response(null, { status: answer.status, headers: answer.headers ?? {} })
+          const response = HttpClientResponse.fromWeb(request, web)
+          // Serve the body synchronously: a web Response reads it through promises the TestClock cannot drive.
+          return Effect.succeed(
+            Object.create(response, {
+              text: { value: Effect.succeed(text) },
+              json: { value: Effect.try(() => JSON.parse(text) as unknown) }
+            }) as HttpClientResponse.HttpClientResponse
+          )
+        })
       })
     )
   )
   return { client, requests, layer: Layer.succeed(HttpClient.HttpClient, client) }
 }
+
+/** Reads a web `Response` (a simulator's answer) into an `Answer`, body and headers included. */
+export const fromResponse = async (response: Response): Promise<Answer> => {
+  if (response.type === "error") return transportFailure
+  const headers: Record<string, string> = {}
+  response.headers.forEach((value, key) => {
+    headers[key] = value
+  })
+  return { status: response.status, text: await response.text(), headers }
+}
+
+/** A web `Request` for a recorded one, to hand to a Fetch-API simulator. */
+export const toRequest = (request: Recorded): Request =>
+  new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    ...(request.body === undefined || request.method === "GET" || request.method === "HEAD" ? {} : { body: request.body })
+  })

@@ -62,6 +62,11 @@ export interface Options {
   /** The answer for a request no route matches (default: a JSON 404). */
   readonly notFound?: (request: RouteRequest) => FakeHttp.Answer
   /**
+   * Answers every request no route matches, asynchronously: put a Fetch-API simulator behind the
+   * provider's fault injection and request log (`request => FakeHttp.fromResponse(sim.handle(FakeHttp.toRequest(request)))`).
+   */
+  readonly fallback?: (request: FakeHttp.Recorded) => Promise<FakeHttp.Answer>
+  /**
    * A guard against connectors that never stop: once this many requests arrived, every further
    * request gets a 418 answer naming the guard (not retryable, so the connector fails fast; default 500).
    */
@@ -80,7 +85,7 @@ export interface FakeProvider {
   /** Removes every fault. */
   readonly clearFaults: () => void
   /** Answers one request (what both the fake client and the msw handlers call). */
-  readonly answer: (request: FakeHttp.Recorded) => FakeHttp.Answer
+  readonly answer: (request: FakeHttp.Recorded) => FakeHttp.Answer | Promise<FakeHttp.Answer>
   /** A fake `HttpClient` serving this provider synchronously. */
   readonly layer: Layer.Layer<HttpClient.HttpClient>
   /** msw handlers serving this provider, for `MswServer` or `setupServer`. */
@@ -112,7 +117,7 @@ const compile = (route: Route): CompiledRoute => {
 interface ActiveFault {
   readonly fault: Fault
   taken: number
-  first: FakeHttp.Answer | undefined
+  first: FakeHttp.Answer | Promise<FakeHttp.Answer> | undefined
 }
 
 /** Makes a fake provider. */
@@ -129,7 +134,7 @@ export const make = (options: Options): FakeProvider => {
   const matches = (match: Match, request: FakeHttp.Recorded) =>
     (match.method === undefined || match.method.toUpperCase() === request.method) && match.path.test(relative(request.url))
 
-  const routed = (request: FakeHttp.Recorded): FakeHttp.Answer => {
+  const routed = (request: FakeHttp.Recorded): FakeHttp.Answer | Promise<FakeHttp.Answer> => {
     const path = relative(request.url)
     const context = (params: Record<string, string>): RouteRequest => ({
       request,
@@ -148,11 +153,12 @@ export const make = (options: Options): FakeProvider => {
       })
       return route.handle(context(params))
     }
+    if (options.fallback !== undefined) return options.fallback(request)
     return options.notFound?.(context({})) ?? FakeHttp.json(404, { error: `no route for ${request.method} ${path}` })
   }
 
   const requests: Array<FakeHttp.Recorded> = []
-  const answer = (request: FakeHttp.Recorded): FakeHttp.Answer => {
+  const answer = (request: FakeHttp.Recorded): FakeHttp.Answer | Promise<FakeHttp.Answer> => {
     if (requests.length >= maxRequests) {
       return FakeHttp.json(418, { error: `fake provider: more than ${maxRequests} requests; is the connector looping?` })
     }
@@ -184,7 +190,7 @@ export const make = (options: Options): FakeProvider => {
         headers[key.toLowerCase()] = value
       })
       const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.text()
-      const result = answer({ method: request.method, url: new URL(request.url), headers, body, at: Date.now() })
+      const result = await answer({ method: request.method, url: new URL(request.url), headers, body, at: Date.now() })
       if ("transport" in result) return HttpResponse.error()
       if ("hang" in result) return new Promise<never>(() => {})
       const text = result.text ?? (result.body === undefined ? "" : JSON.stringify(result.body))

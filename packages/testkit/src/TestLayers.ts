@@ -4,6 +4,7 @@
  * runner that drives an effect's retries and waits with the TestClock.
  */
 import { RequestBudget } from "@plumbline/core"
+import * as FakeHttp from "./FakeHttp.js"
 import { Cause, Chunk, Clock, Duration, Effect, Fiber, HashMap, Layer, List, Logger, LogLevel, Option, TestClock } from "effect"
 
 /**
@@ -64,7 +65,8 @@ export interface ClockOptions {
 /**
  * Runs `effect` in a fibre and, whenever it is blocked on a timer, moves the TestClock to the
  * earliest pending wake-up, so retries, backoff and `Retry-After` waits elapse exactly, without
- * real time. Between timers it yields (and lets real I/O such as msw complete). Dies if the effect
+ * real time. Between timers it yields, and it never moves the clock while a fake client's
+ * asynchronous answer (a simulator behind a Promise) is pending. Dies if the effect
  * still runs after `limit` of test time (a connector that never stops).
  */
 export const runOnTestClock = <A, E, R>(effect: Effect.Effect<A, E, R>, options: ClockOptions = {}): Effect.Effect<A, E, R> =>
@@ -72,9 +74,16 @@ export const runOnTestClock = <A, E, R>(effect: Effect.Effect<A, E, R>, options:
     const start = yield* Clock.currentTimeMillis
     const limit = start + Duration.toMillis(options.limit ?? Duration.hours(1))
     const fiber = yield* Effect.fork(effect)
+    const tick = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
     for (let idle = 0; ; ) {
       const done = yield* Fiber.poll(fiber)
       if (Option.isSome(done)) return yield* done.value
+      if (FakeHttp.pendingAnswers() > 0) {
+        // Real I/O in flight: let it land before time may move.
+        idle = 0
+        yield* tick
+        continue
+      }
       const sleeps = yield* TestClock.sleeps()
       const now = yield* Clock.currentTimeMillis
       const next = Chunk.reduce(sleeps, Number.POSITIVE_INFINITY, (min, at) => Math.min(min, at))
@@ -82,10 +91,10 @@ export const runOnTestClock = <A, E, R>(effect: Effect.Effect<A, E, R>, options:
         yield* Fiber.interrupt(fiber)
         return yield* Effect.dieMessage(`still running after ${Duration.format(Duration.millis(now - start))} of test time`)
       }
-      // Let runnable work (and I/O) finish before moving time, so the clock only moves when it must.
+      // Let runnable work finish before moving time, so the clock only moves when it must.
       if (idle < 20 || !Number.isFinite(next)) {
         idle++
-        yield* idle < 20 ? Effect.yieldNow() : Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+        yield* idle < 20 ? Effect.yieldNow() : tick
         continue
       }
       idle = 0
