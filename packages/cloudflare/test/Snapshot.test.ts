@@ -8,16 +8,9 @@ import { CloudflareConnector } from "../src/index.js"
 import { minimumRequests } from "./fixtures/MinimumRequests.js"
 import * as SimHttp from "./fixtures/SimHttp.js"
 
-const GOLDEN = fileURLToPath(new URL("./golden/redpine.snapshot.json", import.meta.url))
+const { snapshotOf } = SimHttp
 
-/** Runs a snapshot for a simulator token over the simulator's handler. */
-export const snapshotOf = (sim: Simulator.Simulator, token: string, options: CloudflareConnector.SnapshotOptions = {}, client: Parameters<typeof SimHttp.connectorLayer>[2] = {}) =>
-  Effect.gen(function* () {
-    const fake = SimHttp.make(sim)
-    const connector = yield* Effect.provide(CloudflareConnector.CloudflareConnector, SimHttp.connectorLayer(fake, token, client))
-    const snapshot = yield* connector.snapshot(options)
-    return { snapshot, requests: fake.requests }
-  })
+const GOLDEN = fileURLToPath(new URL("./golden/redpine.snapshot.json", import.meta.url))
 
 const records = (snapshot: Snapshot.Snapshot, resource: string, zone?: string) =>
   Snapshot.recordsOf(snapshot, resource)
