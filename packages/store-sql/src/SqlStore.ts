@@ -197,9 +197,8 @@ export const make: Effect.Effect<Store.Service, Store.StoreError, SqlClient.SqlC
       const now = yield* Clock.currentTimeMillis
       yield* sql.withTransaction(
         Effect.gen(function* () {
-          const existing = yield* sql`select id from plumbline_connections where id = ${id}`
-          if (existing.length > 0) return yield* failure("conflict", "connection", id, "a connection with this id exists")
-          yield* sql`insert into plumbline_connections ${sql.insert({
+          // `on conflict do nothing returning` reports a taken id the same way, even under a concurrent insert.
+          const inserted = yield* sql`insert into plumbline_connections ${sql.insert({
             id,
             connector_id: input.connectorId,
             name: input.name,
@@ -208,7 +207,8 @@ export const make: Effect.Effect<Store.Service, Store.StoreError, SqlClient.SqlC
             ...sealColumns(id, input.credential),
             created_at: now,
             updated_at: now
-          })}`
+          })} on conflict (id) do nothing returning id`
+          if (inserted.length === 0) return yield* failure("conflict", "connection", id, "a connection with this id exists")
         })
       )
       return yield* connectionRow(id).pipe(Effect.flatMap(toConnection))
@@ -379,8 +379,10 @@ export const make: Effect.Effect<Store.Service, Store.StoreError, SqlClient.SqlC
             header: prepared.header,
             result_count: prepared.results.length,
             record_count: prepared.recordCount
-          })} returning seq`
-          const seq = num(inserted?.seq)
+          })} on conflict (id) do nothing returning seq`
+          // A concurrent commit of the same snapshot won the race: it stored everything already.
+          if (inserted === undefined) return
+          const seq = num(inserted.seq)
           yield* insertBatches(
             "plumbline_results",
             prepared.results.map((result, position) => ({

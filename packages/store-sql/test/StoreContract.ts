@@ -379,6 +379,30 @@ export const contract = (name: string, harness: Harness) =>
       )
     )
 
+    it.live("settles concurrent commits of one snapshot, and concurrent creates of one id, without duplicates", () =>
+      withStore(harness, (store, db) =>
+        Effect.gen(function* () {
+          const created = yield* Effect.all([connect(store, "c1"), connect(store, "c1")].map(Effect.either), {
+            concurrency: "unbounded"
+          })
+          assert.deepStrictEqual(
+            created.map((r) => (Either.isLeft(r) ? r.left.reason : "created")).sort(),
+            ["conflict", "created"]
+          )
+          const snapshot = small("c1", 1_000)
+          const ids = yield* Effect.all(
+            [1, 2, 3].map(() => store.commit({ snapshot, findings: [finding("c1", "ssl", 0, 1_000, true)] })),
+            { concurrency: "unbounded" }
+          )
+          assert.strictEqual(new Set(ids).size, 1)
+          assert.strictEqual(yield* db.count("plumbline_snapshots"), 1)
+          assert.strictEqual(yield* db.count("plumbline_findings"), 1)
+          const latest = Option.getOrThrow(yield* store.latestSnapshot("c1"))
+          assert.strictEqual(Snapshot.toJson(latest.snapshot), Snapshot.toJson(snapshot))
+        })
+      )
+    )
+
     it.live("stores unchanged records once: an unchanged snapshot adds no chunk and no manifest", () =>
       withStore(harness, (store, db) =>
         Effect.gen(function* () {
