@@ -1,0 +1,183 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Simulator } from "@plumbline/cloudflare-simulator"
+import { Snapshot } from "@plumbline/core"
+import { Duration, Effect, Fiber, Option, TestClock } from "effect"
+import { CloudflareConnector } from "../src/index.js"
+import * as SimHttp from "./fixtures/SimHttp.js"
+
+const fastRetry = { retry: { maxRetries: 3, baseDelay: Duration.millis(1), maxDelay: Duration.millis(2) } }
+
+const run = (sim: Simulator.Simulator, options: CloudflareConnector.SnapshotOptions = {}, before?: Parameters<typeof SimHttp.make>[1]) =>
+  Effect.gen(function* () {
+    const fake = SimHttp.make(sim, before)
+    const connector = yield* Effect.provide(CloudflareConnector.CloudflareConnector, SimHttp.connectorLayer(fake, sim.tokens["account"]!, fastRetry))
+    return { snapshot: yield* connector.snapshot(options), requests: fake.requests }
+  })
+
+const result = (snapshot: Snapshot.Snapshot, resource: string, zone: string) =>
+  snapshot.results.find((r) => r.resource === resource && r.scope.name === zone)!
+
+const othersOk = (snapshot: Snapshot.Snapshot, except: ReadonlyArray<string>) =>
+  snapshot.results
+    .filter((r) => !except.includes(r.resource))
+    .filter((r) => r.status._tag !== "ok" && r.status._tag !== "skipped")
+    .map((r) => r.key)
+
+describe("Faults", () => {
+  it.effect("a token revoked mid-snapshot ends it as credential-invalid, without retries", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      const { requests, snapshot } = yield* run(sim, {}, (index) => {
+        if (index === 8) sim.revokeToken("account")
+      })
+      assert.strictEqual(snapshot.outcome, "credential-invalid")
+      assert.strictEqual(snapshot.credentialError?.reason, "invalid")
+      const refused = requests.filter((r) => r.status === 401)
+      // Only the requests already in flight when the token went get a 401 (at most 4 resource reads,
+      // one of which may have several entry points or list pages in flight); none is retried.
+      assert.isAtMost(refused.length, 8)
+      const urls = refused.map((r) => r.url.toString())
+      assert.strictEqual(new Set(urls).size, urls.length)
+      assert.isAtMost(requests.length, 8 + 8)
+      assert.isBelow(requests.length, 36)
+    })
+  )
+
+  it.live("retries 5xx and Cloudflare's HTML error pages, then succeeds", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: { rules: [{ route: "GET /zones/:zone_id/dns_records", effect: { kind: "status", status: 502, html: true }, count: 2 }, { route: "GET /zones/:zone_id/settings", effect: { kind: "status", status: 500 }, count: 1 }] }
+      })
+      const { requests, snapshot } = yield* run(sim)
+      assert.strictEqual(snapshot.outcome, "complete")
+      assert.deepStrictEqual(othersOk(snapshot, []), [])
+      assert.strictEqual(requests.filter((r) => r.status >= 500).length, 3)
+    })
+  )
+
+  it.live("a resource whose 5xx HTML page persists fails with the page's title; the others complete", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: { rules: [{ route: "GET /zones/:zone_id/dns_records", effect: { kind: "status", status: 503, html: true } }] }
+      })
+      const { snapshot } = yield* run(sim)
+      const status = result(snapshot, "dns_records", "redpine.io").status
+      assert.strictEqual(status._tag, "failed")
+      if (status._tag === "failed") {
+        assert.strictEqual(status.error._tag, "UpstreamUnavailable")
+        if (status.error._tag === "UpstreamUnavailable") {
+          assert.strictEqual(status.error.status, 503)
+          assert.strictEqual(status.error.attempts, 4)
+          assert.include(status.error.detail ?? "", "HTML error page")
+        }
+      }
+      assert.deepStrictEqual(othersOk(snapshot, ["dns_records"]), [])
+    })
+  )
+
+  it.live("malformed and truncated bodies are retried, then reported as malformed", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: {
+          rules: [
+            { route: "GET /zones/:zone_id/dnssec", effect: { kind: "malformed" } },
+            { route: "GET /zones/:zone_id/pagerules", effect: { kind: "truncate" }, count: 1 }
+          ]
+        }
+      })
+      const { snapshot } = yield* run(sim)
+      const status = result(snapshot, "dnssec", "redpine.io").status
+      assert.strictEqual(status._tag === "failed" ? status.error._tag : status._tag, "UpstreamUnavailable")
+      if (status._tag === "failed" && status.error._tag === "UpstreamUnavailable") assert.strictEqual(status.error.reason, "malformed-body")
+      assert.strictEqual(result(snapshot, "page_rules", "redpine.io").status._tag, "ok")
+      assert.deepStrictEqual(othersOk(snapshot, ["dnssec"]), [])
+    })
+  )
+
+  it.effect("a missing required field is a decode failure naming resource, field and zone; the rest completes", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: { rules: [{ route: "GET /zones/:zone_id/dns_records", effect: { kind: "missingFields", fields: ["type"] } }] }
+      })
+      const { snapshot } = yield* run(sim)
+      const status = result(snapshot, "dns_records", "redpine.io").status
+      assert.strictEqual(status._tag, "failed")
+      if (status._tag === "failed" && status.error._tag === "DecodeFailure") {
+        assert.strictEqual(status.error.resource, "dns_records")
+        assert.strictEqual(status.error.path, "/result/0/type")
+        assert.strictEqual(status.error.scope, "zone redpine.io")
+        assert.include(status.error.message, "dns_records in zone redpine.io at /result/0/type")
+      } else assert.fail(`expected a DecodeFailure, got ${JSON.stringify(status)}`)
+      assert.strictEqual(snapshot.outcome, "complete")
+      assert.deepStrictEqual(othersOk(snapshot, ["dns_records"]), [])
+    })
+  )
+
+  it.effect("unknown extra fields are ignored: same content as without them", () =>
+    Effect.gen(function* () {
+      const clean = yield* run(Simulator.make({ scenario: "redpine", rateLimit: false }))
+      const noisy = yield* run(Simulator.make({ scenario: "redpine", rateLimit: false, faults: { rules: [{ effect: { kind: "extraFields" } }] } }))
+      assert.strictEqual(Snapshot.contentJson(noisy.snapshot), Snapshot.contentJson(clean.snapshot))
+    })
+  )
+
+  it.effect("success: false inside a 200 is a typed failure with Cloudflare's codes", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: { rules: [{ route: "GET /zones/:zone_id/workers/routes", effect: { kind: "successFalse", code: 10013 } }] }
+      })
+      const { snapshot } = yield* run(sim)
+      const status = result(snapshot, "workers_routes", "redpine.io").status
+      if (status._tag === "failed" && status.error._tag === "RequestRejected") {
+        assert.strictEqual(status.error.status, 200)
+        assert.strictEqual(status.error.codes[0]?.code, 10013)
+      } else assert.fail(`expected RequestRejected, got ${JSON.stringify(status)}`)
+      assert.deepStrictEqual(othersOk(snapshot, ["workers_routes"]), [])
+    })
+  )
+
+  it.effect("a 429 storm: Retry-After is honoured by every reader at once, and the snapshot completes", () =>
+    Effect.gen(function* () {
+      const clock = { now: 1_800_000_000_000 }
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: { limit: 10, windowMs: 10_000 }, now: () => clock.now })
+      const fake = SimHttp.make(sim)
+      const connector = yield* Effect.provide(
+        CloudflareConnector.CloudflareConnector,
+        SimHttp.connectorLayer(fake, sim.tokens["account"]!, { retry: { maxRetries: 8 } })
+      )
+      const fiber = yield* Effect.fork(connector.snapshot())
+      let snapshot: Snapshot.Snapshot | undefined
+      for (let step = 0; step < 600 && snapshot === undefined; step++) {
+        const done = yield* Fiber.poll(fiber)
+        if (Option.isSome(done)) {
+          snapshot = yield* done.value
+          break
+        }
+        // Let the simulator's answers arrive, then move both clocks on together.
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
+        clock.now += 500
+        yield* TestClock.adjust(Duration.millis(500))
+      }
+      assert.isDefined(snapshot)
+      assert.strictEqual(snapshot!.outcome, "complete")
+      assert.deepStrictEqual(othersOk(snapshot!, []), [])
+      const limited = fake.requests.filter((r) => r.status === 429).length
+      const answered = fake.requests.filter((r) => r.status !== 429).length
+      assert.strictEqual(answered, 36)
+      assert.isAbove(limited, 0)
+      // The pause is shared: refusals stay within the reads in flight per window, not one per retry loop.
+      console.log(`429 storm: ${limited} refusals for ${answered} answers`)
+      assert.isAtMost(limited, 20, `${limited} refusals`)
+    })
+  )
+})
