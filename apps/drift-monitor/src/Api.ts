@@ -1,0 +1,391 @@
+/**
+ * The product API, as an `@effect/platform` HttpApi: groups of JSON endpoints under `/api`, every
+ * request and response a Schema (so the OpenAPI description at `/api/openapi.json` is generated
+ * from the same definitions the server decodes with), and a few Schema-typed errors that carry
+ * their HTTP status and a clear `message`.
+ *
+ * Authentication: every endpoint except `GET /api/health` needs the API key, as
+ * `Authorization: Bearer <key>` or `x-api-key: <key>`.
+ *
+ * Tokens are write-only: request bodies accept them (`token`), no response schema has a field
+ * that could carry one.
+ */
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Alert } from "./ConnectionState.js"
+import { EventType } from "./Events.js"
+import { Delivery, DeliveryStatus, Endpoint, StoredEvent } from "./Webhooks.js"
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** The request is malformed or asks for something impossible. */
+export class BadRequest extends Schema.TaggedError<BadRequest>()("BadRequest", { message: Schema.String }, HttpApiSchema.annotations({ status: 400 })) {}
+
+/** The API key is missing or wrong. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", { message: Schema.String }, HttpApiSchema.annotations({ status: 401 })) {}
+
+/** The connection, snapshot, endpoint or delivery does not exist. */
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { message: Schema.String }, HttpApiSchema.annotations({ status: 404 })) {}
+
+/** The provider refused the pasted token (invalid, expired, revoked or disabled). */
+export class CredentialRejected extends Schema.TaggedError<CredentialRejected>()(
+  "CredentialRejected",
+  { message: Schema.String, reason: Schema.String },
+  HttpApiSchema.annotations({ status: 422 })
+) {}
+
+/** The provider could not be reached or failed while verifying. */
+export class UpstreamFailed extends Schema.TaggedError<UpstreamFailed>()("UpstreamFailed", { message: Schema.String }, HttpApiSchema.annotations({ status: 502 })) {}
+
+/** The database is unavailable. */
+export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", { message: Schema.String }, HttpApiSchema.annotations({ status: 503 })) {}
+
+// ---------------------------------------------------------------------------------------------
+// Security
+
+/** The API key check, as bearer token or `x-api-key` header. */
+export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("Authorization", {
+  failure: Unauthorized,
+  security: {
+    bearer: HttpApiSecurity.bearer,
+    apiKey: HttpApiSecurity.apiKey({ key: "x-api-key", in: "header" })
+  }
+}) {}
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+
+const Id = Schema.Struct({ id: Schema.String })
+/** A pasted token. Its failure message never quotes the value, so a rejected token is not echoed back. */
+const Token = Schema.Trim.pipe(
+  Schema.filter((s) => s.length > 0 && s.length <= 4096 && !/\s/.test(s), {
+    message: () => "token: expected a non-empty token without spaces, at most 4096 characters"
+  })
+).annotations({
+  description: "The provider token. Write-only: never returned, logged or stored unencrypted.",
+  message: () => "token: expected a non-empty token without spaces, at most 4096 characters"
+})
+const ZoneIds = Schema.Array(Schema.String.pipe(Schema.minLength(1)))
+
+/** What the token can do for one resource. */
+export const GrantView = Schema.Struct({
+  resource: Schema.String,
+  status: Schema.Literal("granted", "missing", "unknown"),
+  permissions: Schema.Array(Schema.String)
+})
+
+/** A zone the token can see. */
+export const ZoneView = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  status: Schema.NullOr(Schema.String),
+  plan: Schema.NullOr(Schema.String),
+  account: Schema.NullOr(Schema.String)
+})
+
+/** The wizard's first step: what a pasted token can do and see. */
+export const VerificationView = Schema.Struct({
+  subject: Schema.String,
+  status: Schema.String,
+  expiresAt: Schema.NullOr(Schema.String),
+  grants: Schema.Array(GrantView),
+  /** Every permission to grant so that every resource can be read. */
+  missingPermissions: Schema.Array(Schema.String),
+  zones: Schema.Array(ZoneView)
+})
+
+/** A stored snapshot without its records. */
+export const SnapshotSummaryView = Schema.Struct({
+  id: Schema.String,
+  startedAt: Schema.String,
+  finishedAt: Schema.String,
+  outcome: Schema.String,
+  resultCount: Schema.Number,
+  recordCount: Schema.Number
+})
+
+/** Where the scheduler stands with a connection. */
+export const ScheduleView = Schema.Struct({
+  running: Schema.Boolean,
+  nextRunAt: Schema.NullOr(Schema.String),
+  failures: Schema.Number,
+  lastRunAt: Schema.NullOr(Schema.String),
+  lastError: Schema.NullOr(Schema.String)
+})
+
+/** A connection, never with its token. */
+export const ConnectionView = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  connectorId: Schema.String,
+  status: Schema.Literal("active", "paused", "credential_expired"),
+  /** A one-way fingerprint of the token, to tell tokens apart. */
+  credentialFingerprint: Schema.String,
+  zones: Schema.NullOr(Schema.Array(Schema.String)),
+  intervalSeconds: Schema.Number,
+  alert: Schema.NullOr(Alert),
+  schedule: ScheduleView,
+  latestSnapshot: Schema.NullOr(SnapshotSummaryView),
+  score: Schema.NullOr(Schema.Number),
+  createdAt: Schema.String,
+  updatedAt: Schema.String
+})
+
+/** A zone of a connection, from its latest snapshot. */
+export const ConnectionZoneView = Schema.Struct({
+  id: Schema.String,
+  name: Schema.NullOr(Schema.String),
+  attributes: Schema.Record({ key: Schema.String, value: Schema.String }),
+  monitored: Schema.Boolean
+})
+
+/** One resource in one scope of a snapshot. */
+export const ResultView = Schema.Struct({
+  resource: Schema.String,
+  scope: Schema.String,
+  scopeName: Schema.NullOr(Schema.String),
+  status: Schema.Literal("ok", "skipped", "forbidden", "failed"),
+  records: Schema.Number,
+  detail: Schema.NullOr(Schema.String),
+  permissions: Schema.Array(Schema.String)
+})
+
+/** The latest snapshot with its per-resource results. */
+export const SnapshotView = Schema.Struct({
+  ...SnapshotSummaryView.fields,
+  requestCount: Schema.Number,
+  results: Schema.Array(ResultView)
+})
+
+/** Records of one resource in one scope. */
+export const RecordsView = Schema.Struct({
+  snapshotId: Schema.String,
+  resource: Schema.String,
+  scope: Schema.String,
+  status: Schema.String,
+  records: Schema.Array(Schema.Struct({ key: Schema.String, value: Schema.Unknown }))
+})
+
+/** A page of a listing; pass `next` as `cursor` for the following page. */
+const Page = <A, I, R>(item: Schema.Schema<A, I, R>) => Schema.Struct({ items: Schema.Array(item), next: Schema.NullOr(Schema.String) })
+
+/** A drift event. */
+export const DriftEventView = Schema.Struct({
+  id: Schema.String,
+  connectionId: Schema.String,
+  snapshotId: Schema.String,
+  detectedAt: Schema.String,
+  kind: Schema.Literal("added", "removed", "changed", "coverage"),
+  resource: Schema.String,
+  scope: Schema.String,
+  key: Schema.NullOr(Schema.String),
+  change: Schema.Unknown
+})
+
+/** How to fix a failing check. */
+export const RemediationView = Schema.Struct({
+  summary: Schema.String,
+  expression: Schema.NullOr(Schema.String),
+  request: Schema.NullOr(Schema.Struct({ method: Schema.String, path: Schema.String, body: Schema.Unknown }))
+})
+
+/** One checklist item: a check's verdict on one scope. */
+export const ChecklistItemView = Schema.Struct({
+  checkId: Schema.String,
+  title: Schema.String,
+  description: Schema.String,
+  severity: Schema.String,
+  scope: Schema.String,
+  scopeName: Schema.NullOr(Schema.String),
+  status: Schema.Literal("pass", "fail", "skipped", "error"),
+  evidence: Schema.Unknown,
+  remediation: Schema.NullOr(RemediationView),
+  detail: Schema.NullOr(Schema.String),
+  permissions: Schema.Array(Schema.String),
+  evaluatedAt: Schema.String,
+  snapshotId: Schema.String
+})
+
+/** The checklist of a connection's latest snapshot. */
+export const ChecklistView = Schema.Struct({
+  score: Schema.Number,
+  snapshotId: Schema.NullOr(Schema.String),
+  items: Schema.Array(ChecklistItemView)
+})
+
+/** A verdict in a finding's history. */
+export const FindingHistoryView = Schema.Array(
+  Schema.Struct({ snapshotId: Schema.String, scope: Schema.String, status: Schema.String, evaluatedAt: Schema.String })
+)
+
+/** The result of a re-check. */
+export const RecheckView = Schema.Struct({
+  outcome: Schema.Literal("queued", "committed", "credential_expired", "paused", "failed"),
+  snapshotId: Schema.NullOr(Schema.String),
+  driftEvents: Schema.Number,
+  findingChanges: Schema.Number,
+  message: Schema.NullOr(Schema.String)
+})
+
+const Paging = {
+  limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000))),
+  cursor: Schema.optional(Schema.String)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+/** Connections: the wizard, CRUD, credential replacement, re-check, and what a connection holds. */
+export class ConnectionsGroup extends HttpApiGroup.make("connections")
+  .add(
+    HttpApiEndpoint.post("verify", "/connections/verify")
+      .setPayload(Schema.Struct({ token: Token }))
+      .addSuccess(VerificationView)
+      .addError(CredentialRejected)
+      .addError(UpstreamFailed)
+      .annotate(OpenApi.Summary, "Verify a pasted token: grants, missing permissions and visible zones")
+  )
+  .add(
+    HttpApiEndpoint.post("create", "/connections")
+      .setPayload(
+        Schema.Struct({
+          name: Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(200)),
+          token: Token,
+          zones: Schema.optional(ZoneIds),
+          intervalSeconds: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.between(60, 86_400)))
+        })
+      )
+      .addSuccess(ConnectionView, { status: 201 })
+      .addError(CredentialRejected)
+      .addError(UpstreamFailed)
+      .annotate(OpenApi.Summary, "Create a connection with a token and the zones to monitor; its first snapshot starts at once")
+  )
+  .add(HttpApiEndpoint.get("list", "/connections").addSuccess(Schema.Array(ConnectionView)))
+  .add(HttpApiEndpoint.get("get", "/connections/:id").setPath(Id).addSuccess(ConnectionView))
+  .add(
+    HttpApiEndpoint.patch("update", "/connections/:id")
+      .setPath(Id)
+      .setPayload(
+        Schema.Struct({
+          name: Schema.optional(Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(200))),
+          zones: Schema.optional(Schema.NullOr(ZoneIds)),
+          intervalSeconds: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(60, 86_400)))),
+          paused: Schema.optional(Schema.Boolean)
+        })
+      )
+      .addSuccess(ConnectionView)
+  )
+  .add(HttpApiEndpoint.del("delete", "/connections/:id").setPath(Id).addSuccess(HttpApiSchema.NoContent))
+  .add(
+    HttpApiEndpoint.put("replaceCredential", "/connections/:id/credential")
+      .setPath(Id)
+      .setPayload(Schema.Struct({ token: Token }))
+      .addSuccess(ConnectionView)
+      .addError(CredentialRejected)
+      .addError(UpstreamFailed)
+      .annotate(OpenApi.Summary, "Replace the token (after a revocation or rotation); an expired connection resumes")
+  )
+  .add(
+    HttpApiEndpoint.post("recheck", "/connections/:id/recheck")
+      .setPath(Id)
+      .setUrlParams(Schema.Struct({ wait: Schema.optional(Schema.BooleanFromString) }))
+      .addSuccess(RecheckView)
+      .annotate(OpenApi.Summary, "Re-check now; with wait=true, answer when the snapshot is committed")
+  )
+  .add(HttpApiEndpoint.get("zones", "/connections/:id/zones").setPath(Id).addSuccess(Schema.Array(ConnectionZoneView)))
+  .add(
+    HttpApiEndpoint.get("snapshots", "/connections/:id/snapshots")
+      .setPath(Id)
+      .setUrlParams(Schema.Struct(Paging))
+      .addSuccess(Page(SnapshotSummaryView))
+  )
+  .add(HttpApiEndpoint.get("latestSnapshot", "/connections/:id/snapshots/latest").setPath(Id).addSuccess(SnapshotView))
+  .add(
+    HttpApiEndpoint.get("records", "/connections/:id/snapshots/latest/records")
+      .setPath(Id)
+      .setUrlParams(Schema.Struct({ resource: Schema.String, scope: Schema.String }))
+      .addSuccess(RecordsView)
+  )
+  .add(HttpApiEndpoint.get("checklist", "/connections/:id/checklist").setPath(Id).addSuccess(ChecklistView))
+  .add(
+    HttpApiEndpoint.get("findingHistory", "/connections/:id/findings/:checkId/history")
+      .setPath(Schema.Struct({ id: Schema.String, checkId: Schema.String }))
+      .setUrlParams(Schema.Struct({ scope: Schema.optional(Schema.String) }))
+      .addSuccess(FindingHistoryView)
+  )
+  .middleware(Authorization) {}
+
+/** Drift events across connections, paged and filtered. */
+export class DriftGroup extends HttpApiGroup.make("drift")
+  .add(
+    HttpApiEndpoint.get("list", "/drift-events")
+      .setUrlParams(
+        Schema.Struct({
+          connectionId: Schema.optional(Schema.String),
+          scope: Schema.optional(Schema.String),
+          resource: Schema.optional(Schema.String),
+          since: Schema.optional(Schema.DateFromString.pipe(Schema.validDate())),
+          ...Paging
+        })
+      )
+      .addSuccess(Page(DriftEventView))
+      .annotate(OpenApi.Summary, "Drift events, oldest first; filter by connection, scope (kind:id), resource and time")
+  )
+  .middleware(Authorization) {}
+
+/** Webhook endpoints, the delivery log and the event log. */
+export class WebhooksGroup extends HttpApiGroup.make("webhooks")
+  .add(
+    HttpApiEndpoint.post("create", "/webhooks")
+      .setPayload(
+        Schema.Struct({
+          url: Schema.String,
+          description: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
+          eventTypes: Schema.optional(Schema.Array(EventType))
+        })
+      )
+      .addSuccess(Schema.Struct({ endpoint: Endpoint, secret: Schema.String }), { status: 201 })
+      .annotate(OpenApi.Summary, "Add an endpoint; the signing secret (whsec_…) is returned only here")
+  )
+  .add(HttpApiEndpoint.get("list", "/webhooks").addSuccess(Schema.Array(Endpoint)))
+  .add(HttpApiEndpoint.del("delete", "/webhooks/:id").setPath(Id).addSuccess(HttpApiSchema.NoContent))
+  .add(
+    HttpApiEndpoint.get("deliveries", "/webhooks/deliveries")
+      .setUrlParams(
+        Schema.Struct({
+          endpointId: Schema.optional(Schema.String),
+          status: Schema.optional(DeliveryStatus),
+          eventId: Schema.optional(Schema.String),
+          ...Paging
+        })
+      )
+      .addSuccess(Page(Delivery))
+      .annotate(OpenApi.Summary, "The delivery log, newest first")
+  )
+  .add(HttpApiEndpoint.post("redeliver", "/webhooks/deliveries/:id/retry").setPath(Id).addSuccess(Delivery))
+  .add(
+    HttpApiEndpoint.get("events", "/events")
+      .setUrlParams(Schema.Struct({ connectionId: Schema.optional(Schema.String), type: Schema.optional(EventType), ...Paging }))
+      .addSuccess(Page(StoredEvent))
+      .annotate(OpenApi.Summary, "The event log (what webhooks carry), newest first")
+  )
+  .middleware(Authorization) {}
+
+/** Liveness, without authentication. */
+export class SystemGroup extends HttpApiGroup.make("system").add(
+  HttpApiEndpoint.get("health", "/health").addSuccess(Schema.Struct({ status: Schema.Literal("ok") }))
+) {}
+
+/** The whole API. */
+export class Api extends HttpApi.make("drift-monitor")
+  .add(ConnectionsGroup)
+  .add(DriftGroup)
+  .add(WebhooksGroup)
+  .add(SystemGroup)
+  .addError(NotFound)
+  .addError(BadRequest)
+  .addError(Unavailable)
+  .prefix("/api")
+  .annotate(OpenApi.Title, "Plumbline drift monitor API")
+  .annotate(OpenApi.Description, "Connections, snapshots, drift events, posture checks and webhooks. Authenticate with the API key as a bearer token or x-api-key header.") {}

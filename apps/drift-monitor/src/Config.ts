@@ -1,0 +1,146 @@
+/**
+ * The drift monitor's settings, read only through Effect `Config` (environment variables by
+ * default, prefix `DRIFT_MONITOR_`). Everything has an embedded default so `pnpm demo` needs no
+ * setup: the server listens on 127.0.0.1, data lives in `.data/drift-monitor`, and the API key and
+ * the store's encryption keys are generated on first start and kept in the data folder (files with
+ * 0600 permissions), so a restart keeps both.
+ */
+import { randomBytes } from "node:crypto"
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { Keyring } from "@plumbline/store-sql"
+import { Config, ConfigError, Duration, Effect, Either, Option, Redacted } from "effect"
+
+/** How the scheduler paces snapshots. */
+export interface SchedulerSettings {
+  /** Default time between two snapshots of a connection (a connection may set its own). */
+  readonly interval: Duration.Duration
+  /** Share of the interval (0–1) by which each wait is randomly lengthened or shortened. */
+  readonly jitter: number
+  /** Snapshots running at once, across connections. */
+  readonly concurrency: number
+  /** First wait after a failed run; doubled per consecutive failure up to `maxBackoff`. */
+  readonly backoff: Duration.Duration
+  readonly maxBackoff: Duration.Duration
+  /** How long graceful shutdown waits for running snapshots before interrupting them. */
+  readonly shutdownGrace: Duration.Duration
+}
+
+/** How webhook deliveries are retried. */
+export interface WebhookSettings {
+  /** Attempts before a delivery is given up (`failed`). */
+  readonly maxAttempts: number
+  /** Wait before the second attempt; doubled per attempt up to `maxBackoff`. */
+  readonly backoff: Duration.Duration
+  readonly maxBackoff: Duration.Duration
+  /** Per-attempt timeout. */
+  readonly timeout: Duration.Duration
+  /** How often the dispatcher looks for due deliveries when nothing woke it. */
+  readonly pollEvery: Duration.Duration
+}
+
+/** Everything the app needs to start. */
+export interface AppConfig {
+  readonly host: string
+  readonly port: number
+  readonly dataDir: string
+  /** Cloudflare's API, or the simulator's `…/client/v4`. */
+  readonly cloudflareBaseUrl: string
+  readonly apiKey: Redacted.Redacted<string>
+  /** The store's keyring: `id:base64key[,…]`, the first one active. */
+  readonly storeKeys: Redacted.Redacted<string>
+  readonly scheduler: SchedulerSettings
+  readonly webhooks: WebhookSettings
+  /** The static dashboard folder served at `/`. */
+  readonly publicDir: string
+}
+
+/** The SQLite file inside the data folder. */
+export const databaseFile = (config: AppConfig): string => join(config.dataDir, "drift-monitor.db")
+
+/** Scheduler defaults: every 15 minutes ±10 %, 4 at once, back off from 30 s to 30 min. */
+export const defaultScheduler: SchedulerSettings = {
+  interval: Duration.minutes(15),
+  jitter: 0.1,
+  concurrency: 4,
+  backoff: Duration.seconds(30),
+  maxBackoff: Duration.minutes(30),
+  shutdownGrace: Duration.seconds(10)
+}
+
+/** Webhook defaults: 8 attempts, 5 s doubling to 1 h (about 2 h in all), 10 s per attempt. */
+export const defaultWebhooks: WebhookSettings = {
+  maxAttempts: 8,
+  backoff: Duration.seconds(5),
+  maxBackoff: Duration.hours(1),
+  timeout: Duration.seconds(10),
+  pollEvery: Duration.seconds(2)
+}
+
+/**
+ * Reads a secret from Config, or else from `file` in the data folder, or else generates it with
+ * `generate` and writes it there with 0600 permissions. The value never reaches a log.
+ */
+const persistedSecret = (name: string, dataDir: string, file: string, generate: () => string) =>
+  Effect.gen(function* () {
+    const configured = yield* Config.option(Config.redacted(name))
+    if (Option.isSome(configured)) return configured.value
+    const path = join(dataDir, file)
+    return yield* Effect.try({
+      try: () => {
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+        if (existsSync(path)) return Redacted.make(readFileSync(path, "utf8").trim())
+        const value = generate()
+        writeFileSync(path, `${value}\n`, { mode: 0o600 })
+        chmodSync(path, 0o600)
+        return Redacted.make(value)
+      },
+      catch: (e) => ConfigError.InvalidData([name], `cannot read or create ${path}: ${e instanceof Error ? e.message : String(e)}`)
+    })
+  })
+
+const seconds = (name: string, fallback: Duration.Duration) =>
+  Config.number(name).pipe(
+    Config.map((s) => Duration.seconds(s)),
+    Config.withDefault(fallback)
+  )
+
+/** The configuration from Effect Config (see the README for every variable). */
+export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.gen(function* () {
+  const c = (name: string) => `DRIFT_MONITOR_${name}`
+  const dataDir = yield* Config.string(c("DATA_DIR")).pipe(Config.withDefault(".data/drift-monitor"))
+  const host = yield* Config.string(c("HOST")).pipe(Config.withDefault("127.0.0.1"))
+  const port = yield* Config.integer(c("PORT")).pipe(Config.withDefault(8080))
+  if (port < 0 || port > 65535) return yield* Effect.fail(ConfigError.InvalidData([c("PORT")], "must be a port number (0 for any free port)"))
+  const cloudflareBaseUrl = yield* Config.url(c("CLOUDFLARE_BASE_URL")).pipe(
+    Config.map((u) => u.toString().replace(/\/$/, "")),
+    Config.withDefault("https://api.cloudflare.com/client/v4")
+  )
+  const publicDir = yield* Config.string(c("PUBLIC_DIR")).pipe(
+    Config.withDefault(join(import.meta.dirname, "..", "public"))
+  )
+  const apiKey = yield* persistedSecret(c("API_KEY"), dataDir, "api-key", () => `dm_${randomBytes(24).toString("base64url")}`)
+  const storeKeys = yield* persistedSecret(c("STORE_KEYS"), dataDir, "store-keys", () => Keyring.generate("k1"))
+  const parsed = Keyring.parse(Redacted.value(storeKeys))
+  if (Either.isLeft(parsed)) return yield* Effect.fail(ConfigError.InvalidData([c("STORE_KEYS")], parsed.left))
+  const jitter = yield* Config.number(c("SCHEDULER_JITTER")).pipe(Config.withDefault(defaultScheduler.jitter))
+  if (jitter < 0 || jitter > 1) return yield* Effect.fail(ConfigError.InvalidData([c("SCHEDULER_JITTER")], "must be between 0 and 1"))
+  const concurrency = yield* Config.integer(c("SCHEDULER_CONCURRENCY")).pipe(Config.withDefault(defaultScheduler.concurrency))
+  if (concurrency < 1) return yield* Effect.fail(ConfigError.InvalidData([c("SCHEDULER_CONCURRENCY")], "must be at least 1"))
+  const scheduler: SchedulerSettings = {
+    interval: yield* seconds(c("SCHEDULER_INTERVAL_SECONDS"), defaultScheduler.interval),
+    jitter,
+    concurrency,
+    backoff: yield* seconds(c("SCHEDULER_BACKOFF_SECONDS"), defaultScheduler.backoff),
+    maxBackoff: yield* seconds(c("SCHEDULER_MAX_BACKOFF_SECONDS"), defaultScheduler.maxBackoff),
+    shutdownGrace: defaultScheduler.shutdownGrace
+  }
+  const webhooks: WebhookSettings = {
+    maxAttempts: yield* Config.integer(c("WEBHOOK_MAX_ATTEMPTS")).pipe(Config.withDefault(defaultWebhooks.maxAttempts)),
+    backoff: yield* seconds(c("WEBHOOK_BACKOFF_SECONDS"), defaultWebhooks.backoff),
+    maxBackoff: yield* seconds(c("WEBHOOK_MAX_BACKOFF_SECONDS"), defaultWebhooks.maxBackoff),
+    timeout: defaultWebhooks.timeout,
+    pollEvery: defaultWebhooks.pollEvery
+  }
+  return { host, port, dataDir, cloudflareBaseUrl, apiKey, storeKeys, scheduler, webhooks, publicDir }
+})

@@ -1,0 +1,111 @@
+/**
+ * The HTTP server: the `Api` (with its OpenAPI description at `/api/openapi.json`), the live event
+ * stream at `/api/stream` (Server-Sent Events), and the dashboard — the static `public/` folder —
+ * at `/`. Requests are not logged with their query strings: the stream accepts the API key as an
+ * `access_token` parameter (browsers' `EventSource` cannot set headers).
+ */
+import { existsSync, statSync } from "node:fs"
+import { extname, join, normalize, resolve, sep } from "node:path"
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Layer, PubSub, Queue, Schedule, Stream } from "effect"
+import * as Api from "./Api.js"
+import * as ApiHandlers from "./ApiHandlers.js"
+import type { AppConfig } from "./Config.js"
+import * as Events from "./Events.js"
+
+const encoder = new TextEncoder()
+
+/** One Server-Sent Event frame. */
+export const sseFrame = (event: Events.LiveEvent): string => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
+
+/** The API key of a stream request: bearer header, `x-api-key` header, or `access_token` parameter. */
+const streamKey = (request: HttpServerRequest.HttpServerRequest, url: URL): string | undefined => {
+  const authorization = request.headers["authorization"]
+  if (authorization !== undefined && /^bearer /i.test(authorization)) return authorization.slice(7).trim()
+  return request.headers["x-api-key"] ?? url.searchParams.get("access_token") ?? undefined
+}
+
+const unauthorized = HttpServerResponse.unsafeJson(
+  { _tag: "Unauthorized", message: "missing or wrong API key (Authorization: Bearer <key>, x-api-key, or ?access_token=)" },
+  { status: 401 }
+)
+
+const contentTypes: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".txt": "text/plain; charset=utf-8"
+}
+
+/** The routes beside the API: the event stream and the static dashboard. */
+export const layerRoutes = (config: AppConfig) =>
+  HttpApiBuilder.Router.use((router) =>
+    Effect.gen(function* () {
+      const bus = yield* Events.Bus
+      const root = resolve(config.publicDir)
+
+      yield* router.get(
+        "/api/stream",
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const url = new URL(request.url, "http://localhost")
+          const key = streamKey(request, url)
+          if (key === undefined || !ApiHandlers.keyMatches(config.apiKey, key)) return unauthorized
+          const only = url.searchParams.get("connectionId")
+          const subscription = yield* PubSub.subscribe(bus)
+          const events = Stream.fromQueue(subscription).pipe(
+            Stream.filter((e) => only === null || e.connectionId === only),
+            Stream.map(sseFrame)
+          )
+          // A comment every 15 s keeps proxies from closing an idle stream.
+          const heartbeat = Stream.repeatEffectWithSchedule(Effect.succeed(": heartbeat\n\n"), Schedule.spaced("15 seconds"))
+          const body = Stream.make(": connected\n\n").pipe(
+            Stream.concat(Stream.merge(events, heartbeat, { haltStrategy: "either" })),
+            Stream.map((text) => encoder.encode(text)),
+            Stream.ensuring(Queue.shutdown(subscription))
+          )
+          return HttpServerResponse.stream(body, {
+            contentType: "text/event-stream",
+            headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+          })
+        }).pipe(Effect.scoped)
+      )
+
+      const serveStatic = Effect.gen(function* () {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const pathname = decodeURIComponent(new URL(request.url, "http://localhost").pathname)
+        if (pathname.startsWith("/api/")) {
+          return HttpServerResponse.unsafeJson({ _tag: "NotFound", message: `no route ${request.method} ${pathname}` }, { status: 404 })
+        }
+        const relative = normalize(pathname).replace(/^([/\\])+/, "")
+        let file = resolve(root, relative)
+        if (file !== root && !file.startsWith(root + sep)) return HttpServerResponse.text("Not found", { status: 404 })
+        if (existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html")
+        if (!existsSync(file)) {
+          // A single-page dashboard routes on the client: unknown paths get index.html.
+          file = join(root, "index.html")
+          if (!existsSync(file)) return HttpServerResponse.text("Not found", { status: 404 })
+        }
+        return yield* HttpServerResponse.file(file, {
+          contentType: contentTypes[extname(file)] ?? "application/octet-stream",
+          headers: { "cache-control": "no-cache" }
+        }).pipe(Effect.orElseSucceed(() => HttpServerResponse.text("Not found", { status: 404 })))
+      })
+      yield* router.get("/", serveStatic)
+      yield* router.get("/*", serveStatic)
+    })
+  )
+
+/** The API, the OpenAPI description, the stream and the dashboard, on the `HttpServer` from context. */
+export const layer = (config: AppConfig) =>
+  HttpApiBuilder.serve().pipe(
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
+    Layer.provide(layerRoutes(config)),
+    Layer.provide(HttpApiBuilder.api(Api.Api)),
+    Layer.provide(ApiHandlers.layer(config))
+  )

@@ -1,0 +1,163 @@
+/**
+ * One snapshot of one connection, end to end: read the credential, take the snapshot (streaming
+ * progress to the live bus), diff it against the latest stored snapshot, run the posture checks,
+ * and commit the snapshot, its drift events, its findings and the domain events they produce in
+ * one database transaction — so a crash never leaves a stored change without its webhook, or a
+ * webhook for a change that was not stored.
+ *
+ * A refused credential is not a failure to retry: the connection becomes `credential_expired`
+ * with an alert and a `connection.credential_expired` event, and nothing is committed (the last
+ * good snapshot stays the latest). A snapshot in which every read failed is a failure (the
+ * scheduler backs off) and is not committed either, so an outage never shows up as drift.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Check, Drift, Store } from "@plumbline/core"
+import type { Scope } from "@plumbline/core"
+import { Clock, DateTime, Effect, Option, PubSub, Schema } from "effect"
+import * as ConnectionState from "./ConnectionState.js"
+import * as Events from "./Events.js"
+import { Webhooks } from "./Webhooks.js"
+import { Provider } from "./Wiring.js"
+
+/** What a run did. */
+export type Outcome =
+  | { readonly _tag: "Committed"; readonly snapshotId: string; readonly driftEvents: number; readonly findingChanges: number }
+  | { readonly _tag: "CredentialExpired"; readonly message: string }
+  | { readonly _tag: "Paused"; readonly status: Store.ConnectionStatus }
+
+/** A run that failed and should be retried later. */
+export class JobFailed extends Schema.TaggedError<JobFailed>()("JobFailed", {
+  connectionId: Schema.String,
+  reason: Schema.Literal("store", "upstream", "defect"),
+  message: Schema.String
+}) {}
+
+/** A connection's settings as the app interprets them. */
+export interface ConnectionSettings {
+  /** Zone ids to read; all zones the token can see when absent. */
+  readonly zones: ReadonlyArray<string> | undefined
+  /** Seconds between snapshots; the scheduler's default when absent. */
+  readonly intervalSeconds: number | undefined
+}
+
+/** Reads the app's settings out of a connection's JSON settings. */
+export const settingsOf = (settings: Store.Settings): ConnectionSettings => {
+  const zones = settings["zones"]
+  const interval = settings["intervalSeconds"]
+  return {
+    zones: Array.isArray(zones) ? zones.filter((z): z is string => typeof z === "string") : undefined,
+    intervalSeconds: typeof interval === "number" && interval > 0 ? interval : undefined
+  }
+}
+
+/** Which findings changes are events: real changes, and failing findings seen for the first time. */
+export const findingEvents = (
+  before: ReadonlyArray<Check.Finding>,
+  after: ReadonlyArray<Check.Finding>
+): Array<{ readonly before: Check.Finding | undefined; readonly after: Check.Finding }> =>
+  Check.changed(before, after).filter((c) => c.before !== undefined || c.after.verdict._tag === "fail")
+
+const storeFailure = (connectionId: string) => (e: Store.StoreError | { readonly _tag: "SqlError"; readonly message: string }) =>
+  new JobFailed({ connectionId, reason: "store", message: e.message })
+
+/** Runs one snapshot of `connectionId`. */
+export const run = (connectionId: string) =>
+  Effect.gen(function* () {
+    const store = yield* Store.Store
+    const provider = yield* Provider
+    const webhooks = yield* Webhooks
+    const sql = yield* SqlClient.SqlClient
+    const bus = yield* Events.Bus
+    const fail = storeFailure(connectionId)
+
+    const connection = yield* Effect.mapError(store.getConnection(connectionId), fail)
+    if (connection.status !== "active") return { _tag: "Paused", status: connection.status } as Outcome
+    const credential = yield* Effect.mapError(store.credentialOf(connectionId), fail)
+    const settings = settingsOf(connection.settings)
+    const startedAt = yield* Clock.currentTimeMillis
+    yield* Events.publish({ type: "snapshot.started", connectionId, at: new Date(startedAt).toISOString() })
+
+    const include = (scope: Scope.Scope) =>
+      settings.zones === undefined || scope.kind !== provider.zoneKind || settings.zones.includes(scope.id)
+    const snapshot = yield* provider.snapshot(credential, {
+      connectionId,
+      include,
+      onProgress: (event) => PubSub.publish(bus, { type: "progress", connectionId, progress: Events.progressJson(event) })
+    })
+    const now = yield* Clock.currentTimeMillis
+
+    if (snapshot.outcome === "credential-invalid") {
+      const message = snapshot.credentialError?.message ?? "The credential was refused"
+      const event = Events.credentialExpired({
+        connectionId,
+        connectionName: connection.name,
+        credentialFingerprint: connection.credentialFingerprint,
+        reason: snapshot.credentialError?.reason ?? "invalid",
+        message,
+        at: new Date(now)
+      })
+      yield* Effect.gen(function* () {
+        yield* store.updateConnection(connectionId, { status: "credential_expired" })
+        yield* ConnectionState.raise(connectionId, "credential_expired", message, now)
+        yield* webhooks.enqueue([event])
+      }).pipe(sql.withTransaction, Effect.mapError(fail))
+      yield* Events.publish({ type: "connection.status", connectionId, status: "credential_expired", alert: "credential_expired" })
+      yield* Events.publish({ type: "event", connectionId, event: { id: event.id, type: event.type } })
+      yield* Events.publish({ type: "snapshot.finished", connectionId, at: new Date(now).toISOString(), outcome: "credential-invalid", detail: message })
+      return { _tag: "CredentialExpired", message } as Outcome
+    }
+
+    const failedResults = snapshot.results.filter((r) => r.status._tag === "failed")
+    if (snapshot.results.length > 0 && failedResults.length === snapshot.results.length) {
+      const first = failedResults[0]?.status
+      const message = first?._tag === "failed" ? first.error.message : "every read failed"
+      yield* Events.publish({ type: "snapshot.finished", connectionId, at: new Date(now).toISOString(), outcome: "failed", detail: message })
+      return yield* Effect.fail(new JobFailed({ connectionId, reason: "upstream", message }))
+    }
+
+    const previous = yield* Effect.mapError(store.latestSnapshot(connectionId), fail)
+    const previousFindings = yield* Effect.mapError(store.latestFindings(connectionId), fail)
+    const drift = Option.map(previous, (p) => Drift.diff(p.snapshot, snapshot, provider.diffOptions))
+    const findings = Check.run(provider.checks, snapshot)
+    const changes = findingEvents(
+      previousFindings.map((f) => f.finding),
+      findings
+    )
+
+    const committed = yield* Effect.gen(function* () {
+      const snapshotId = yield* store.commit({ snapshot, drift: Option.getOrUndefined(drift), findings })
+      const driftEvents = Option.match(drift, {
+        onNone: () => [],
+        onSome: (report) => Store.driftEventsOf(snapshotId, report)
+      })
+      const events = [
+        ...driftEvents.map((e) => Events.driftDetected(e, connection.name)),
+        ...changes.map((c) => Events.findingChanged({ snapshotId, connectionName: connection.name, before: c.before, after: c.after }))
+      ]
+      yield* webhooks.enqueue(events)
+      yield* ConnectionState.succeeded(connectionId, now)
+      return { snapshotId, events, driftEvents: driftEvents.length }
+    }).pipe(sql.withTransaction, Effect.mapError(fail))
+
+    yield* Events.publish({
+      type: "snapshot.finished",
+      connectionId,
+      at: DateTime.formatIso(snapshot.finishedAt),
+      outcome: "committed",
+      snapshotId: committed.snapshotId
+    })
+    for (const event of committed.events) {
+      yield* Events.publish({ type: "event", connectionId, event: { id: event.id, type: event.type } })
+    }
+    return {
+      _tag: "Committed",
+      snapshotId: committed.snapshotId,
+      driftEvents: committed.driftEvents,
+      findingChanges: changes.length
+    } as Outcome
+  }).pipe(
+    Effect.catchAllDefect((defect) =>
+      Effect.fail(new JobFailed({ connectionId, reason: "defect", message: defect instanceof Error ? defect.message : String(defect) }))
+    ),
+    Effect.withSpan("SnapshotJob.run", { attributes: { connection: connectionId } })
+  )

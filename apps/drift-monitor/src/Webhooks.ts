@@ -1,0 +1,373 @@
+/**
+ * Webhooks to the product backend: endpoints, an outbox of domain events, one delivery per event
+ * and endpoint, and a dispatcher that sends them signed per the Standard Webhooks spec (the
+ * `standardwebhooks` package: `webhook-id`, `webhook-timestamp`, `webhook-signature` over
+ * `id.timestamp.body` with the endpoint's `whsec_` secret).
+ *
+ * Delivery is at-least-once: `enqueue` writes the event and its deliveries in the caller's
+ * transaction (the snapshot commit), a delivery stays `pending` until an endpoint answers 2xx, and
+ * a crash mid-attempt only means it is sent again with the same `webhook-id` (the event's stable
+ * id). A failed attempt is retried with exponential backoff (`WebhookSettings`); after the last
+ * attempt the delivery is `failed` and can be retried by hand. Every attempt's outcome is kept in
+ * the delivery log.
+ */
+import { randomBytes, randomUUID } from "node:crypto"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Store } from "@plumbline/core"
+import { Clock, Context, Duration, Effect, Either, Layer, Queue, Schema } from "effect"
+import { Webhook } from "standardwebhooks"
+import type { WebhookSettings } from "./Config.js"
+import * as Events from "./Events.js"
+
+/** A webhook endpoint as the API shows it (never with its secret). */
+export class Endpoint extends Schema.Class<Endpoint>("Endpoint")({
+  id: Schema.String,
+  url: Schema.String,
+  description: Schema.String,
+  eventTypes: Schema.Array(Events.EventType),
+  enabled: Schema.Boolean,
+  createdAt: Schema.String
+}) {}
+
+/** Where a delivery stands. */
+export const DeliveryStatus = Schema.Literal("pending", "delivered", "failed")
+export type DeliveryStatus = typeof DeliveryStatus.Type
+
+/** One event to one endpoint, with the outcome of its last attempt. */
+export class Delivery extends Schema.Class<Delivery>("Delivery")({
+  id: Schema.String,
+  endpointId: Schema.String,
+  eventId: Schema.String,
+  eventType: Events.EventType,
+  status: DeliveryStatus,
+  attempts: Schema.Number,
+  nextAttemptAt: Schema.NullOr(Schema.String),
+  lastAttemptAt: Schema.NullOr(Schema.String),
+  lastStatus: Schema.NullOr(Schema.Number),
+  lastError: Schema.NullOr(Schema.String),
+  createdAt: Schema.String,
+  deliveredAt: Schema.NullOr(Schema.String)
+}) {}
+
+/** A stored event of the outbox. */
+export class StoredEvent extends Schema.Class<StoredEvent>("StoredEvent")({
+  id: Schema.String,
+  type: Events.EventType,
+  connectionId: Schema.NullOr(Schema.String),
+  timestamp: Schema.String,
+  data: Schema.Unknown
+}) {}
+
+/** A page of a listing. */
+export interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly next: string | null
+}
+
+/** Webhook failures the API reports. */
+export class WebhookError extends Schema.TaggedError<WebhookError>()("WebhookError", {
+  reason: Schema.Literal("not-found", "invalid", "unavailable"),
+  message: Schema.String
+}) {}
+
+/** The backoff before attempt `attempt + 1` (attempt ≥ 1): `backoff · 2^(attempt−1)`, capped. */
+export const backoffMillis = (settings: WebhookSettings, attempt: number): number =>
+  Math.min(Duration.toMillis(settings.backoff) * 2 ** Math.max(0, attempt - 1), Duration.toMillis(settings.maxBackoff))
+
+/** A fresh Standard Webhooks secret. */
+export const generateSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`
+
+/** Signs `payload` as Standard Webhooks headers. */
+export const sign = (secret: string, id: string, at: Date, payload: string): Record<string, string> => ({
+  "webhook-id": id,
+  "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+  "webhook-signature": new Webhook(secret).sign(id, at, payload)
+})
+
+type Row = Record<string, unknown>
+const iso = (u: unknown): string | null => (u === null || u === undefined ? null : new Date(Number(u)).toISOString())
+const n = (u: unknown): number | null => (u === null || u === undefined ? null : Number(u))
+const s = (u: unknown): string | null => (u === null || u === undefined ? null : String(u))
+
+const endpointOf = (row: Row) =>
+  new Endpoint({
+    id: String(row["id"]),
+    url: String(row["url"]),
+    description: String(row["description"]),
+    eventTypes: JSON.parse(String(row["event_types"])) as Array<Events.EventType>,
+    enabled: Number(row["enabled"]) === 1,
+    createdAt: iso(row["created_at"]) ?? ""
+  })
+
+const deliveryOf = (row: Row) =>
+  new Delivery({
+    id: String(row["id"]),
+    endpointId: String(row["endpoint_id"]),
+    eventId: String(row["event_id"]),
+    eventType: String(row["event_type"]) as Events.EventType,
+    status: String(row["status"]) as DeliveryStatus,
+    attempts: Number(row["attempts"]),
+    nextAttemptAt: iso(row["next_attempt_at"]),
+    lastAttemptAt: iso(row["last_attempt_at"]),
+    lastStatus: n(row["last_status"]),
+    lastError: s(row["last_error"]),
+    createdAt: iso(row["created_at"]) ?? "",
+    deliveredAt: iso(row["delivered_at"])
+  })
+
+const unavailable = (e: SqlError) => new WebhookError({ reason: "unavailable", message: `database: ${e.message}` })
+
+const cursorSeq = (cursor: string | undefined): Either.Either<number | undefined, WebhookError> => {
+  if (cursor === undefined) return Either.right(undefined)
+  return Either.match(Store.decodeCursor(cursor, 1), {
+    onLeft: () => Either.left(new WebhookError({ reason: "invalid", message: "cursor: not a cursor of this listing" })),
+    onRight: ([seq]) => Either.right(Number(seq))
+  })
+}
+
+/** The webhook service. */
+export interface Service {
+  /** Adds an endpoint; the secret is returned here once, for the backend to verify signatures. */
+  readonly createEndpoint: (input: {
+    readonly url: string
+    readonly description?: string | undefined
+    readonly eventTypes?: ReadonlyArray<Events.EventType> | undefined
+  }) => Effect.Effect<{ readonly endpoint: Endpoint; readonly secret: string }, WebhookError>
+  readonly listEndpoints: Effect.Effect<ReadonlyArray<Endpoint>, WebhookError>
+  readonly deleteEndpoint: (id: string) => Effect.Effect<void, WebhookError>
+  /** Writes events to the outbox with one delivery per subscribed endpoint, in the caller's transaction. */
+  readonly enqueue: (events: ReadonlyArray<Events.DomainEvent>) => Effect.Effect<void, SqlError>
+  readonly deliveries: (query: {
+    readonly endpointId?: string | undefined
+    readonly status?: DeliveryStatus | undefined
+    readonly eventId?: string | undefined
+    readonly limit?: number | undefined
+    readonly cursor?: string | undefined
+  }) => Effect.Effect<Page<Delivery>, WebhookError>
+  /** Sends a delivery again at once (a failed one gets a fresh set of attempts). */
+  readonly redeliver: (id: string) => Effect.Effect<Delivery, WebhookError>
+  readonly events: (query: {
+    readonly connectionId?: string | undefined
+    readonly type?: Events.EventType | undefined
+    readonly limit?: number | undefined
+    readonly cursor?: string | undefined
+  }) => Effect.Effect<Page<StoredEvent>, WebhookError>
+  /** Attempts every due delivery once; returns how many were attempted. */
+  readonly dispatchDue: Effect.Effect<number, WebhookError>
+  /** Wakes the dispatcher (new deliveries were enqueued). */
+  readonly wake: Effect.Effect<void>
+}
+
+/** The webhooks. */
+export class Webhooks extends Context.Tag("@plumbline/drift-monitor/Webhooks")<Webhooks, Service>() {}
+
+/** Builds the service; `dispatcher` (below) runs the sending loop. */
+export const make = (settings: WebhookSettings): Effect.Effect<Service & { readonly signal: Queue.Queue<void> }, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const client = yield* HttpClient.HttpClient
+    const signal = yield* Queue.sliding<void>(1)
+
+    const enqueue: Service["enqueue"] = (events) =>
+      Effect.gen(function* () {
+        if (events.length === 0) return
+        const now = yield* Clock.currentTimeMillis
+        const endpoints = (yield* sql<Row>`select id, event_types from drift_monitor_endpoints where enabled = 1`).map((r) => ({
+          id: String(r["id"]),
+          types: JSON.parse(String(r["event_types"])) as Array<string>
+        }))
+        for (const event of events) {
+          yield* sql`insert into drift_monitor_events (id, type, connection_id, payload, created_at)
+            values (${event.id}, ${event.type}, ${event.connectionId}, ${Events.payloadOf(event)}, ${now})
+            on conflict (id) do nothing`
+          for (const endpoint of endpoints) {
+            if (!endpoint.types.includes(event.type)) continue
+            yield* sql`insert into drift_monitor_deliveries
+              (id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at, created_at)
+              values (${`dlv_${randomUUID()}`}, ${endpoint.id}, ${event.id}, ${event.type}, 'pending', 0, ${now}, ${now})
+              on conflict (endpoint_id, event_id) do nothing`
+          }
+        }
+      }).pipe(Effect.zipLeft(Queue.offer(signal, undefined)))
+
+    /** One attempt of one delivery. */
+    const attempt = (row: Row) =>
+      Effect.gen(function* () {
+        const id = String(row["id"])
+        const eventId = String(row["event_id"])
+        const payload = String(row["payload"])
+        const attempts = Number(row["attempts"]) + 1
+        const now = yield* Clock.currentTimeMillis
+        const headers = sign(String(row["secret"]), eventId, new Date(now), payload)
+        const request = HttpClientRequest.post(String(row["url"])).pipe(
+          HttpClientRequest.setHeaders(headers),
+          HttpClientRequest.setHeader("user-agent", "plumbline-drift-monitor"),
+          HttpClientRequest.bodyText(payload, "application/json")
+        )
+        const outcome = yield* client.execute(request).pipe(
+          Effect.flatMap((response) => Effect.as(Effect.ignore(response.text), response.status)),
+          Effect.timeoutFail({ duration: settings.timeout, onTimeout: () => `no answer within ${Duration.format(settings.timeout)}` }),
+          Effect.mapError((e) => (typeof e === "string" ? e : `transport failure: ${e.message.slice(0, 200)}`)),
+          Effect.either,
+          Effect.scoped
+        )
+        const finished = yield* Clock.currentTimeMillis
+        const ok = Either.isRight(outcome) && outcome.right >= 200 && outcome.right < 300
+        const lastStatus = Either.isRight(outcome) ? outcome.right : null
+        const lastError = ok ? null : Either.isLeft(outcome) ? outcome.left : `HTTP ${outcome.right}`
+        if (ok) {
+          yield* sql`update drift_monitor_deliveries set status = 'delivered', attempts = ${attempts}, next_attempt_at = null,
+            last_attempt_at = ${finished}, last_status = ${lastStatus}, last_error = null, delivered_at = ${finished} where id = ${id}`
+        } else if (attempts >= settings.maxAttempts) {
+          yield* sql`update drift_monitor_deliveries set status = 'failed', attempts = ${attempts}, next_attempt_at = null,
+            last_attempt_at = ${finished}, last_status = ${lastStatus}, last_error = ${lastError} where id = ${id}`
+        } else {
+          const next = finished + backoffMillis(settings, attempts)
+          yield* sql`update drift_monitor_deliveries set attempts = ${attempts}, next_attempt_at = ${next},
+            last_attempt_at = ${finished}, last_status = ${lastStatus}, last_error = ${lastError} where id = ${id}`
+        }
+      })
+
+    const dispatchDue: Service["dispatchDue"] = Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const due = yield* sql<Row>`select d.id, d.event_id, d.attempts, e.url, e.secret, ev.payload
+        from drift_monitor_deliveries d
+        join drift_monitor_endpoints e on e.id = d.endpoint_id
+        join drift_monitor_events ev on ev.id = d.event_id
+        where d.status = 'pending' and d.next_attempt_at <= ${now}
+        order by d.next_attempt_at, d.seq limit 100`
+      yield* Effect.forEach(due, attempt, { concurrency: 8, discard: true })
+      return due.length
+    }).pipe(Effect.mapError(unavailable))
+
+    const getDelivery = (id: string) =>
+      Effect.flatMap(sql<Row>`select * from drift_monitor_deliveries where id = ${id}`, (rows) =>
+        rows[0] === undefined
+          ? Effect.fail(new WebhookError({ reason: "not-found", message: `delivery ${id} does not exist` }))
+          : Effect.succeed(deliveryOf(rows[0]))
+      )
+
+    const service: Service = {
+      createEndpoint: (input) =>
+        Effect.gen(function* () {
+          let url: URL
+          try {
+            url = new URL(input.url)
+          } catch {
+            return yield* Effect.fail(new WebhookError({ reason: "invalid", message: "url: not an absolute URL" }))
+          }
+          if (url.protocol !== "https:" && url.protocol !== "http:") {
+            return yield* Effect.fail(new WebhookError({ reason: "invalid", message: "url: must be http or https" }))
+          }
+          const types = input.eventTypes === undefined || input.eventTypes.length === 0 ? Events.eventTypes : input.eventTypes
+          const id = `ep_${randomUUID()}`
+          const secret = generateSecret()
+          const now = yield* Clock.currentTimeMillis
+          yield* sql`insert into drift_monitor_endpoints (id, url, description, secret, event_types, enabled, created_at)
+            values (${id}, ${url.toString()}, ${input.description ?? ""}, ${secret}, ${JSON.stringify([...new Set(types)])}, 1, ${now})`.pipe(
+            Effect.mapError(unavailable)
+          )
+          const rows = yield* Effect.mapError(sql<Row>`select * from drift_monitor_endpoints where id = ${id}`, unavailable)
+          return { endpoint: endpointOf(rows[0] as Row), secret }
+        }),
+      listEndpoints: Effect.map(sql<Row>`select * from drift_monitor_endpoints order by created_at, id`, (rows) => rows.map(endpointOf)).pipe(
+        Effect.mapError(unavailable)
+      ),
+      deleteEndpoint: (id) =>
+        Effect.gen(function* () {
+          const rows = yield* sql<Row>`select id from drift_monitor_endpoints where id = ${id}`
+          if (rows.length === 0) return yield* Effect.fail(new WebhookError({ reason: "not-found", message: `endpoint ${id} does not exist` }))
+          yield* sql`delete from drift_monitor_endpoints where id = ${id}`
+        }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable(e)))),
+      enqueue,
+      deliveries: (query) =>
+        Effect.gen(function* () {
+          const after = yield* cursorSeq(query.cursor)
+          const limit = Math.min(Math.max(query.limit ?? 50, 1), 500)
+          const conditions = [
+            query.endpointId === undefined ? undefined : sql`endpoint_id = ${query.endpointId}`,
+            query.status === undefined ? undefined : sql`status = ${query.status}`,
+            query.eventId === undefined ? undefined : sql`event_id = ${query.eventId}`,
+            after === undefined ? undefined : sql`seq < ${after}`
+          ].filter((c) => c !== undefined)
+          const rows = yield* sql<Row>`select * from drift_monitor_deliveries where ${sql.and(conditions)} order by seq desc limit ${limit + 1}`
+          const items = rows.slice(0, limit)
+          const last = items[items.length - 1]
+          return {
+            items: items.map(deliveryOf),
+            next: rows.length > limit && last !== undefined ? Store.encodeCursor([Number(last["seq"])]) : null
+          }
+        }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable(e)))),
+      redeliver: (id) =>
+        Effect.gen(function* () {
+          yield* getDelivery(id)
+          const now = yield* Clock.currentTimeMillis
+          yield* sql`update drift_monitor_deliveries set status = 'pending', next_attempt_at = ${now},
+            attempts = case when status = 'failed' then 0 else attempts end where id = ${id}`
+          yield* Queue.offer(signal, undefined)
+          return yield* getDelivery(id)
+        }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable(e)))),
+      events: (query) =>
+        Effect.gen(function* () {
+          const after = yield* cursorSeq(query.cursor)
+          const limit = Math.min(Math.max(query.limit ?? 50, 1), 500)
+          const conditions = [
+            query.connectionId === undefined ? undefined : sql`connection_id = ${query.connectionId}`,
+            query.type === undefined ? undefined : sql`type = ${query.type}`,
+            after === undefined ? undefined : sql`seq < ${after}`
+          ].filter((c) => c !== undefined)
+          const rows = yield* sql<Row>`select * from drift_monitor_events where ${sql.and(conditions)} order by seq desc limit ${limit + 1}`
+          const items = rows.slice(0, limit)
+          const last = items[items.length - 1]
+          return {
+            items: items.map((row) => {
+              const payload = JSON.parse(String(row["payload"])) as { timestamp: string; data: unknown }
+              return new StoredEvent({
+                id: String(row["id"]),
+                type: String(row["type"]) as Events.EventType,
+                connectionId: s(row["connection_id"]),
+                timestamp: payload.timestamp,
+                data: payload.data
+              })
+            }),
+            next: rows.length > limit && last !== undefined ? Store.encodeCursor([Number(last["seq"])]) : null
+          }
+        }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable(e)))),
+      dispatchDue,
+      wake: Queue.offer(signal, undefined)
+    }
+    return { ...service, signal }
+  })
+
+/** The dispatcher loop: sends due deliveries, then waits for a wake-up or `pollEvery`. */
+const dispatcher = (service: Service, signal: Queue.Queue<void>, settings: WebhookSettings) =>
+  Effect.gen(function* () {
+    for (;;) {
+      const sent = yield* service.dispatchDue.pipe(
+        Effect.catchAll((e) => Effect.as(Effect.logWarning(`webhook dispatch: ${e.message}`), 0))
+      )
+      if (sent === 0) {
+        yield* Effect.race(Queue.take(signal), Effect.sleep(settings.pollEvery))
+      }
+    }
+  })
+
+/** The webhooks with their dispatcher running for the layer's lifetime. */
+export const layer = (settings: WebhookSettings): Layer.Layer<Webhooks, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+  Layer.scoped(
+    Webhooks,
+    Effect.gen(function* () {
+      const { signal, ...service } = yield* make(settings)
+      yield* Effect.forkScoped(dispatcher(service, signal, settings))
+      return service
+    })
+  )
+
+/** The webhooks without a dispatcher (tests drive `dispatchDue` themselves). */
+export const layerManual = (settings: WebhookSettings): Layer.Layer<Webhooks, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+  Layer.effect(
+    Webhooks,
+    Effect.map(make(settings), ({ signal: _signal, ...service }) => service)
+  )

@@ -1,0 +1,44 @@
+/**
+ * `pnpm demo`: the drift monitor with embedded defaults — SQLite in `.data/drift-monitor`, and the
+ * Cloudflare simulator with the `redpine` scenario on a free loopback port — then one JSON line
+ * with everything a person or a script needs, and a hint for humans. Environment variables
+ * (`DRIFT_MONITOR_*`) still apply; `DRIFT_MONITOR_PORT` defaults to a free port here.
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { serve, Simulator } from "@plumbline/cloudflare-simulator"
+import { ConfigProvider, Effect, Redacted } from "effect"
+import * as Config from "../Config.js"
+import * as Main from "../Main.js"
+
+const program = Effect.gen(function* () {
+  const simulator = Simulator.make({ scenario: "redpine" })
+  const running = yield* Effect.acquireRelease(
+    Effect.promise(() => serve(simulator, { port: 0, host: "127.0.0.1", cors: true })),
+    (r) => Effect.promise(() => r.close())
+  )
+  const defaults = ConfigProvider.fromMap(
+    new Map([
+      ["DRIFT_MONITOR_PORT", "0"],
+      ["DRIFT_MONITOR_CLOUDFLARE_BASE_URL", running.baseUrl],
+      ["DRIFT_MONITOR_SCHEDULER_INTERVAL_SECONDS", "300"]
+    ])
+  )
+  const config = yield* Config.load.pipe(Effect.withConfigProvider(ConfigProvider.orElse(ConfigProvider.fromEnv(), () => defaults)))
+  const started = yield* Main.start(config)
+  const line = {
+    dashboardUrl: `${started.baseUrl}/`,
+    apiUrl: `${started.baseUrl}/api`,
+    apiKey: Redacted.value(config.apiKey),
+    simulator: { baseUrl: running.baseUrl, tokens: simulator.tokens }
+  }
+  const hint = [
+    `Drift monitor ready: dashboard ${line.dashboardUrl}, API ${line.apiUrl} (OpenAPI: ${line.apiUrl}/openapi.json).`,
+    `Try: curl -s -X POST ${line.apiUrl}/connections -H 'authorization: Bearer ${line.apiKey}' -H 'content-type: application/json' \\`,
+    `       -d '{"name":"Redpine","token":"${simulator.tokens["scoped"] ?? ""}"}'`,
+    `Data lives in ${config.dataDir}; Ctrl-C stops (a restart keeps everything).`
+  ]
+  yield* Effect.sync(() => process.stdout.write(`${JSON.stringify(line)}\n${hint.join("\n")}\n`))
+  return yield* Effect.never
+}).pipe(Effect.scoped)
+
+NodeRuntime.runMain(program)
