@@ -458,6 +458,28 @@ export const contract = (name: string, harness: Harness) =>
       )
     )
 
+    it.live("reports damaged data as corrupt, naming what is damaged", () =>
+      withStore(harness, (store, db) =>
+        Effect.gen(function* () {
+          yield* connect(store, "c1")
+          const id = yield* store.commit({ snapshot: small("c1", 1_000), findings: [] })
+          yield* db.exec("delete from plumbline_chunks")
+          assert.deepStrictEqual(yield* errorOf(store.snapshotById(id)), {
+            reason: "corrupt",
+            entity: "snapshot",
+            message: `Store corrupt (snapshot ${id}): a chunk named by a manifest is missing`
+          })
+          assert.strictEqual((yield* errorOf(store.latestSnapshot("c1"))).reason, "corrupt")
+          yield* db.exec("update plumbline_connections set settings = 'not json'")
+          assert.deepStrictEqual(yield* errorOf(store.getConnection("c1")), {
+            reason: "corrupt",
+            entity: "connection",
+            message: "Store corrupt (connection c1): stored JSON does not parse"
+          })
+        })
+      )
+    )
+
     // ----- drift events and findings -----------------------------------------------------
 
     it.live("stores drift events with stable ids and pages through them with filters", () =>
