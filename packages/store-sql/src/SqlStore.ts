@@ -63,7 +63,7 @@ const unavailable =
       }
     ) as Effect.Effect<A, Exclude<E, SqlError> | Store.StoreError, R>
 
-const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
+const batches = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []
   for (let at = 0; at < items.length; at += size) out.push(items.slice(at, at + size))
   return out
@@ -294,7 +294,7 @@ export const make: Effect.Effect<Store.Service, Store.StoreError, SqlClient.SqlC
 
   const insertBatches = (table: string, rows: ReadonlyArray<Row>, conflict: string, size = WRITE_BATCH) =>
     Effect.forEach(
-      chunks(rows, size),
+      batches(rows, size),
       (batch) => sql`insert into ${sql(table)} ${sql.insert(batch as Array<Row>)} ${sql.literal(conflict)}`,
       { discard: true }
     )
@@ -346,7 +346,7 @@ export const make: Effect.Effect<Store.Service, Store.StoreError, SqlClient.SqlC
             if (result.manifest !== undefined) manifests.set(codec.hashKey(result.manifest.hash), result.manifest)
           }
           const stored = new Set<string>()
-          for (const batch of chunks(Array.from(manifests.values(), (m) => m.hash), READ_BATCH)) {
+          for (const batch of batches(Array.from(manifests.values(), (m) => m.hash), READ_BATCH)) {
             const rows = yield* sql<Row>`select hash from plumbline_manifests where ${sql.in("hash", batch)}`
             for (const row of rows) stored.add(codec.hashKey(bytes(row.hash)))
           }
@@ -419,14 +419,14 @@ export const make: Effect.Effect<Store.Service, Store.StoreError, SqlClient.SqlC
         }
       }
       const manifests = new Map<string, Array<Buffer>>()
-      for (const batch of chunks(Array.from(manifestKeys.values()), READ_BATCH)) {
+      for (const batch of batches(Array.from(manifestKeys.values()), READ_BATCH)) {
         const rows = yield* sql<Row>`select hash, body from plumbline_manifests where ${sql.in("hash", batch)}`
         for (const m of rows) manifests.set(codec.hashKey(bytes(m.hash)), codec.manifestHashes(bytes(m.body)))
       }
       const wanted = new Map<string, Buffer>()
       for (const hashes of manifests.values()) for (const h of hashes) wanted.set(codec.hashKey(h), h)
       const chunkRecords = new Map<string, Array<Snapshot.SnapshotRecord>>()
-      for (const batch of chunks(Array.from(wanted.values()), READ_BATCH)) {
+      for (const batch of batches(Array.from(wanted.values()), READ_BATCH)) {
         const rows = yield* sql<Row>`select hash, body from plumbline_chunks where ${sql.in("hash", batch)}`
         for (const r of rows) chunkRecords.set(codec.hashKey(bytes(r.hash)), codec.recordsFromChunk(str(r.body)))
       }
@@ -602,13 +602,13 @@ export const make: Effect.Effect<Store.Service, Store.StoreError, SqlClient.SqlC
             const keptByAge = cutoff !== undefined && num(row.finished_at) >= cutoff
             if (rank > 0 && !keptByCount && !keptByAge) doomed.push(num(row.seq))
           }
-          for (const batch of chunks(doomed, READ_BATCH)) {
+          for (const batch of batches(doomed, READ_BATCH)) {
             yield* sql`delete from plumbline_snapshots where ${sql.in("seq", batch)}`
           }
           // Sweep what no result references any more (also what deleted connections left behind).
           const orphanManifests = yield* sql<Row>`select hash from plumbline_manifests m
             where not exists (select 1 from plumbline_results r where r.manifest = m.hash)`
-          for (const batch of chunks(orphanManifests.map((r) => bytes(r.hash)), READ_BATCH)) {
+          for (const batch of batches(orphanManifests.map((r) => bytes(r.hash)), READ_BATCH)) {
             yield* sql`delete from plumbline_manifests where ${sql.in("hash", batch)}`
           }
           let chunksDeleted = 0
@@ -618,7 +618,7 @@ export const make: Effect.Effect<Store.Service, Store.StoreError, SqlClient.SqlC
             for (const m of manifests) for (const h of codec.manifestHashes(bytes(m.body))) live.add(codec.hashKey(h))
             const all = yield* sql<Row>`select hash from plumbline_chunks`
             const dead = all.map((r) => bytes(r.hash)).filter((h) => !live.has(codec.hashKey(h)))
-            for (const batch of chunks(dead, READ_BATCH)) {
+            for (const batch of batches(dead, READ_BATCH)) {
               yield* sql`delete from plumbline_chunks where ${sql.in("hash", batch)}`
             }
             chunksDeleted = dead.length
