@@ -1,20 +1,25 @@
 /**
  * Which connector, checks and store the app uses — the one place that names them. The rest of the
- * app sees only the `Provider` service below and core's `Store` port, so swapping the interim
- * Cloudflare connector and checks for `@plumbline/cloudflare` and its checks is a change here only.
+ * app sees only the `Provider` service below and core's `Store` port.
  *
- * Store: `@plumbline/store-sql` on the app's SQLite file, sharing the app's `SqlClient` (see `Db`),
- * so the app's own tables (webhooks, deliveries, connection state) live in the same database and a
- * snapshot commit and the events it produces are written in one transaction.
+ * - Connector: `@plumbline/cloudflare`, one `CloudflareClient` per credential over the app's
+ *   `HttpClient` and the process-wide `RequestBudget` (so every snapshot of one token shares its
+ *   budget).
+ * - Checks: the interim login rate-limit check (`Interim/Checks.ts`) until the Cloudflare posture
+ *   checks are committed; replacing `checks` below is the whole change.
+ * - Store: `@plumbline/store-sql` on the app's SQLite file, sharing the app's `SqlClient` (see `Db`),
+ *   so the app's own tables (webhooks, deliveries, connection state) live in the same database and
+ *   a snapshot commit and the events it produces are written in one transaction.
  */
 import type { HttpClient } from "@effect/platform"
 import type * as SqlClient from "@effect/sql/SqlClient"
-import type { Check, ConnectorError, Credential, Drift, HttpPipeline, RequestBudget, Snapshot, SnapshotRunner } from "@plumbline/core"
-import { Connector, Snapshot as SnapshotModule, SnapshotRunner as Runner, Store } from "@plumbline/core"
+import { CloudflareClient, CloudflareConnector, Zones } from "@plumbline/cloudflare"
+import type { Check, ConnectorError, Credential, Drift, RequestBudget, SnapshotRunner } from "@plumbline/core"
+import { Connector, ConnectorError as Errors, Snapshot, Store } from "@plumbline/core"
+import { SnapshotRunner as Runner } from "@plumbline/core"
 import { Keyring, SqlStore } from "@plumbline/store-sql"
 import { Context, Effect, Either, Layer, Redacted, Schema } from "effect"
 import * as InterimChecks from "./Interim/Checks.js"
-import * as Interim from "./Interim/CloudflareConnector.js"
 
 /** A zone (or other top-level scope) a token can see, for the connection wizard. */
 export interface DiscoveredZone {
@@ -37,6 +42,7 @@ export interface ProviderService {
   readonly credentialKind: string
   /** The scope kind a connection's `zones` setting filters on. */
   readonly zoneKind: string
+  /** Verifies a token (failing with `CredentialInvalid` unless it is active) and lists its zones. */
   readonly discover: (credential: Credential.Credential) => Effect.Effect<Discovery, ConnectorError.ConnectorError>
   readonly snapshot: (credential: Credential.Credential, options: SnapshotRunner.RunOptions) => Effect.Effect<Snapshot.Snapshot>
   /** The zones a snapshot saw (its zone-listing resource), monitored or not. */
@@ -45,54 +51,51 @@ export interface ProviderService {
   readonly checks: ReadonlyArray<Check.Check>
 }
 
-const decodeZone = Schema.decodeUnknownOption(Interim.Zone)
-const zoneOf = (z: Interim.Zone): DiscoveredZone => ({
-  id: z.id,
-  name: z.name,
-  status: z.status,
-  plan: z.plan?.name ?? z.plan?.legacy_id,
-  account: z.account?.name ?? z.account?.id
-})
-
 /** The provider the app talks to. */
 export class Provider extends Context.Tag("@plumbline/drift-monitor/Provider")<Provider, ProviderService>() {}
 
+const decodeZone = Schema.decodeUnknownOption(Zones.Zone)
+const zoneOf = (z: Zones.Zone): DiscoveredZone => ({
+  id: z.id,
+  name: z.name,
+  status: z.status ?? "unknown",
+  plan: z.plan_name ?? z.plan,
+  account: z.account.name ?? z.account.id
+})
+
 /**
- * Cloudflare at `baseUrl` (the real API or the simulator), through the interim connector and
- * checks. Needs the app's `HttpClient` and the process-wide `RequestBudget` (per-token budgets).
+ * Cloudflare at `baseUrl` (the real API or the simulator). Needs the app's `HttpClient` and the
+ * process-wide `RequestBudget`.
  */
 export const cloudflare = (baseUrl: string): Layer.Layer<Provider, never, HttpClient.HttpClient | RequestBudget.RequestBudget> =>
   Layer.effect(
     Provider,
     Effect.gen(function* () {
       const context = yield* Effect.context<HttpClient.HttpClient | RequestBudget.RequestBudget>()
-      const connectorFor = (credential: Credential.Credential) =>
-        Effect.map(Interim.pipeline(baseUrl, credential), (http) => connector(http))
-      const connector = (http: HttpPipeline.ProviderHttp) =>
-        Interim.connector(http, Effect.map(Interim.verify(http), (v) => v.verification))
-      // The connector's shape (its resources and their volatile fields) does not depend on a credential.
-      const volatile = Connector.volatileFields(connector({ baseUrl, execute: () => Effect.die("unused"), get: () => Effect.die("unused") }))
+      const client = (credential: Credential.Credential) => CloudflareClient.layer({ token: credential.secret, baseUrl })
+      const connector = CloudflareConnector.connector
       return {
-        connectorId: "cloudflare",
-        credentialKind: Interim.CREDENTIAL_KIND,
+        connectorId: connector.id,
+        credentialKind: connector.credentialKind,
         zoneKind: "zone",
         discover: (credential) =>
-          Interim.pipeline(baseUrl, credential).pipe(
-            Effect.flatMap(Interim.verify),
-            Effect.map(({ verification, zones }) => ({ verification, zones: zones.map(zoneOf) })),
-            Effect.provide(context)
-          ),
+          Effect.gen(function* () {
+            const service = yield* CloudflareConnector.CloudflareConnector
+            const verification = yield* service.verify
+            if (verification.status !== "active") {
+              return yield* Effect.fail(new Errors.CredentialInvalid({ reason: verification.status }))
+            }
+            const zones = yield* service.listZones.pipe(Effect.catchTag("PermissionMissing", () => Effect.succeed([])))
+            return { verification, zones: zones.map(zoneOf) }
+          }).pipe(Effect.provide(CloudflareConnector.layer.pipe(Layer.provide(client(credential)))), Effect.provide(context)),
         snapshot: (credential, options) =>
-          connectorFor(credential).pipe(
-            Effect.flatMap((c) => Runner.run(c, options)),
-            Effect.provide(context)
-          ),
+          Runner.run(connector, options).pipe(Effect.provide(client(credential)), Effect.provide(context)),
         zonesOf: (snapshot) =>
-          SnapshotModule.recordsOf(snapshot, "zones").flatMap(({ record }) => {
+          Snapshot.recordsOf(snapshot, "zones").flatMap(({ record }) => {
             const zone = decodeZone(record.value)
             return zone._tag === "Some" ? [zoneOf(zone.value)] : []
           }),
-        diffOptions: { volatile },
+        diffOptions: { volatile: Connector.volatileFields(connector) },
         checks: InterimChecks.all
       } satisfies ProviderService
     })

@@ -36,7 +36,23 @@ describe("Onboarding", () => {
         // The wizard: verify the pasted token, see grants and zones.
         const verified = yield* api.call("POST", "/api/connections/verify", { token: scoped })
         assert.strictEqual(verified.status, 200)
-        assert.deepStrictEqual(verified.body.missingPermissions, [])
+        // The scoped token reads WAF and rate limiting, and the wizard names exactly what else to grant.
+        const grants = Object.fromEntries(
+          verified.body.grants.map((g: { resource: string; status: string }) => [g.resource, g.status])
+        )
+        assert.strictEqual(grants["rate_limit_rules"], "granted")
+        assert.strictEqual(grants["zones"], "granted")
+        assert.strictEqual(grants["dns_records"], "missing")
+        assert.deepStrictEqual(verified.body.missingPermissions, [
+          "Account Filter Lists Read",
+          "Account Firewall Access Rules Read",
+          "DNS Read",
+          "Dynamic URL Redirects Read",
+          "Transform Rules Read",
+          "Workers Routes Read",
+          "Workers Scripts Read",
+          "Zone Settings Read"
+        ])
         assert.deepStrictEqual(
           verified.body.zones.map((z: { name: string }) => z.name),
           ["redpine.io"]
@@ -83,7 +99,7 @@ describe("Onboarding", () => {
         assert.strictEqual(after.body.items[0].status, "pass")
         assert.strictEqual(after.body.score, 100)
 
-        const drift = yield* api.call("GET", `/api/drift-events?connectionId=${id}&resource=rulesets.http_ratelimit`)
+        const drift = yield* api.call("GET", `/api/drift-events?connectionId=${id}&resource=rate_limit_rules`)
         assert.strictEqual(drift.body.items.length, 1)
         assert.strictEqual(drift.body.items[0].kind, "added")
 

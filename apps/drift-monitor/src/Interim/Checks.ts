@@ -1,17 +1,18 @@
 /**
- * The posture checks `Wiring` uses until the Cloudflare checks package is committed: one check,
+ * The posture checks `Wiring` uses until the Cloudflare posture checks are committed: one check,
  * the onboarding story's — "a rate limiting rule protects POST /login" — with the exact rule
  * expression and API request that fix it.
  */
 import type { Json } from "@plumbline/core";
 import { Check } from "@plumbline/core"
 import { Schema } from "effect"
-import { PhaseRule } from "./CloudflareConnector.js"
+import { Rulesets } from "@plumbline/cloudflare"
 
 /** The expression of the rule the remediation adds. */
 export const LOGIN_EXPRESSION = '(http.request.method eq "POST" and http.request.uri.path eq "/login")'
 
-const decodeRule = Schema.decodeUnknownOption(PhaseRule)
+const decodeRule = Schema.decodeUnknownOption(Rulesets.Rule)
+const RESOURCE = "rate_limit_rules"
 
 /** Does an expression (roughly) limit POST requests to /login? */
 const coversLogin = (expression: string): boolean =>
@@ -25,16 +26,16 @@ export const loginRateLimited: Check.Check = {
     "Credential stuffing targets the login endpoint; a rate limiting rule on POST /login slows it down to a trickle.",
   severity: "high",
   scope: "zone",
-  resources: ["rulesets.http_ratelimit"],
+  resources: [RESOURCE],
   permissions: ["Zone WAF Read"],
   evaluate: ({ records, scope }) => {
-    const rules = records("rulesets.http_ratelimit").flatMap((r) => {
+    const rules = records(RESOURCE).flatMap((r) => {
       const decoded = decodeRule(r.value)
       return decoded._tag === "Some" ? [decoded.value] : []
     })
-    const protecting = rules.filter((r) => r.enabled && coversLogin(r.expression))
+    const protecting = rules.filter((r) => r.enabled && coversLogin(r.expression ?? ""))
     if (protecting.length > 0) {
-      return new Check.Pass({ evidence: { rules: protecting.map((r) => ({ id: r.id, expression: r.expression })) } })
+      return new Check.Pass({ evidence: { rules: protecting.map((r) => ({ id: r.id, expression: r.expression ?? null })) } })
     }
     const rulesetId = rules[0]?.ruleset_id
     const rule: Json.Json = {
@@ -51,7 +52,7 @@ export const loginRateLimited: Check.Check = {
     return new Check.Fail({
       evidence: {
         zone: scope.name ?? scope.id,
-        rules: rules.map((r) => ({ id: r.id, expression: r.expression, enabled: r.enabled }))
+        rules: rules.map((r) => ({ id: r.id, expression: r.expression ?? null, enabled: r.enabled }))
       },
       remediation: new Check.Remediation({
         summary: `Add a rate limiting rule for POST /login to ${scope.name ?? scope.id}: block an IP after 5 requests a minute, for 10 minutes.`,
