@@ -66,6 +66,8 @@ export type TokenKind = "user" | "account-owned"
 export interface Service {
   readonly baseUrl: string
   readonly tokenKind: TokenKind
+  /** The account id given in the options, if any. */
+  readonly configuredAccountId: string | undefined
   /** The account of an account-owned token: configured, or learnt from the zones it can list. */
   readonly ownerAccountId: Effect.Effect<string | undefined, ConnectorError.ConnectorError>
   /** GET `path`, unwrap the envelope and decode `result` with `schema`. */
@@ -303,6 +305,7 @@ export const make = (
     return {
       baseUrl: http.baseUrl,
       tokenKind,
+      configuredAccountId: options.accountId,
       ownerAccountId,
       get,
       pages,

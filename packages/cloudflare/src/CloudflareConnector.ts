@@ -18,7 +18,12 @@ import * as IpLists from "./resources/IpLists.js"
 import * as LegacyFirewallRules from "./resources/LegacyFirewallRules.js"
 import * as LegacyRateLimits from "./resources/LegacyRateLimits.js"
 import * as PageRules from "./resources/PageRules.js"
-import * as Rulesets from "./resources/Rulesets.js"
+import * as ManagedRulesets from "./resources/ManagedRulesets.js"
+import * as RateLimitRules from "./resources/RateLimitRules.js"
+import * as RedirectRules from "./resources/RedirectRules.js"
+import * as SensitiveDataRules from "./resources/SensitiveDataRules.js"
+import * as TransformRules from "./resources/TransformRules.js"
+import * as WafCustomRules from "./resources/WafCustomRules.js"
 import * as Workers from "./resources/Workers.js"
 import * as Zones from "./resources/Zones.js"
 import * as ZoneSettings from "./resources/ZoneSettings.js"
@@ -41,12 +46,12 @@ export const resources = [
   ZoneSettings.resource,
   Dnssec.resource,
   DnsRecords.resource,
-  Rulesets.wafCustomRules,
-  Rulesets.managedRulesets,
-  Rulesets.rateLimitRules,
-  Rulesets.transformRules,
-  Rulesets.redirectRules,
-  Rulesets.sensitiveDataRules,
+  WafCustomRules.resource,
+  ManagedRulesets.resource,
+  RateLimitRules.resource,
+  TransformRules.resource,
+  RedirectRules.resource,
+  SensitiveDataRules.resource,
   LegacyFirewallRules.rules,
   LegacyFirewallRules.filters,
   LegacyRateLimits.resource,

@@ -75,7 +75,18 @@ const grant = (resource: string, status: Outcome) =>
 export const verifyToken = (client: Service) =>
   Effect.gen(function* () {
     const context = { resource: "token" }
-    if (client.tokenKind === "user") return (yield* client.get("/user/tokens/verify", {}, TokenWire, context)).result
+    if (client.tokenKind === "user") {
+      const user = client.get("/user/tokens/verify", {}, TokenWire, context)
+      const configured = client.configuredAccountId
+      // An unprefixed token may be account-owned: with an account configured, try that (API-NOTES §5.1).
+      const verified =
+        configured === undefined
+          ? user
+          : Effect.catchTag(user, "CredentialInvalid", (refused) =>
+              Effect.mapError(client.get(`/accounts/${configured}/tokens/verify`, {}, TokenWire, context), () => refused)
+            )
+      return (yield* verified).result
+    }
     const account = yield* client.ownerAccountId
     if (account === undefined) {
       return yield* Effect.fail(

@@ -51,12 +51,20 @@ export const list = (scope?: Scope.Scope): Stream.Stream<Account, ConnectorError
     Effect.gen(function* () {
       const client = yield* CloudflareClient
       const context = callContext(NAME, scope)
+      const one = (id: string) => Stream.fromEffect(Effect.map(client.get(`/accounts/${id}`, {}, AccountWire, context), (a) => toRecord(a.result)))
       if (client.tokenKind === "account-owned") {
         const id = yield* client.ownerAccountId
-        if (id === undefined) return Stream.empty
-        return Stream.fromEffect(Effect.map(client.get(`/accounts/${id}`, {}, AccountWire, context), (a) => toRecord(a.result)))
+        return id === undefined ? Stream.empty : one(id)
       }
-      return Stream.map(client.pages("/accounts", { perPage: PER_PAGE, item: AccountWire, key: (a) => a.id }, context), toRecord)
+      const configured = client.configuredAccountId
+      return Stream.map(client.pages("/accounts", { perPage: PER_PAGE, item: AccountWire, key: (a) => a.id }, context), toRecord).pipe(
+        // An unprefixed account-owned token may not list accounts (400/1001): read the configured one.
+        Stream.catchAll((error) =>
+          configured !== undefined && error._tag === "RequestRejected" && error.status === 400 && error.codes.some((c) => c.code === 1001)
+            ? one(configured)
+            : Stream.fail(error)
+        )
+      )
     })
   )
 

@@ -5,7 +5,8 @@
  * one canonical record that keeps what posture checks need: phase, ruleset id, position, action,
  * expression, enabled, `action_parameters` and `ratelimit` (characteristics sorted).
  *
- * `phaseResource` declares one resource over one or more phases; the modules that follow use it.
+ * `phaseResource` declares one resource over one or more phases; `WafCustomRules`, `ManagedRulesets`,
+ * `RateLimitRules`, `TransformRules`, `RedirectRules` and `SensitiveDataRules` use it.
  */
 import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core"
 import { Effect, Option, Schema, Stream } from "effect"
@@ -13,7 +14,6 @@ import type { CloudflareClient } from "../CloudflareClient.js"
 import { compact, orUndefined, sorted } from "../internal/records.js"
 import { type RuleWire, type RulesetSummaryWire, type RulesetWire, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
 import * as Permissions from "../Permissions.js"
-import * as Plans from "../Plans.js"
 
 /** The canonical `ratelimit` object. */
 export const Ratelimit = Schema.Struct({
@@ -142,46 +142,3 @@ export const phaseResource = (options: {
     list: (scope: Scope.Scope) => rulesOf(options.name, scope, options.phases),
     ...(options.availability === undefined ? {} : { availability: options.availability })
   })
-
-/** WAF custom rules (`http_request_firewall_custom`). */
-export const wafCustomRules = phaseResource({
-  name: "waf_custom_rules",
-  description: "WAF custom rules (http_request_firewall_custom)",
-  phases: ["http_request_firewall_custom"]
-})
-
-/** Managed rulesets deployed (`execute`, with their overrides) and exceptions (`skip`) in `http_request_firewall_managed`. */
-export const managedRulesets = phaseResource({
-  name: "managed_rulesets",
-  description: "Managed rulesets deployed on the zone, with overrides and skip exceptions (http_request_firewall_managed)",
-  phases: ["http_request_firewall_managed"]
-})
-
-/** Rate limiting rules (`http_ratelimit`), each with its `ratelimit` object. */
-export const rateLimitRules = phaseResource({
-  name: "rate_limit_rules",
-  description: "Rate limiting rules (http_ratelimit)",
-  phases: ["http_ratelimit"]
-})
-
-/** Transform rules: URL rewrites, request and response header modification. */
-export const transformRules = phaseResource({
-  name: "transform_rules",
-  description: "Transform rules: URL rewrite, request header and response header modification",
-  phases: ["http_request_transform", "http_request_late_transform", "http_response_headers_transform"]
-})
-
-/** Single redirects (`http_request_dynamic_redirect`). */
-export const redirectRules = phaseResource({
-  name: "redirect_rules",
-  description: "Single redirect rules (http_request_dynamic_redirect)",
-  phases: ["http_request_dynamic_redirect"]
-})
-
-/** Sensitive Data Detection (`http_response_firewall_managed`): Enterprise zones only, skipped elsewhere. */
-export const sensitiveDataRules = phaseResource({
-  name: "sensitive_data_rules",
-  description: "Sensitive Data Detection managed rules (http_response_firewall_managed; Enterprise)",
-  phases: ["http_response_firewall_managed"],
-  availability: Plans.requires("enterprise", "Sensitive Data Detection")
-})

@@ -49,7 +49,7 @@ export const resource = Resource.make({
   schema: Setting,
   identity: (s: Setting) => s.id,
   permissions: [Permissions.forResource(NAME)],
-  volatile: ["/modified_on", "/time_remaining"],
+  volatile: ["/modified_on"],
   list: (scope) =>
     Read.all(NAME, scope, `/zones/${scope.id}/settings`, SettingWire, (w): Setting =>
       compact({ id: w.id, value: w.value, editable: orUndefined(w.editable), modified_on: orUndefined(w.modified_on) })
