@@ -7,7 +7,7 @@
 import { existsSync, statSync } from "node:fs"
 import { extname, join, normalize, resolve, sep } from "node:path"
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Layer, PubSub, Queue, Schedule, Stream } from "effect"
+import { Effect, Layer, Schedule, Stream } from "effect"
 import * as Api from "./Api.js"
 import * as ApiHandlers from "./ApiHandlers.js"
 import type { AppConfig } from "./Config.js"
@@ -57,8 +57,7 @@ export const layerRoutes = (config: AppConfig) =>
           const key = streamKey(request, url)
           if (key === undefined || !ApiHandlers.keyMatches(config.apiKey, key)) return unauthorized
           const only = url.searchParams.get("connectionId")
-          const subscription = yield* PubSub.subscribe(bus)
-          const events = Stream.fromQueue(subscription).pipe(
+          const events = Stream.fromPubSub(bus).pipe(
             Stream.filter((e) => only === null || e.connectionId === only),
             Stream.map(sseFrame)
           )
@@ -66,14 +65,13 @@ export const layerRoutes = (config: AppConfig) =>
           const heartbeat = Stream.repeatEffectWithSchedule(Effect.succeed(": heartbeat\n\n"), Schedule.spaced("15 seconds"))
           const body = Stream.make(": connected\n\n").pipe(
             Stream.concat(Stream.merge(events, heartbeat, { haltStrategy: "either" })),
-            Stream.map((text) => encoder.encode(text)),
-            Stream.ensuring(Queue.shutdown(subscription))
+            Stream.map((text) => encoder.encode(text))
           )
           return HttpServerResponse.stream(body, {
             contentType: "text/event-stream",
             headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
           })
-        }).pipe(Effect.scoped)
+        })
       )
 
       const serveStatic = Effect.gen(function* () {

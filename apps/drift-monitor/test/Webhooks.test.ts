@@ -1,0 +1,161 @@
+import { HttpClient, HttpClientResponse } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Layer, TestClock } from "effect"
+import { join } from "node:path"
+import { Webhook } from "standardwebhooks"
+import { defaultWebhooks, type WebhookSettings } from "../src/Config.js"
+import * as Db from "../src/Db.js"
+import type * as Events from "../src/Events.js"
+import * as Webhooks from "../src/Webhooks.js"
+import * as Harness from "./fixtures/Harness.js"
+
+interface Sent {
+  readonly headers: Record<string, string>
+  readonly body: string
+}
+
+/** An HttpClient answering with `statuses` in turn (the last one repeats), recording each request. */
+const fakeClient = (statuses: ReadonlyArray<number>, sent: Array<Sent>) =>
+  HttpClient.make((request) =>
+    Effect.sync(() => {
+      const body = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
+      sent.push({ headers: { ...request.headers }, body })
+      const status = statuses[Math.min(sent.length - 1, statuses.length - 1)] ?? 204
+      return HttpClientResponse.fromWeb(request, new Response(status === 204 ? null : "nope", { status }))
+    })
+  )
+
+const settings: WebhookSettings = { ...defaultWebhooks, maxAttempts: 4, backoff: Duration.seconds(5), maxBackoff: Duration.seconds(60) }
+
+const withWebhooks = <A, E>(statuses: ReadonlyArray<number>, body: (sent: Array<Sent>) => Effect.Effect<A, E, Webhooks.Webhooks>) =>
+  Effect.gen(function* () {
+    const dir = yield* Harness.tempDir
+    const sent: Array<Sent> = []
+    const sql = Db.layer(join(dir, "hooks.db"))
+    const layer = Webhooks.layerManual(settings).pipe(
+      Layer.provide(Layer.merge(sql, Layer.succeed(HttpClient.HttpClient, fakeClient(statuses, sent)))),
+      Layer.orDie
+    )
+    return yield* Effect.provide(body(sent), layer)
+  }).pipe(Effect.scoped)
+
+const event = (id: string, type: Events.EventType = "finding.changed"): Events.DomainEvent => ({
+  id,
+  type,
+  connectionId: "conn-1",
+  timestamp: "2026-01-01T00:00:00.000Z",
+  data: { checkId: "c", before: "fail", after: "pass" }
+})
+
+describe("Webhooks", () => {
+  it("signs per Standard Webhooks: the standardwebhooks package verifies it, and refuses a tampered body", () => {
+    const secret = Webhooks.generateSecret()
+    const body = JSON.stringify({ type: "drift.detected", timestamp: "2026-01-01T00:00:00Z", data: { id: "e1" } })
+    const headers = Webhooks.sign(secret, "e1", new Date(), body)
+    assert.deepStrictEqual(new Webhook(secret).verify(body, headers), JSON.parse(body))
+    assert.throws(() => new Webhook(secret).verify(body.replace("e1", "e2"), headers))
+    assert.throws(() => new Webhook(Webhooks.generateSecret()).verify(body, headers))
+  })
+
+  it("backs off exponentially: 5 s, 10 s, 20 s, … capped", () => {
+    assert.deepStrictEqual([1, 2, 3, 4, 5].map((n) => Webhooks.backoffMillis(settings, n)), [5000, 10_000, 20_000, 40_000, 60_000])
+  })
+
+  it.effect("retries a refused delivery with backoff and the same webhook-id until it is delivered; the log keeps each outcome", () =>
+    withWebhooks([500, 503, 204], (sent) =>
+      Effect.gen(function* () {
+        // Receivers check the signed timestamp against their own clock.
+        yield* TestClock.setTime(Date.now())
+        const webhooks = yield* Webhooks.Webhooks
+        const { endpoint, secret } = yield* webhooks.createEndpoint({ url: "https://backend.example/hooks" })
+        yield* webhooks.enqueue([event("evt-1")])
+        assert.strictEqual(yield* webhooks.dispatchDue, 1)
+        let log = yield* webhooks.deliveries({ endpointId: endpoint.id })
+        assert.strictEqual(log.items[0]?.status, "pending")
+        assert.strictEqual(log.items[0]?.lastStatus, 500)
+        assert.strictEqual(log.items[0]?.attempts, 1)
+        yield* TestClock.adjust(Duration.seconds(4))
+        assert.strictEqual(yield* webhooks.dispatchDue, 0, "not due before the backoff")
+        yield* TestClock.adjust(Duration.seconds(1))
+        assert.strictEqual(yield* webhooks.dispatchDue, 1)
+        yield* TestClock.adjust(Duration.seconds(10))
+        assert.strictEqual(yield* webhooks.dispatchDue, 1)
+        log = yield* webhooks.deliveries({ endpointId: endpoint.id })
+        assert.strictEqual(log.items[0]?.status, "delivered")
+        assert.strictEqual(log.items[0]?.attempts, 3)
+        assert.strictEqual(sent.length, 3)
+        assert.deepStrictEqual(sent.map((s) => s.headers["webhook-id"]), ["evt-1", "evt-1", "evt-1"])
+        for (const s of sent) {
+          const payload = new Webhook(secret).verify(s.body, s.headers) as { type: string; data: { id: string } }
+          assert.strictEqual(payload.type, "finding.changed")
+          assert.strictEqual(payload.data.id, "evt-1")
+        }
+      })
+    )
+  )
+
+  it.effect("gives up after the last attempt (failed) and a manual retry starts over", () =>
+    withWebhooks([500], (sent) =>
+      Effect.gen(function* () {
+        const webhooks = yield* Webhooks.Webhooks
+        yield* webhooks.createEndpoint({ url: "https://backend.example/hooks" })
+        yield* webhooks.enqueue([event("evt-2")])
+        for (let i = 0; i < 6; i++) {
+          yield* webhooks.dispatchDue
+          yield* TestClock.adjust(Duration.minutes(2))
+        }
+        assert.strictEqual(sent.length, 4)
+        const failed = yield* webhooks.deliveries({ status: "failed" })
+        assert.strictEqual(failed.items.length, 1)
+        assert.strictEqual(failed.items[0]?.lastError, "HTTP 500")
+        const retried = yield* webhooks.redeliver(failed.items[0]?.id ?? "")
+        assert.strictEqual(retried.status, "pending")
+        assert.strictEqual(retried.attempts, 0)
+        yield* webhooks.dispatchDue
+        assert.strictEqual(sent.length, 5)
+      })
+    )
+  )
+
+  it.effect("enqueueing an event twice yields one event and one delivery per subscribed endpoint", () =>
+    withWebhooks([204], (sent) =>
+      Effect.gen(function* () {
+        const webhooks = yield* Webhooks.Webhooks
+        yield* webhooks.createEndpoint({ url: "https://a.example/hooks" })
+        yield* webhooks.createEndpoint({ url: "https://b.example/hooks", eventTypes: ["drift.detected"] })
+        yield* webhooks.enqueue([event("evt-3"), event("evt-4", "drift.detected")])
+        yield* webhooks.enqueue([event("evt-3"), event("evt-4", "drift.detected")])
+        const events = yield* webhooks.events({})
+        assert.deepStrictEqual(events.items.map((e) => e.id).sort(), ["evt-3", "evt-4"])
+        const log = yield* webhooks.deliveries({})
+        assert.strictEqual(log.items.length, 3)
+        yield* webhooks.dispatchDue
+        assert.strictEqual(sent.length, 3)
+        assert.strictEqual(yield* webhooks.dispatchDue, 0, "delivered once")
+      })
+    )
+  )
+
+  it.effect("pages the delivery log with an opaque cursor and refuses a foreign one", () =>
+    withWebhooks([204], () =>
+      Effect.gen(function* () {
+        const webhooks = yield* Webhooks.Webhooks
+        yield* webhooks.createEndpoint({ url: "https://a.example/hooks" })
+        yield* webhooks.enqueue(["e1", "e2", "e3", "e4", "e5"].map((id) => event(id)))
+        const first = yield* webhooks.deliveries({ limit: 2 })
+        assert.strictEqual(first.items.length, 2)
+        assert.isNotNull(first.next)
+        const second = yield* webhooks.deliveries({ limit: 2, cursor: first.next ?? undefined })
+        const third = yield* webhooks.deliveries({ limit: 2, cursor: second.next ?? undefined })
+        assert.strictEqual(third.items.length, 1)
+        assert.isNull(third.next)
+        const ids = [...first.items, ...second.items, ...third.items].map((d) => d.eventId)
+        assert.deepStrictEqual(ids, ["e5", "e4", "e3", "e2", "e1"])
+        const bad = yield* Effect.flip(webhooks.deliveries({ cursor: "nonsense" }))
+        assert.strictEqual(bad.reason, "invalid")
+        const badUrl = yield* Effect.flip(webhooks.createEndpoint({ url: "ftp://x" }))
+        assert.strictEqual(badUrl.reason, "invalid")
+      })
+    )
+  )
+})
