@@ -94,6 +94,20 @@ describe("Tokens", () => {
     })
   )
 
+  it.effect("a token refused GET /accounts still reaches its zones through their accounts", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      const forbidden = () =>
+        new Response(JSON.stringify({ success: false, errors: [{ code: 10000, message: "Authentication error" }], messages: [], result: null }), { status: 403 })
+      const fake = SimHttp.make(sim, undefined, (r) => (r.url.pathname.endsWith("/client/v4/accounts") ? forbidden() : undefined))
+      const connector = yield* Effect.provide(CloudflareConnector.CloudflareConnector, SimHttp.connectorLayer(fake, sim.tokens["scoped"]!))
+      const snapshot = yield* connector.snapshot()
+      assert.strictEqual(snapshot.outcome, "complete")
+      assert.strictEqual(statuses(snapshot)["accounts"], "ok")
+      assert.strictEqual(statuses(snapshot, "redpine.io")["waf_custom_rules"], "ok")
+    })
+  )
+
   it.effect("an account-wide token reads everything", () =>
     Effect.gen(function* () {
       const sim = Simulator.make({ scenario: "redpine", rateLimit: false })

@@ -1,11 +1,12 @@
 /**
  * Accounts the token can see (`GET /accounts`, 50 per page). An account-owned (`cfat_`) token may
- * not list accounts (400/1001), so its own account is read instead (`GET /accounts/{id}`). Each
+ * not list accounts (400/1001), so its own account is read instead (`GET /accounts/{id}`). A token
+ * refused the listing (403) still reaches its zones: their accounts (id and name) stand in. Each
  * account becomes an `account` scope.
  */
 import { type ConnectorError, Json, Resource, Scope } from "@plumbline/core"
 import { Effect, Schema, Stream } from "effect"
-import { CloudflareClient } from "../CloudflareClient.js"
+import { type CallContext, CloudflareClient } from "../CloudflareClient.js"
 import { callContext } from "../internal/context.js"
 import { compact, orUndefined } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
@@ -45,6 +46,22 @@ export const toRecord = (wire: AccountWire): Account =>
 
 const NAME = "accounts"
 
+const ZoneAccount = Schema.Struct({ account: Schema.Struct({ id: Schema.String, name: Schema.optional(Schema.NullOr(Schema.String)) }) })
+
+/** The distinct accounts of the zones the token can list (50 per page). */
+const accountsOfZones = (context: CallContext) =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const client = yield* CloudflareClient
+      const zones = yield* Stream.runCollect(
+        client.pages("/zones", { perPage: 50, item: Schema.Struct({ id: Schema.String, ...ZoneAccount.fields }), key: (z) => z.id }, { ...context, permission: "Zone Read" })
+      )
+      const byId = new Map<string, Account>()
+      for (const zone of zones) byId.set(zone.account.id, compact({ id: zone.account.id, name: zone.account.name ?? zone.account.id }))
+      return Stream.fromIterable(byId.values())
+    })
+  )
+
 /** Streams the accounts of the token. */
 export const list = (scope?: Scope.Scope): Stream.Stream<Account, ConnectorError.ConnectorError, CloudflareClient> =>
   Stream.unwrap(
@@ -58,12 +75,16 @@ export const list = (scope?: Scope.Scope): Stream.Stream<Account, ConnectorError
       }
       const configured = client.configuredAccountId
       return Stream.map(client.pages("/accounts", { perPage: PER_PAGE, item: AccountWire, key: (a) => a.id }, context), toRecord).pipe(
-        // An unprefixed account-owned token may not list accounts (400/1001): read the configured one.
-        Stream.catchAll((error) =>
-          configured !== undefined && error._tag === "RequestRejected" && error.status === 400 && error.codes.some((c) => c.code === 1001)
-            ? one(configured)
-            : Stream.fail(error)
-        )
+        Stream.catchAll((error) => {
+          // An unprefixed account-owned token may not list accounts (400/1001): read the configured one.
+          if (configured !== undefined && error._tag === "RequestRejected" && error.status === 400 && error.codes.some((c) => c.code === 1001)) {
+            return one(configured)
+          }
+          // A token refused the account listing can still reach its zones: their accounts are enough
+          // to walk the tree (id and name only).
+          if (error._tag === "PermissionMissing") return accountsOfZones(context)
+          return Stream.fail(error)
+        })
       )
     })
   )
