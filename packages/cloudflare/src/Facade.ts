@@ -48,14 +48,18 @@ export interface CloudflareConnectorFacade {
 
 /** Creates the facade for one token. */
 export const createCloudflareConnector = (options: FacadeOptions): CloudflareConnectorFacade => {
-  const http = options.fetch === undefined ? HttpPipeline.layerFetch : Layer.provide(HttpPipeline.layerFetch, Layer.succeed(FetchHttpClient.Fetch, options.fetch))
+  // The fetch client looks `Fetch` up in the running fiber's context, so it joins the runtime's layer.
+  const fetchLayer = options.fetch === undefined ? Layer.empty : Layer.succeed(FetchHttpClient.Fetch, options.fetch)
   const runtime = ManagedRuntime.make(
-    layerClient({
-      token: options.token,
-      baseUrl: options.baseUrl,
-      accountId: options.accountId,
-      retry: options.retry
-    }).pipe(Layer.provide(Layer.merge(http, RequestBudget.layer)))
+    Layer.merge(
+      layerClient({
+        token: options.token,
+        baseUrl: options.baseUrl,
+        accountId: options.accountId,
+        retry: options.retry
+      }).pipe(Layer.provide(Layer.merge(HttpPipeline.layerFetch, RequestBudget.layer))),
+      fetchLayer
+    )
   )
   const run = async <A>(effect: Effect.Effect<A, ConnectorError.ConnectorError, CloudflareConnector>): Promise<A> => {
     const exit = await runtime.runPromiseExit(effect)

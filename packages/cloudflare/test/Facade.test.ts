@@ -29,6 +29,21 @@ describe("Facade", () => {
     }
   })
 
+  it("uses the fetch it is given", async () => {
+    let calls = 0
+    const counting: typeof globalThis.fetch = (input, init) => {
+      calls++
+      return globalThis.fetch(input, init)
+    }
+    const cf = createCloudflareConnector({ token: sim.tokens["account"]!, baseUrl: server.baseUrl, fetch: counting })
+    try {
+      await cf.zones.list()
+      assert.strictEqual(calls, 1)
+    } finally {
+      await cf.close()
+    }
+  })
+
   it("rejects with the typed error itself", async () => {
     const cf = createCloudflareConnector({ token: sim.tokens["revoked"]!, baseUrl: server.baseUrl })
     try {
