@@ -60,7 +60,7 @@ describe("ConnectorContract checks", () => {
     violation(checks.credentialNeverLeaks(optionsFor({ logsToken: true })), /the secret appears in the logs after a clean run/))
 
   it.effect("the credential check fails for a connector that puts the token into an error", () =>
-    violation(checks.credentialNeverLeaks(optionsFor({ tokenInError: true })), /the secret appears in the snapshot after a bad projects record/))
+    violation(checks.credentialNeverLeaks(optionsFor({ tokenInError: true })), /the secret appears in the snapshot after a bad record in every resource/))
 
   it.effect("the coverage check fails when a resource has no fixture", () =>
     violation(checks.coversEveryResource({ ...optionsFor({}), resources: { projects: Acme.fixtures.projects } }), /no fixture for members/))
@@ -73,7 +73,7 @@ describe("ConnectorContract checks", () => {
       yield* checks.readOnly(options)
       yield* checks.credentialNeverLeaks(options)
       for (const name of ["projects", "members"] as const) {
-        for (const count of ConnectorContract.pageCounts(Acme.fixtures[name].paging)) yield* checks.listsExhaustively(options, name, count)
+        for (const count of ConnectorContract.countsOf(Acme.fixtures[name])) yield* checks.listsExhaustively(options, name, count)
         yield* checks.detectsRepeatedPage(options, name)
         yield* checks.identityIsUniqueAndStable(options, name)
         yield* checks.credentialInvalidStops(options, name)
