@@ -23,6 +23,20 @@ const othersOk = (snapshot: Snapshot.Snapshot, except: ReadonlyArray<string>) =>
     .filter((r) => r.status._tag !== "ok" && r.status._tag !== "skipped")
     .map((r) => r.key)
 
+/** Runs `effect` while moving the TestClock and the simulator's clock on together, letting real I/O settle. */
+const drive = <A>(effect: Effect.Effect<A>, clock: { now: number }, stepMillis: number) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.fork(effect)
+    for (let step = 0; step < 2000; step++) {
+      const done = yield* Fiber.poll(fiber)
+      if (Option.isSome(done)) return yield* done.value
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
+      clock.now += stepMillis
+      yield* TestClock.adjust(Duration.millis(stepMillis))
+    }
+    return undefined
+  })
+
 describe("Faults", () => {
   it.effect("a token revoked mid-snapshot ends it as credential-invalid, without retries", () =>
     Effect.gen(function* () {
@@ -155,19 +169,7 @@ describe("Faults", () => {
         CloudflareConnector.CloudflareConnector,
         SimHttp.connectorLayer(fake, sim.tokens["account"]!, { retry: { maxRetries: 8 } })
       )
-      const fiber = yield* Effect.fork(connector.snapshot())
-      let snapshot: Snapshot.Snapshot | undefined
-      for (let step = 0; step < 600 && snapshot === undefined; step++) {
-        const done = yield* Fiber.poll(fiber)
-        if (Option.isSome(done)) {
-          snapshot = yield* done.value
-          break
-        }
-        // Let the simulator's answers arrive, then move both clocks on together.
-        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
-        clock.now += 500
-        yield* TestClock.adjust(Duration.millis(500))
-      }
+      const snapshot = yield* drive(connector.snapshot(), clock, 500)
       assert.isDefined(snapshot)
       assert.strictEqual(snapshot!.outcome, "complete")
       assert.deepStrictEqual(othersOk(snapshot!, []), [])
@@ -178,6 +180,24 @@ describe("Faults", () => {
       // The pause is shared: refusals stay within the reads in flight per window, not one per retry loop.
       console.log(`429 storm: ${limited} refusals for ${answered} answers`)
       assert.isAtMost(limited, 20, `${limited} refusals`)
+    })
+  )
+
+  it.effect("a Retry-After longer than the cap fails those reads as RateLimited instead of waiting; nothing hangs", () =>
+    Effect.gen(function* () {
+      const clock = { now: 1_800_000_000_000 }
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: { limit: 20, windowMs: 600_000 }, now: () => clock.now })
+      const fake = SimHttp.make(sim)
+      const connector = yield* Effect.provide(CloudflareConnector.CloudflareConnector, SimHttp.connectorLayer(fake, sim.tokens["account"]!))
+      const snapshot = yield* drive(connector.snapshot(), clock, 30_000)
+      assert.isDefined(snapshot)
+      assert.strictEqual(snapshot!.outcome, "complete")
+      const failures = snapshot!.results.flatMap((r) => (r.status._tag === "failed" ? [r.status.error] : []))
+      assert.isAbove(failures.length, 0)
+      for (const error of failures) {
+        assert.strictEqual(error._tag, "RateLimited")
+        if (error._tag === "RateLimited") assert.isAbove(error.retryAfterMillis ?? 0, 120_000)
+      }
     })
   )
 })

@@ -71,6 +71,8 @@ describe("Snapshot of redpine", () => {
       const gated = statusOf(snapshot, "sensitive_data_rules", "redpine.dev")
       assert.strictEqual(gated?._tag, "skipped")
       assert.strictEqual(gated?._tag === "skipped" ? gated.reason : undefined, "plan")
+      const freeManaged = records(snapshot, "managed_rulesets", "redpine.dev")
+      assert.deepStrictEqual(freeManaged.map((r) => (r["executes"] as { id: string }).id), ["77454fe2d30c4220b5701f6fdfb893ba"])
       assert.strictEqual(statusOf(snapshot, "rate_limit_rules", "redpine.dev")?._tag, "ok")
       assert.strictEqual(records(snapshot, "rate_limit_rules", "redpine.dev").length, 0)
       const zones = records(snapshot, "zones")
