@@ -29,6 +29,12 @@ describe("ConnectorContract checks", () => {
   it.effect("identity fails for keys that change between runs", () =>
     violation(checks.identityIsUniqueAndStable(optionsFor({ unstableIdentity: true }), "members"), /identity keys changed/))
 
+  it.effect("identity fails for keys two records share", () =>
+    violation(checks.identityIsUniqueAndStable(optionsFor({ constantIdentity: true }), "members"), /two records share one identity key/))
+
+  it.effect("the decode check fails for a failure that does not name the field", () =>
+    violation(checks.decodeFailureNamesField(optionsFor({ decodeWithoutField: true }), "members"), /path \/ does not name the field "email"/))
+
   it.effect("determinism fails for a record stamped with the time it was read", () =>
     violation(checks.snapshotsAreDeterministic(optionsFor({ timestampInRecord: true })), /drift .* is not empty: members\/m1 \/fetched_at/))
 
