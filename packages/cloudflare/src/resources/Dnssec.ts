@@ -11,7 +11,7 @@ const nullable = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr
 
 /** DNSSEC as Cloudflare sends it. */
 export const DnssecWire = Schema.Struct({
-  status: Schema.String,
+  status: nullable(Schema.String),
   algorithm: nullable(Schema.String),
   digest: nullable(Schema.String),
   digest_algorithm: nullable(Schema.String),
@@ -28,7 +28,8 @@ export const DnssecWire = Schema.Struct({
 
 /** The canonical DNSSEC record. */
 export const Dnssec = Schema.Struct({
-  status: Schema.String,
+  /** active, pending, disabled, pending-disabled or error (every field is nullable in the schema). */
+  status: Schema.optional(Schema.String),
   algorithm: Schema.optional(Schema.String),
   digest: Schema.optional(Schema.String),
   digest_algorithm: Schema.optional(Schema.String),
