@@ -344,6 +344,8 @@ export const layer = (config: AppConfig) => {
                 return { ...none, outcome: "credential_expired", message: outcome.message } as const
               case "Paused":
                 return { ...none, outcome: outcome.status === "credential_expired" ? "credential_expired" : "paused", message: "the connection is not active" } as const
+              case "Superseded":
+                return { ...none, outcome: "queued", message: "the token was replaced during the run; re-checking with the new one" } as const
             }
           })
         )

@@ -24,6 +24,8 @@ export type Outcome =
   | { readonly _tag: "Committed"; readonly snapshotId: string; readonly driftEvents: number; readonly findingChanges: number }
   | { readonly _tag: "CredentialExpired"; readonly message: string }
   | { readonly _tag: "Paused"; readonly status: Store.ConnectionStatus }
+  /** The token was replaced while the run used the old one: nothing stored, run again at once. */
+  | { readonly _tag: "Superseded" }
 
 /** A run that failed and should be retried later. */
 export class JobFailed extends Schema.TaggedError<JobFailed>()("JobFailed", {
@@ -96,11 +98,19 @@ export const run = (connectionId: string) =>
         message,
         at: new Date(now)
       })
-      yield* Effect.gen(function* () {
+      const superseded = yield* Effect.gen(function* () {
+        // The customer may have supplied a new token while this run used the old one.
+        const current = yield* store.getConnection(connectionId)
+        if (current.credentialFingerprint !== connection.credentialFingerprint) return true
         yield* store.updateConnection(connectionId, { status: "credential_expired" })
         yield* ConnectionState.raise(connectionId, "credential_expired", message, now)
         yield* webhooks.enqueue([event])
+        return false
       }).pipe(sql.withTransaction, Effect.mapError(fail))
+      if (superseded) {
+        yield* Events.publish({ type: "snapshot.finished", connectionId, at: new Date(now).toISOString(), outcome: "failed", detail: "the token was replaced during the run" })
+        return { _tag: "Superseded" } as Outcome
+      }
       yield* Events.publish({ type: "connection.status", connectionId, status: "credential_expired", alert: "credential_expired" })
       yield* Events.publish({ type: "event", connectionId, event: { id: event.id, type: event.type } })
       yield* Events.publish({ type: "snapshot.finished", connectionId, at: new Date(now).toISOString(), outcome: "credential-invalid", detail: message })

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Store } from "@plumbline/core"
 import { Context, Deferred, Duration, Effect, Either, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
+import * as ConnectionState from "../src/ConnectionState.js"
 import * as Scheduler from "../src/Scheduler.js"
 import * as Fake from "./fixtures/FakeProvider.js"
 import * as Harness from "./fixtures/Harness.js"
@@ -84,11 +85,15 @@ describe("Scheduler", () => {
           assert.strictEqual(s.runs, runs, `after ${wait} s more`)
         }
         assert.isTrue(Option.isNone(yield* store.latestSnapshot(connection.id)), "a failed snapshot is not committed")
+        const failing = yield* ConnectionState.get(connection.id)
+        assert.strictEqual(failing.failures, 4)
+        assert.strictEqual(failing.alert?.kind, "failing", "three failures in a row raise an alert")
         s.mode = "ok"
         yield* TestClock.adjust(Duration.seconds(240))
         yield* settle
         assert.strictEqual(s.runs, 5)
         assert.isTrue(Option.isSome(yield* store.latestSnapshot(connection.id)))
+        assert.isNull((yield* ConnectionState.get(connection.id)).alert, "a success clears it")
         yield* TestClock.adjust(Duration.seconds(59))
         yield* settle
         assert.strictEqual(s.runs, 5)
