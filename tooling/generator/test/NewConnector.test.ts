@@ -64,7 +64,7 @@ describe("new-connector", () => {
   })
 
   it("scaffolds a package that installs, typechecks, lints, builds and passes its tests, and that turbo and changesets pick up", () => {
-    const output = run("npm", ["run", "--silent", "new-connector", "--", name], workspace)
+    const output = run("npx", ["-y", "pnpm@12.4.2", "new-connector", name], workspace)
     expect(output).toContain(`Created @plumbline/${name}`)
     const pkg = join(workspace, "packages", name)
     for (const file of ["package.json", "README.md", "tsconfig.json", "tsconfig.build.json", "vitest.config.ts", "eslint.config.js", "src/AcmeDemoConnector.ts", "test/Contract.test.ts"]) {
