@@ -341,7 +341,7 @@ const hitBy = (harness: Harness<never>, snapshot: Snapshot.Snapshot, name: strin
   )
 }
 
-/** A 403 on `name` makes it `forbidden` wherever it is read, naming a permission it declares; nothing else stops. */
+/** A 403 on `name` makes it `forbidden` wherever it was asked for, naming the permission to grant; nothing else stops, nothing is retried. */
 export const forbiddenNamesPermission = <R, H extends Harness<R>>(
   options: Options<R, H>,
   name: string
@@ -364,8 +364,8 @@ export const forbiddenNamesPermission = <R, H extends Harness<R>>(
       if (permissions.length === 0 || permissions.some((p) => p.trim() === "")) {
         return yield* violation(check, `${result.key} is forbidden without naming a permission`)
       }
-      if (resource.permissions.length === 0) return yield* violation(check, `${name} declares no permissions`)
     }
+    if (resource.permissions.length === 0) return yield* violation(check, `${name} declares no permissions`)
     const urls = harness.provider.requestsTo({ path: fixture.path }).map((r) => r.url.toString())
     if (new Set(urls).size !== urls.length) return yield* violation(check, "a 403 was retried")
   })
