@@ -16,7 +16,8 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Store } from "@plumbline/core"
-import { Clock, Context, Duration, Effect, Either, Layer, Queue, Schema } from "effect"
+import type { Keyring } from "@plumbline/store-sql"
+import { Clock, Context, Duration, Effect, Either, Layer, Queue, Redacted, Schema } from "effect"
 import { Webhook } from "standardwebhooks"
 import type { WebhookSettings } from "./Config.js"
 import * as Events from "./Events.js"
@@ -75,6 +76,34 @@ export class WebhookError extends Schema.TaggedError<WebhookError>()("WebhookErr
 /** The backoff before attempt `attempt + 1` (attempt ≥ 1): `backoff · 2^(attempt−1)`, capped. */
 export const backoffMillis = (settings: WebhookSettings, attempt: number): number =>
   Math.min(Duration.toMillis(settings.backoff) * 2 ** Math.max(0, attempt - 1), Duration.toMillis(settings.maxBackoff))
+
+/**
+ * Seals endpoint secrets at rest. The app uses the store's keyring (`sealWith`), so the database
+ * alone reveals neither a provider token nor a signing secret.
+ */
+export interface SecretBox {
+  readonly seal: (plaintext: string, aad: string) => string
+  readonly open: (stored: string, aad: string) => string | undefined
+}
+
+/** A box over the store's keyring: `keyId:base64(iv ‖ tag ‖ ciphertext)`. */
+export const sealWith = (keyring: Keyring.Service): SecretBox => ({
+  seal: (plaintext, aad) => {
+    const sealed = keyring.seal(plaintext, aad)
+    return `${sealed.keyId}:${Buffer.from(sealed.sealed).toString("base64")}`
+  },
+  open: (stored, aad) => {
+    const colon = stored.indexOf(":")
+    if (colon <= 0) return undefined
+    const opened = keyring.open({ keyId: stored.slice(0, colon), sealed: new Uint8Array(Buffer.from(stored.slice(colon + 1), "base64")) }, aad)
+    return Either.isRight(opened) ? Redacted.value(opened.right) : undefined
+  }
+})
+
+/** No sealing (tests). */
+export const plainBox: SecretBox = { seal: (plaintext) => plaintext, open: (stored) => stored }
+
+const aadOf = (endpointId: string) => `drift-monitor/webhook-endpoint/${endpointId}`
 
 /** A fresh Standard Webhooks secret. */
 export const generateSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`
@@ -164,7 +193,7 @@ export interface Service {
 export class Webhooks extends Context.Tag("@plumbline/drift-monitor/Webhooks")<Webhooks, Service>() {}
 
 /** Builds the service; `dispatcher` (below) runs the sending loop. */
-export const make = (settings: WebhookSettings): Effect.Effect<Service & { readonly signal: Queue.Queue<void> }, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<Service & { readonly signal: Queue.Queue<void> }, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const client = yield* HttpClient.HttpClient
@@ -200,7 +229,13 @@ export const make = (settings: WebhookSettings): Effect.Effect<Service & { reado
         const payload = String(row["payload"])
         const attempts = Number(row["attempts"]) + 1
         const now = yield* Clock.currentTimeMillis
-        const headers = sign(String(row["secret"]), eventId, new Date(now), payload)
+        const secret = box.open(String(row["secret"]), aadOf(String(row["endpoint_id"])))
+        if (secret === undefined) {
+          yield* sql`update drift_monitor_deliveries set status = 'failed', attempts = ${attempts}, next_attempt_at = null,
+            last_attempt_at = ${now}, last_error = ${"the endpoint's signing secret cannot be opened with the configured keys"} where id = ${id}`
+          return
+        }
+        const headers = sign(secret, eventId, new Date(now), payload)
         const request = HttpClientRequest.post(String(row["url"])).pipe(
           HttpClientRequest.setHeaders(headers),
           HttpClientRequest.setHeader("user-agent", "plumbline-drift-monitor"),
@@ -232,7 +267,7 @@ export const make = (settings: WebhookSettings): Effect.Effect<Service & { reado
 
     const dispatchDue: Service["dispatchDue"] = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const due = yield* sql<Row>`select d.id, d.event_id, d.attempts, e.url, e.secret, ev.payload
+      const due = yield* sql<Row>`select d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret, ev.payload
         from drift_monitor_deliveries d
         join drift_monitor_endpoints e on e.id = d.endpoint_id
         join drift_monitor_events ev on ev.id = d.event_id
@@ -266,7 +301,7 @@ export const make = (settings: WebhookSettings): Effect.Effect<Service & { reado
           const secret = generateSecret()
           const now = yield* Clock.currentTimeMillis
           yield* sql`insert into drift_monitor_endpoints (id, url, description, secret, event_types, enabled, created_at)
-            values (${id}, ${url.toString()}, ${input.description ?? ""}, ${secret}, ${JSON.stringify([...new Set(types)])}, 1, ${now})`.pipe(
+            values (${id}, ${url.toString()}, ${input.description ?? ""}, ${box.seal(secret, aadOf(id))}, ${JSON.stringify([...new Set(types)])}, 1, ${now})`.pipe(
             Effect.mapError(unavailable)
           )
           const rows = yield* Effect.mapError(sql<Row>`select * from drift_monitor_endpoints where id = ${id}`, unavailable)
@@ -355,19 +390,19 @@ const dispatcher = (service: Service, signal: Queue.Queue<void>, settings: Webho
   })
 
 /** The webhooks with their dispatcher running for the layer's lifetime. */
-export const layer = (settings: WebhookSettings): Layer.Layer<Webhooks, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+export const layer = (settings: WebhookSettings, box: SecretBox): Layer.Layer<Webhooks, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
   Layer.scoped(
     Webhooks,
     Effect.gen(function* () {
-      const { signal, ...service } = yield* make(settings)
+      const { signal, ...service } = yield* make(settings, box)
       yield* Effect.forkScoped(dispatcher(service, signal, settings))
       return service
     })
   )
 
 /** The webhooks without a dispatcher (tests drive `dispatchDue` themselves). */
-export const layerManual = (settings: WebhookSettings): Layer.Layer<Webhooks, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+export const layerManual = (settings: WebhookSettings, box: SecretBox = plainBox): Layer.Layer<Webhooks, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
   Layer.effect(
     Webhooks,
-    Effect.map(make(settings), ({ signal: _signal, ...service }) => service)
+    Effect.map(make(settings, box), ({ signal: _signal, ...service }) => service)
   )

@@ -101,6 +101,13 @@ export const cloudflare = (baseUrl: string): Layer.Layer<Provider, never, HttpCl
     })
   )
 
+/** The keyring of the configured keys (validated by `Config.load`). */
+export const keyring = (keys: Redacted.Redacted<string>): Keyring.Service => {
+  const parsed = Keyring.parse(Redacted.value(keys))
+  if (Either.isLeft(parsed)) throw new Error(`store keys: ${parsed.left}`)
+  return Keyring.make(parsed.right)
+}
+
 /** The store on the app's database (the `SqlClient` from `Db`), sealing credentials with `keys`. */
 export const store = (keys: Redacted.Redacted<string>): Layer.Layer<Store.Store, Store.StoreError, SqlClient.SqlClient> => {
   const parsed = Keyring.parse(Redacted.value(keys))

@@ -176,6 +176,7 @@ describe("Onboarding", () => {
           assert.notInclude(database, token)
           for (const hook of hooks.received) assert.notInclude(hook.body, token)
         }
+        assert.notInclude(database, endpoint.body.secret, "webhook signing secrets are sealed at rest too")
         assert.isAbove(api.bodies.length, 15)
       }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, recording)), Effect.scoped),
     60_000

@@ -2,6 +2,7 @@ import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, TestClock } from "effect"
 import { join } from "node:path"
+import { Keyring } from "@plumbline/store-sql"
 import { Webhook } from "standardwebhooks"
 import { defaultWebhooks, type WebhookSettings } from "../src/Config.js"
 import * as Db from "../src/Db.js"
@@ -55,6 +56,19 @@ describe("Webhooks", () => {
     assert.deepStrictEqual(new Webhook(secret).verify(body, headers), JSON.parse(body))
     assert.throws(() => new Webhook(secret).verify(body.replace("e1", "e2"), headers))
     assert.throws(() => new Webhook(Webhooks.generateSecret()).verify(body, headers))
+  })
+
+  it("seals endpoint secrets with the store's keyring, bound to the endpoint", () => {
+    const keys = Keyring.parse(Keyring.generate("k1"))
+    const other = Keyring.parse(Keyring.generate("k1"))
+    if (keys._tag === "Left" || other._tag === "Left") return assert.fail("keys")
+    const box = Webhooks.sealWith(Keyring.make(keys.right))
+    const secret = Webhooks.generateSecret()
+    const sealed = box.seal(secret, "ep-1")
+    assert.notInclude(sealed, secret.slice(6))
+    assert.strictEqual(box.open(sealed, "ep-1"), secret)
+    assert.isUndefined(box.open(sealed, "ep-2"), "a sealed secret copied to another endpoint does not open")
+    assert.isUndefined(Webhooks.sealWith(Keyring.make(other.right)).open(sealed, "ep-1"))
   })
 
   it("backs off exponentially: 5 s, 10 s, 20 s, … capped", () => {
