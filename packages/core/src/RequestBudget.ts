@@ -9,6 +9,7 @@
  * every window, whatever the provider's window alignment.
  */
 import { Clock, Context, Duration, Effect, Layer, Ref, SynchronizedRef } from "effect"
+import * as Permits from "./internal/permits.js"
 
 /** Limits of one budget. `margin` widens the window, to absorb clock skew and latency jitter. */
 export interface Limits {
@@ -42,12 +43,12 @@ export const makeBudget = (limits: Limits): Effect.Effect<Budget> =>
     let next = 0
     let taken = 0
     const pausedUntil = yield* Ref.make(0)
-    const turn = yield* Effect.makeSemaphore(1)
+    const turn = yield* Permits.make(1)
 
     const waitUntil = (at: number) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => (at > now ? Effect.sleep(Duration.millis(at - now)) : Effect.void))
 
-    const acquire = turn.withPermits(1)(
+    const acquire = turn.withPermit(
       Effect.gen(function* () {
         // A pause may be extended while we wait, so look again after each wait.
         for (;;) {

@@ -11,6 +11,7 @@ import { Array as Arr, DateTime, Duration, Effect, Either, Order, Request, Schem
 import type { CredentialInvalid} from "./ConnectorError.js";
 import { type ConnectorError, DecodeFailure, decodeFailureFrom } from "./ConnectorError.js"
 import * as Connector from "./Connector.js"
+import * as Permits from "./internal/permits.js"
 import type * as Json from "./Json.js"
 import * as Progress from "./Progress.js"
 import type * as Resource from "./Resource.js"
@@ -87,7 +88,7 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
     const emit = options.onProgress ?? (() => Effect.void)
     const include = options.include ?? (() => true)
     const selected = selectResources(connector, options.resources)
-    const permits = yield* Effect.makeSemaphore(Math.max(1, options.concurrency ?? 4))
+    const permits = yield* Permits.make(Math.max(1, options.concurrency ?? 4))
     const results: Array<Snapshot.ResourceResult> = []
     let requests = 0
 
@@ -132,7 +133,7 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
         }
         const outcome = yield* collect(resource, scope).pipe(
           Effect.locally(Progress.currentReporter, reporter),
-          permits.withPermits(1),
+          permits.withPermit,
           Effect.either
         )
         if (Either.isLeft(outcome)) {
