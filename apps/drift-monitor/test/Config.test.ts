@@ -1,0 +1,65 @@
+import { statSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Redacted } from "effect"
+import * as Config from "../src/Config.js"
+import * as Harness from "./fixtures/Harness.js"
+
+const load = (values: Record<string, string>) =>
+  Config.load.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(values)))))
+
+describe("Config", () => {
+  it.scoped("generates the API key and store keys once, keeps them 0600 in the data dir, and reuses them", () =>
+    Effect.gen(function* () {
+      const dir = yield* Harness.tempDir
+      const first = yield* load({ DRIFT_MONITOR_DATA_DIR: dir })
+      const second = yield* load({ DRIFT_MONITOR_DATA_DIR: dir })
+      assert.match(Redacted.value(first.apiKey), /^dm_/)
+      assert.strictEqual(Redacted.value(second.apiKey), Redacted.value(first.apiKey))
+      assert.strictEqual(Redacted.value(second.storeKeys), Redacted.value(first.storeKeys))
+      for (const file of ["api-key", "store-keys"]) assert.strictEqual(statSync(join(dir, file)).mode & 0o777, 0o600)
+      assert.strictEqual(first.host, "127.0.0.1")
+      assert.strictEqual(first.cloudflareBaseUrl, "https://api.cloudflare.com/client/v4")
+      assert.strictEqual(Config.databaseFile(first), join(dir, "drift-monitor.db"))
+      assert.notInclude(String(first.apiKey), Redacted.value(first.apiKey), "the key prints redacted")
+    })
+  )
+
+  it.scoped("reads every setting from the environment", () =>
+    Effect.gen(function* () {
+      const dir = yield* Harness.tempDir
+      const config = yield* load({
+        DRIFT_MONITOR_DATA_DIR: dir,
+        DRIFT_MONITOR_PORT: "0",
+        DRIFT_MONITOR_API_KEY: "configured-key",
+        DRIFT_MONITOR_CLOUDFLARE_BASE_URL: "http://127.0.0.1:9999/client/v4/",
+        DRIFT_MONITOR_SCHEDULER_INTERVAL_SECONDS: "120",
+        DRIFT_MONITOR_SCHEDULER_JITTER: "0",
+        DRIFT_MONITOR_SCHEDULER_CONCURRENCY: "2",
+        DRIFT_MONITOR_WEBHOOK_MAX_ATTEMPTS: "3"
+      })
+      assert.strictEqual(config.port, 0)
+      assert.strictEqual(Redacted.value(config.apiKey), "configured-key")
+      assert.strictEqual(config.cloudflareBaseUrl, "http://127.0.0.1:9999/client/v4")
+      assert.isTrue(Duration.equals(config.scheduler.interval, Duration.minutes(2)))
+      assert.strictEqual(config.scheduler.jitter, 0)
+      assert.strictEqual(config.scheduler.concurrency, 2)
+      assert.strictEqual(config.webhooks.maxAttempts, 3)
+    })
+  )
+
+  it.scoped("refuses settings out of range with the variable's name", () =>
+    Effect.gen(function* () {
+      const dir = yield* Harness.tempDir
+      for (const [name, value] of [
+        ["DRIFT_MONITOR_PORT", "70000"],
+        ["DRIFT_MONITOR_SCHEDULER_JITTER", "1.5"],
+        ["DRIFT_MONITOR_SCHEDULER_CONCURRENCY", "0"],
+        ["DRIFT_MONITOR_STORE_KEYS", "k1:short"]
+      ] as const) {
+        const error = yield* Effect.flip(load({ DRIFT_MONITOR_DATA_DIR: dir, [name]: value }))
+        assert.include(String(error), name)
+      }
+    })
+  )
+})
