@@ -241,7 +241,8 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
   dnssec: {
     path: /^\/zones\/[^/]+\/dnssec$/,
     paging: { style: "none" },
-    requiredField: "status",
+    // Every DNSSEC field is nullable: a bad record has a field of the wrong type instead.
+    mistypedField: "status",
     // One DNSSEC object per zone.
     counts: [2],
     seed: (h) => h.state.zones.flatMap((z) => (h.state.dnssec.get(z.id) === undefined ? [] : [h.state.dnssec.get(z.id)!])) as unknown as Array<Record<string, unknown>>
