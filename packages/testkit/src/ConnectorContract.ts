@@ -51,8 +51,13 @@ export interface ResourceFixture<H> {
    * baseline data set has, and returns them as live objects (the suite edits them to inject bad data).
    */
   readonly seed: (harness: H, count: number) => ReadonlyArray<Record<string, unknown>>
-  /** A top-level field of a provider item that the connector's schema requires. */
-  readonly requiredField: string
+  /**
+   * A top-level field of a provider item that the connector's schema requires: the suite deletes it
+   * to make a bad record. When no field is required, name `mistypedField` instead.
+   */
+  readonly requiredField?: string
+  /** A top-level field the suite sets to an object, a value of the wrong type, to make a bad record. */
+  readonly mistypedField?: string
   /** Makes the resource unavailable (plan or feature) in at least one scope; omit when it has no gate. */
   readonly makeUnavailable?: (harness: H) => void
   /**
@@ -139,6 +144,19 @@ const errorAnswer = (options: AnyOptions, status: number, headers: Record<string
   body: (options.errorBody ?? defaultErrorBody)(status),
   headers: { "content-type": "application/json", ...headers }
 })
+
+/** Makes `record` bad the way the fixture says; returns the field it broke. */
+const corrupt = (fixture: Pick<ResourceFixture<never>, "requiredField" | "mistypedField">, record: Record<string, unknown>): string | undefined => {
+  if (fixture.requiredField !== undefined) {
+    delete record[fixture.requiredField]
+    return fixture.requiredField
+  }
+  if (fixture.mistypedField !== undefined) {
+    record[fixture.mistypedField] = { "not-a": "valid value" }
+    return fixture.mistypedField
+  }
+  return undefined
+}
 
 /** The page counts the listing check runs: empty, one, a full page, a full page plus one. */
 export const pageCounts = (paging: Paging): ReadonlyArray<number> =>
@@ -475,13 +493,14 @@ export const decodeFailureNamesField = <R, H extends Harness<R>>(
   name: string
 ): Effect.Effect<void, ContractViolation> =>
   Effect.gen(function* () {
-    const check = `a ${name} item missing a required field fails naming resource and field`
+    const check = `a bad ${name} item fails naming resource and field`
     const o = widen(options)
     const { fixture } = yield* fixtureOf(o, check, name)
     const harness = o.harness()
-    const [first] = fixture.seed(harness, 2)
+    const [first] = fixture.seed(harness, fixture.counts === undefined ? 2 : Math.max(1, Math.min(...fixture.counts)))
     if (first === undefined) return yield* violation(check, "the fixture seeded nothing")
-    delete first[fixture.requiredField]
+    const field = corrupt(fixture, first)
+    if (field === undefined) return yield* violation(check, "the fixture names neither a required nor a mistyped field")
     const { snapshot } = yield* runSnapshot(o, harness, { resources: [name] })
     const failures = resultsOf(snapshot, name).flatMap((r) =>
       r.status._tag === "failed" && r.status.error._tag === "DecodeFailure" ? [r.status.error] : []
@@ -489,8 +508,8 @@ export const decodeFailureNamesField = <R, H extends Harness<R>>(
     if (failures.length === 0) return yield* violation(check, `expected a DecodeFailure, got ${statuses(snapshot, name)}`)
     for (const failure of failures) {
       if (failure.resource !== name) return yield* violation(check, `the DecodeFailure names resource "${failure.resource}", not "${name}"`)
-      if (!failure.path.split("/").includes(fixture.requiredField)) {
-        return yield* violation(check, `the DecodeFailure's path ${failure.path} does not name the field "${fixture.requiredField}"`)
+      if (!failure.path.split("/").includes(field)) {
+        return yield* violation(check, `the DecodeFailure's path ${failure.path} does not name the field "${field}"`)
       }
     }
   })
@@ -538,7 +557,7 @@ export const credentialNeverLeaks = <R, H extends Harness<R>>(options: Options<R
         setup: (h) => {
           for (const fixture of fixtures) {
             const [first] = fixture.seed(h, Math.max(1, Math.min(2, most(fixture))))
-            if (first !== undefined) delete first[fixture.requiredField]
+            if (first !== undefined) corrupt(fixture, first)
           }
         }
       },
