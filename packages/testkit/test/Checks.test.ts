@@ -35,6 +35,17 @@ describe("ConnectorContract checks", () => {
   it.effect("the decode check fails for a failure that does not name the field", () =>
     violation(checks.decodeFailureNamesField(optionsFor({ decodeWithoutField: true }), "members"), /path \/ does not name the field "email"/))
 
+  it.effect("a mistyped field makes a bad record when no field is required", () =>
+    Effect.gen(function* () {
+      const { requiredField: _required, ...members } = Acme.fixtures.members
+      const options = { ...optionsFor({}), resources: { ...Acme.fixtures, members: { ...members, mistypedField: "role" } } }
+      yield* checks.decodeFailureNamesField(options, "members")
+      yield* violation(
+        checks.decodeFailureNamesField({ ...options, resources: { ...Acme.fixtures, members } }, "members"),
+        /names neither a required nor a mistyped field/
+      )
+    }))
+
   it.effect("determinism fails for a record stamped with the time it was read", () =>
     violation(checks.snapshotsAreDeterministic(optionsFor({ timestampInRecord: true })), /drift .* is not empty: members\/m1 \/fetched_at/))
 
