@@ -7,7 +7,7 @@
 import { existsSync, statSync } from "node:fs"
 import { extname, join, normalize, resolve, sep } from "node:path"
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Layer, Schedule, Stream } from "effect"
+import { Deferred, Effect, Layer, Schedule, Stream } from "effect"
 import * as Api from "./Api.js"
 import * as ApiHandlers from "./ApiHandlers.js"
 import type { AppConfig } from "./Config.js"
@@ -48,6 +48,9 @@ export const layerRoutes = (config: AppConfig) =>
     Effect.gen(function* () {
       const bus = yield* Events.Bus
       const root = resolve(config.publicDir)
+      // Open streams end when the server shuts down; otherwise closing it would wait for every client.
+      const closing = yield* Deferred.make<void>()
+      yield* Effect.addFinalizer(() => Deferred.succeed(closing, undefined))
 
       yield* router.get(
         "/api/stream",
@@ -65,7 +68,8 @@ export const layerRoutes = (config: AppConfig) =>
           const heartbeat = Stream.repeatEffectWithSchedule(Effect.succeed(": heartbeat\n\n"), Schedule.spaced("15 seconds"))
           const body = Stream.make(": connected\n\n").pipe(
             Stream.concat(Stream.merge(events, heartbeat, { haltStrategy: "either" })),
-            Stream.map((text) => encoder.encode(text))
+            Stream.map((text) => encoder.encode(text)),
+            Stream.interruptWhen(Deferred.await(closing))
           )
           return HttpServerResponse.stream(body, {
             contentType: "text/event-stream",

@@ -26,7 +26,9 @@ export const layerServices = (config: AppConfig) => {
     sql,
     Wiring.store(config.storeKeys).pipe(Layer.provide(sql)),
     Wiring.cloudflare(config.cloudflareBaseUrl).pipe(Layer.provide(Layer.merge(http, RequestBudget.layer))),
-    Webhooks.layer(config.webhooks, Webhooks.sealWith(Wiring.keyring(config.storeKeys))).pipe(Layer.provide(Layer.merge(sql, http))),
+    Layer.unwrapEffect(
+      Effect.map(Wiring.keyring(config.storeKeys), (keys) => Webhooks.layer(config.webhooks, Webhooks.sealWith(keys)))
+    ).pipe(Layer.provide(Layer.merge(sql, http))),
     Events.layerBus
   )
   return Layer.provideMerge(Scheduler.layer(config.scheduler), core)

@@ -101,18 +101,13 @@ export const cloudflare = (baseUrl: string): Layer.Layer<Provider, never, HttpCl
     })
   )
 
-/** The keyring of the configured keys (validated by `Config.load`). */
-export const keyring = (keys: Redacted.Redacted<string>): Keyring.Service => {
-  const parsed = Keyring.parse(Redacted.value(keys))
-  if (Either.isLeft(parsed)) throw new Error(`store keys: ${parsed.left}`)
-  return Keyring.make(parsed.right)
-}
+/** The keyring of the configured keys (`id:base64key[,…]`, the first active). */
+export const keyring = (keys: Redacted.Redacted<string>): Effect.Effect<Keyring.Service, Store.StoreError> =>
+  Either.match(Keyring.parse(Redacted.value(keys)), {
+    onLeft: (detail) => Effect.fail(new Store.StoreError({ reason: "invalid", entity: "keyring", detail })),
+    onRight: (parsed) => Effect.succeed(Keyring.make(parsed))
+  })
 
 /** The store on the app's database (the `SqlClient` from `Db`), sealing credentials with `keys`. */
-export const store = (keys: Redacted.Redacted<string>): Layer.Layer<Store.Store, Store.StoreError, SqlClient.SqlClient> => {
-  const parsed = Keyring.parse(Redacted.value(keys))
-  if (Either.isLeft(parsed)) {
-    return Layer.fail(new Store.StoreError({ reason: "invalid", entity: "keyring", detail: parsed.left }))
-  }
-  return SqlStore.layer.pipe(Layer.provide(Keyring.layer(parsed.right)))
-}
+export const store = (keys: Redacted.Redacted<string>): Layer.Layer<Store.Store, Store.StoreError, SqlClient.SqlClient> =>
+  SqlStore.layer.pipe(Layer.provide(Layer.effect(Keyring.Keyring, keyring(keys))))
