@@ -520,7 +520,7 @@ export const readOnly = <R, H extends Harness<R>>(options: Options<R, H>): Effec
     const check = "sends nothing but GET/HEAD unless declared"
     const o = widen(options)
     const harness = o.harness()
-    seedAll(o, harness)
+    seedAll(o, harness, "small")
     yield* runSnapshot(o, harness)
     yield* Effect.exit(TestLayers.runOnTestClock(Effect.provide(o.connector.verify, harness.layer)))
     const declared = o.connector.resources.flatMap((r) => r.writes ?? [])
