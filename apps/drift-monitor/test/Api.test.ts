@@ -1,5 +1,7 @@
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Duration, Effect, Exit, Scope } from "effect"
+import { Api } from "../src/Api.js"
 import * as Main from "../src/Main.js"
 import * as Harness from "./fixtures/Harness.js"
 
@@ -146,6 +148,33 @@ describe("Api", () => {
       assert.include(text, '"_tag":"ResourceFinished"')
       assert.include(text, '"outcome":"committed"')
       assert.notInclude(text, sim.tokens["scoped"] as string)
+    })
+  )
+
+  it.scopedLive("is usable as a typed HttpApiClient (what the CLI builds on)", () =>
+    Effect.gen(function* () {
+      const { started, sim } = yield* app
+      const client = yield* HttpApiClient.make(Api, {
+        baseUrl: started.baseUrl,
+        transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken("test-api-key-0123456789"))
+      })
+      const verification = yield* client.connections.verify({ payload: { token: sim.tokens["scoped"] as string } })
+      assert.deepStrictEqual(verification.zones.map((z) => z.name), ["redpine.io"])
+      const connection = yield* client.connections.create({ payload: { name: "Redpine", token: sim.tokens["scoped"] as string } })
+      assert.strictEqual(connection.status, "active")
+      const missing = yield* Effect.flip(client.connections.get({ path: { id: "nope" } }))
+      assert.strictEqual(missing._tag, "NotFound")
+    }).pipe(Effect.provide(FetchHttpClient.layer))
+  )
+
+  it.live("shuts down at once even with an event stream open", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const { started } = yield* app.pipe(Scope.extend(scope))
+      const response = yield* Effect.promise(() => fetch(`${started.baseUrl}/api/stream?access_token=test-api-key-0123456789`))
+      assert.strictEqual(response.status, 200)
+      const closed = yield* Scope.close(scope, Exit.void).pipe(Effect.disconnect, Effect.timeout(Duration.seconds(5)), Effect.either)
+      assert.isTrue(closed._tag === "Right", "the server closed without waiting for the stream's client")
     })
   )
 })
