@@ -125,6 +125,14 @@ export const make = (settings: SchedulerSettings) =>
           if (result === undefined) return
           const finished = yield* Clock.currentTimeMillis
           if (Either.isRight(result)) {
+            const outcome = result.right
+            if (outcome._tag === "Committed") {
+              yield* Effect.logInfo(
+                `snapshot ${outcome.snapshotId} of ${connectionId} committed: ${outcome.driftEvents} drift event(s), ${outcome.findingChanges} finding change(s)`
+              )
+            } else if (outcome._tag === "CredentialExpired") {
+              yield* Effect.logWarning(`connection ${connectionId} paused: ${outcome.message}`)
+            }
             entry.failures = 0
             entry.nextRunAt = result.right._tag === "Committed" ? yield* nextAfterSuccess(found.right, finished) : null
           } else {

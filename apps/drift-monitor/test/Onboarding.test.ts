@@ -178,6 +178,8 @@ describe("Onboarding", () => {
         }
         assert.notInclude(database, endpoint.body.secret, "webhook signing secrets are sealed at rest too")
         assert.isAbove(api.bodies.length, 15)
+        assert.isTrue(logs.some((l) => l.includes("committed")), "the log was recorded")
+        assert.isTrue(logs.some((l) => l.includes("paused")))
       }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, recording)), Effect.scoped),
     60_000
   )
