@@ -1,9 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@plumbline/cloudflare-simulator"
 import { Snapshot } from "@plumbline/core"
-import { Duration, Effect, Fiber, Option, TestClock } from "effect"
+import { Duration, Effect } from "effect"
 import { CloudflareConnector } from "../src/index.js"
 import * as SimHttp from "./fixtures/SimHttp.js"
+
+const { drive } = SimHttp
 
 const fastRetry = { retry: { maxRetries: 3, baseDelay: Duration.millis(1), maxDelay: Duration.millis(2) } }
 
@@ -22,20 +24,6 @@ const othersOk = (snapshot: Snapshot.Snapshot, except: ReadonlyArray<string>) =>
     .filter((r) => !except.includes(r.resource))
     .filter((r) => r.status._tag !== "ok" && r.status._tag !== "skipped")
     .map((r) => r.key)
-
-/** Runs `effect` while moving the TestClock and the simulator's clock on together, letting real I/O settle. */
-const drive = <A>(effect: Effect.Effect<A>, clock: { now: number }, stepMillis: number) =>
-  Effect.gen(function* () {
-    const fiber = yield* Effect.fork(effect)
-    for (let step = 0; step < 2000; step++) {
-      const done = yield* Fiber.poll(fiber)
-      if (Option.isSome(done)) return yield* done.value
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
-      clock.now += stepMillis
-      yield* TestClock.adjust(Duration.millis(stepMillis))
-    }
-    return undefined
-  })
 
 describe("Faults", () => {
   it.effect("a token revoked mid-snapshot ends it as credential-invalid, without retries", () =>

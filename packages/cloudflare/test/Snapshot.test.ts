@@ -122,6 +122,22 @@ describe("Request economy", () => {
     })
   )
 
+  it.effect("stays inside the per-token budget: no 429 when the budget matches Cloudflare's limit", () =>
+    Effect.gen(function* () {
+      const clock = { now: 1_800_000_000_000 }
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: { limit: 10, windowMs: 300_000 }, now: () => clock.now })
+      const fake = SimHttp.make(sim)
+      const connector = yield* Effect.provide(
+        CloudflareConnector.CloudflareConnector,
+        SimHttp.connectorLayer(fake, sim.tokens["account"]!, { budget: { limit: 10, window: Duration.minutes(5), margin: Duration.seconds(1) } })
+      )
+      const snapshot = yield* SimHttp.drive(connector.snapshot(), clock, 20_000)
+      assert.strictEqual(snapshot?.outcome, "complete")
+      assert.strictEqual(fake.requests.filter((r) => r.status === 429).length, 0)
+      assert.strictEqual(fake.requests.length, 36)
+    })
+  )
+
   it.effect("a generated scenario costs exactly the minimum number of requests", () =>
     Effect.gen(function* () {
       const sim = Simulator.make({
