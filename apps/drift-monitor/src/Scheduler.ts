@@ -97,9 +97,14 @@ export const make = (settings: SchedulerSettings) =>
               yield* settle(entry, Either.right({ _tag: "Paused", status: "paused" }))
               return
             }
-            // The store is unavailable: back off like a failed run.
+            // The store is unavailable: back off like a failed run, and tell whoever is waiting.
             entry.failures++
+            entry.force = false
             entry.nextRunAt = (yield* Clock.currentTimeMillis) + backoffMillis(settings, entry.failures)
+            yield* settle(
+              entry,
+              Either.left(new SnapshotJob.JobFailed({ connectionId, reason: "store", message: found.left.message }))
+            )
           } else if (found.right.status !== "active") {
             entry.nextRunAt = null
             entry.force = false

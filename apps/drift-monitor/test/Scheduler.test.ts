@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Store } from "@plumbline/core"
 import { Context, Deferred, Duration, Effect, Either, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
@@ -206,6 +207,30 @@ describe("Scheduler", () => {
         yield* Fiber.join(closing)
         assert.isTrue(Option.isSome(yield* store.latestSnapshot(connection.id)))
         assert.strictEqual(s.runs, 1, "no new run starts during shutdown")
+      })
+    )
+  })
+
+  it.effect("backs off while the store is unavailable and answers a waiting re-check with the failure", () => {
+    const s = Fake.state()
+    return withServices(
+      s,
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const { scheduler, close } = yield* startScheduler({ ...Fake.schedulerSettings, jitter: 0 })
+        const connection = yield* newConnection()
+        yield* scheduler.add(connection.id)
+        yield* settle
+        assert.strictEqual(s.runs, 1)
+        yield* sql.unsafe("alter table plumbline_connections rename to plumbline_connections_away")
+        const result = yield* scheduler.recheckAndWait(connection.id)
+        assert.isTrue(Either.isLeft(result) && result.left.reason === "store")
+        yield* sql.unsafe("alter table plumbline_connections_away rename to plumbline_connections")
+        assert.strictEqual(s.runs, 1)
+        yield* TestClock.adjust(Duration.seconds(30))
+        yield* settle
+        assert.strictEqual(s.runs, 2, "retried after the backoff")
+        yield* close
       })
     )
   })
