@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from "node:fs"
 import { extname, join, normalize, resolve, sep } from "node:path"
-import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Deferred, Effect, Layer, Schedule, Stream } from "effect"
 import * as Api from "./Api.js"
 import * as ApiHandlers from "./ApiHandlers.js"
@@ -103,9 +103,53 @@ export const layerRoutes = (config: AppConfig) =>
     })
   )
 
+/**
+ * Removes the values Schema quotes in decode failures (`…, actual "…"`), so a request that fails
+ * validation is never echoed back — a token pasted into the wrong field or sent as the wrong type
+ * included. The paths and the expected shapes stay.
+ */
+export const scrubActual = (message: string): string => message.replace(/,? actual [^\n]*/g, "")
+
+interface DecodeErrorBody {
+  readonly _tag: "HttpApiDecodeError"
+  readonly message: string
+  readonly issues: ReadonlyArray<{ readonly message: string }>
+}
+
+const isDecodeError = (u: unknown): u is DecodeErrorBody =>
+  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "HttpApiDecodeError"
+
+const scrubbed = (error: DecodeErrorBody) =>
+  HttpServerResponse.unsafeJson(
+    {
+      _tag: error._tag,
+      message: scrubActual(error.message),
+      issues: error.issues.map((issue) => ({ ...issue, message: scrubActual(issue.message) }))
+    },
+    { status: 400 }
+  )
+
+const scrubResponse = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
+  if (response.status !== 400 || response.body._tag !== "Uint8Array") return response
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(response.body.body))
+  } catch {
+    return response
+  }
+  return isDecodeError(parsed) ? scrubbed(parsed) : response
+}
+
+/** Rewrites decode failures just before they are sent (a serve middleware sees responses only after). */
+const scrubDecodeErrors = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.zipRight(
+    HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(scrubResponse(response))),
+    app
+  )
+
 /** The API, the OpenAPI description, the stream and the dashboard, on the `HttpServer` from context. */
 export const layer = (config: AppConfig) =>
-  HttpApiBuilder.serve().pipe(
+  HttpApiBuilder.serve(scrubDecodeErrors).pipe(
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
     Layer.provide(layerRoutes(config)),
     Layer.provide(HttpApiBuilder.api(Api.Api)),

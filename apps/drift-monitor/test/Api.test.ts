@@ -63,7 +63,7 @@ describe("Api", () => {
 
   it.scopedLive("answers bad input with a 4xx and a clear message, without echoing a token", () =>
     Effect.gen(function* () {
-      const { api, sim } = yield* app
+      const { api, sim, started } = yield* app
       const missing = yield* api.call("POST", "/api/connections", { name: "x" })
       assert.strictEqual(missing.status, 400)
       assert.include(missing.body.message, "token")
@@ -73,6 +73,18 @@ describe("Api", () => {
       assert.strictEqual(malformed.status, 400)
       assert.include(malformed.body.message, "token: expected a non-empty token without spaces")
       assert.notInclude(JSON.stringify(malformed.body), sim.tokens["scoped"] as string)
+
+      // A token sent as the wrong type, or as a bare body, is not quoted back either.
+      const asArray = yield* api.call("POST", "/api/connections/verify", { token: [sim.tokens["scoped"]] })
+      assert.strictEqual(asArray.status, 400)
+      assert.include(asArray.body.message, "token")
+      const asText = yield* raw(`${started.baseUrl}/api/connections/verify`, {
+        method: "POST",
+        headers: { "x-api-key": "test-api-key-0123456789", "content-type": "text/plain" },
+        body: sim.tokens["scoped"] as string
+      })
+      assert.strictEqual(asText.status, 400)
+      for (const text of [JSON.stringify(asArray.body), asText.text]) assert.notInclude(text, sim.tokens["scoped"] as string)
 
       const unknownZone = yield* api.call("POST", "/api/connections", { name: "x", token: sim.tokens["scoped"], zones: ["nope"] })
       assert.strictEqual(unknownZone.status, 400)
