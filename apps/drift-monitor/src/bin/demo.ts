@@ -6,12 +6,17 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { serve, Simulator } from "@plumbline/cloudflare-simulator"
-import { ConfigProvider, Effect, Redacted } from "effect"
+import { Config as EffectConfig, ConfigProvider, Effect, Redacted } from "effect"
 import * as Config from "../Config.js"
 import * as Main from "../Main.js"
+import * as SimulatorState from "../SimulatorState.js"
 
 const program = Effect.gen(function* () {
+  const dataDir = yield* EffectConfig.string("DRIFT_MONITOR_DATA_DIR").pipe(EffectConfig.withDefault(".data/drift-monitor"))
   const simulator = Simulator.make({ scenario: "redpine" })
+  // The simulated account outlives a restart, like a real one: restore it now, save it on the way out.
+  const restored = yield* Effect.sync(() => SimulatorState.load(simulator.state, dataDir))
+  yield* Effect.addFinalizer(() => Effect.sync(() => SimulatorState.save(simulator.state, dataDir)).pipe(Effect.ignore))
   const running = yield* Effect.acquireRelease(
     Effect.promise(() => serve(simulator, { port: 0, host: "127.0.0.1", cors: true })),
     (r) => Effect.promise(() => r.close())
@@ -35,7 +40,7 @@ const program = Effect.gen(function* () {
     `Drift monitor ready: dashboard ${line.dashboardUrl}, API ${line.apiUrl} (OpenAPI: ${line.apiUrl}/openapi.json).`,
     `Try: curl -s -X POST ${line.apiUrl}/connections -H 'authorization: Bearer ${line.apiKey}' -H 'content-type: application/json' \\`,
     `       -d '{"name":"Redpine","token":"${simulator.tokens["scoped"] ?? ""}"}'`,
-    `Data lives in ${config.dataDir}; Ctrl-C stops (a restart keeps everything).`
+    `Data lives in ${config.dataDir}${restored ? " (simulator state restored)" : ""}; Ctrl-C stops (a restart keeps everything, the simulated account included).`
   ]
   yield* Effect.sync(() => process.stdout.write(`${JSON.stringify(line)}\n${hint.join("\n")}\n`))
   return yield* Effect.never
