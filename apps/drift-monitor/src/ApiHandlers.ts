@@ -280,6 +280,11 @@ export const layer = (config: AppConfig) => {
               }),
               fromStore
             )
+            if (updated.status !== connection.status) {
+              yield* Events.publish({ type: "connection.status", connectionId: path.id, status: updated.status, alert: null }).pipe(
+                Effect.provideService(Events.Bus, bus)
+              )
+            }
             if (updated.status === "active") yield* scheduler.recheck(path.id)
             return yield* view(updated)
           })
