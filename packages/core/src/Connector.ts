@@ -67,3 +67,10 @@ export const volatileFields = <R>(connector: Connector<R>): ReadonlyMap<string, 
 /** Looks a resource up by name. */
 export const findResource = <R>(connector: Connector<R>, name: string): Resource.Any<R> | undefined =>
   connector.resources.find((r) => r.name === name)
+
+/**
+ * Every write the connector's resources declare, to pass to `HttpPipeline.make({ writes })`: the
+ * pipeline's read-only guard refuses any other non-GET request.
+ */
+export const declaredWrites = <R>(connector: Connector<R>): ReadonlyArray<NonNullable<Resource.Any<R>["writes"]>[number]> =>
+  connector.resources.flatMap((r) => r.writes ?? [])

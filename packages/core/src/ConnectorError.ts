@@ -102,6 +102,8 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
 )("UpstreamUnavailable", {
   reason: Schema.Literal("status", "transport", "timeout", "malformed-body"),
   attempts: Schema.Number,
+  /** The wait the provider asked for, when it was longer than the pipeline may wait. */
+  retryAfterMillis: Schema.optional(Schema.Number),
   detail: Schema.optional(Schema.String),
   ...providerContext
 }) {
@@ -116,12 +118,19 @@ export class UpstreamUnavailable extends Schema.TaggedError<UpstreamUnavailable>
 
 /**
  * The provider answered something no retry can fix and no status describes: an unexpected 4xx,
- * a redirect to another host, a page that repeats, a write the connector did not declare.
+ * a request or redirect to another host, a page that repeats, a write the connector did not declare.
  */
 export class RequestRejected extends Schema.TaggedError<RequestRejected>("@plumbline/core/RequestRejected")(
   "RequestRejected",
   {
-    reason: Schema.Literal("status", "cross-host-redirect", "too-many-redirects", "repeated-page", "write-not-declared"),
+    reason: Schema.Literal(
+      "status",
+      "cross-host-request",
+      "cross-host-redirect",
+      "too-many-redirects",
+      "repeated-page",
+      "write-not-declared"
+    ),
     method: Schema.String,
     path: Schema.String,
     detail: Schema.optional(Schema.String),

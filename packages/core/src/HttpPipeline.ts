@@ -14,7 +14,7 @@
  * The provider's envelope stays the connector's business: the pipeline hands back parsed JSON.
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import type { HttpClientResponse , Headers} from "@effect/platform"
+import type { Headers, HttpClientResponse } from "@effect/platform"
 import { Clock, Data, Duration, Effect, Layer } from "effect"
 import {
   type ConnectorError,
@@ -140,8 +140,12 @@ export const make = (
       return new URL(`${base.pathname.replace(/\/$/, "")}${path}`, base.origin)
     }
 
-    const isDeclaredWrite = (method: string, path: string) =>
-      (options.writes ?? []).some((w) => w.method === method && w.path.test(path))
+    const basePath = base.pathname.replace(/\/$/, "")
+    /** Declared writes match the path relative to the base URL (`/zones/…`, not `/client/v4/zones/…`). */
+    const isDeclaredWrite = (method: string, path: string) => {
+      const relative = path.startsWith(`${basePath}/`) ? path.slice(basePath.length) : path
+      return (options.writes ?? []).some((w) => w.method === method && w.path.test(relative))
+    }
 
     /** One send to one URL: budget, count, authorise, time out, read and parse the body. */
     const send = (request: HttpClientRequest.HttpClientRequest, url: URL) =>
@@ -189,7 +193,7 @@ export const make = (
           if (url.origin !== base.origin) {
             return yield* Effect.fail(
               new RequestRejected({
-                reason: "cross-host-redirect",
+                reason: redirects === 0 ? "cross-host-request" : "cross-host-redirect",
                 method: current.method,
                 path,
                 detail: `refused to send the credential to ${url.host}`
@@ -264,14 +268,24 @@ export const make = (
           })
         }
         const retryAfterMillis = RetryPolicy.retryAfterMillis(headerRecord(headers), yield* Clock.currentTimeMillis)
-        if (status === 429) yield* budget.pause(retryAfterMillis ?? Duration.toMillis(policy.baseDelay))
+        // Everyone sharing the credential waits too, but never longer than the pipeline itself would:
+        // a provider asking for a day must not stall the whole process for a day.
+        if (status === 429) {
+          yield* budget.pause(Math.min(retryAfterMillis ?? Duration.toMillis(policy.baseDelay), Duration.toMillis(policy.maxRetryAfter)))
+        }
         const detail = parsed.ok ? undefined : describeBody(text)
         return new Retryable({
           input: { reason: `HTTP ${status}${detail === undefined ? "" : ` (${detail})`}`, retryable: true, retryAfterMillis },
           final: (attempts) =>
             status === 429
               ? new RateLimited({ attempts, ...context, ...(retryAfterMillis === undefined ? {} : { retryAfterMillis }) })
-              : new UpstreamUnavailable({ reason: "status", attempts, ...context, ...(detail === undefined ? {} : { detail }) })
+              : new UpstreamUnavailable({
+                  reason: "status",
+                  attempts,
+                  ...context,
+                  ...(detail === undefined ? {} : { detail }),
+                  ...(retryAfterMillis === undefined ? {} : { retryAfterMillis })
+                })
         })
       })
 
@@ -288,19 +302,22 @@ export const make = (
           })
         )
       }
-      let attempts = 0
       return Effect.suspend(() => {
-        attempts++
-        return attempt(request, path)
+        let attempts = 0
+        return Effect.suspend(() => {
+          attempts++
+          return attempt(request, path)
+        }).pipe(
+          Effect.retry(
+            RetryPolicy.schedule<AttemptError>(
+              policy,
+              (error) => (isConnectorError(error) ? { reason: error._tag, retryable: false } : error.input),
+              label
+            )
+          ),
+          Effect.mapError((error) => (isConnectorError(error) ? error : error.final(attempts)))
+        )
       }).pipe(
-        Effect.retry(
-          RetryPolicy.schedule<AttemptError>(
-            policy,
-            (error) => (isConnectorError(error) ? { reason: error._tag, retryable: false } : error.input),
-            label
-          )
-        ),
-        Effect.mapError((error) => (isConnectorError(error) ? error : error.final(attempts))),
         Effect.withSpan("ProviderHttp.execute", { attributes: { method: request.method, path } })
       )
     }

@@ -5,8 +5,8 @@
  *   otherwise at the first short or empty page;
  * - cursors (`?cursor=…`), stopping when no cursor comes back.
  *
- * Both guard against a provider that serves the same page again (a loop that would never end):
- * a page whose items were all seen before, or a cursor that comes back, fails the stream with
+ * Both guard against a provider that serves a page again (a loop that would never end, or pages
+ * that overlap): a page with an item already listed, or a cursor that comes back, fails the stream with
  * `RequestRejected` reason `repeated-page`. Each fetched page is reported to the progress reporter.
  */
 import { Chunk, Effect, Option, Stream } from "effect"
@@ -43,8 +43,9 @@ export const pageNumber = <A, E, R>(options: PageNumberOptions<A, E, R>): Stream
       const result = yield* options.fetch(page)
       yield* Progress.reportPage(page, result.items.length)
       const keys = result.items.map(options.key)
-      if (keys.length > 0 && keys.every((key) => seen.has(key))) {
-        return yield* Effect.fail(repeated(options.path, `page ${page} repeats items already listed`))
+      const again = keys.find((key) => seen.has(key))
+      if (again !== undefined) {
+        return yield* Effect.fail(repeated(options.path, `page ${page} repeats items already listed (${again})`))
       }
       for (const key of keys) seen.add(key)
       const more =

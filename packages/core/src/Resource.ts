@@ -48,8 +48,9 @@ export interface Resource<A = unknown, I = unknown, R = never> {
     readonly fromRecord: (record: A) => Scope
   }
   /**
-   * Non-GET requests the resource is allowed to make (e.g. a POST that is really a search).
-   * The HTTP pipeline's read-only guard rejects every other write.
+   * Non-GET requests the resource is allowed to make (e.g. a POST that is really a search), with
+   * paths relative to the base URL. Hand them to the pipeline with `Connector.declaredWrites`;
+   * its read-only guard rejects every other write.
    */
   readonly writes?: ReadonlyArray<{ readonly method: "POST" | "PUT" | "PATCH" | "DELETE"; readonly path: RegExp }>
 }

@@ -3,7 +3,8 @@
  * a status — `ok` with the canonical records, `skipped` (not available, with the reason),
  * `forbidden` (the permission to grant) or `failed` (the typed error) — so a partial view is never
  * mistaken for a complete one. Records are sorted by identity key and results by resource and
- * scope, and `toJson` writes canonical JSON: two runs over unchanged data give the same bytes.
+ * scope, and everything is written as canonical JSON: two runs over unchanged data give the same
+ * `contentJson` bytes (and the same `toJson` bytes when their times and request counts agree).
  */
 import { createHash } from "node:crypto"
 import { Schema } from "effect"

@@ -8,7 +8,7 @@
  * snapshot says so (`outcome: "credential-invalid"`), so a partial view is never taken for a whole.
  */
 import { Array as Arr, DateTime, Duration, Effect, Either, Order, Request, Schema, Stream } from "effect"
-import type { CredentialInvalid} from "./ConnectorError.js";
+import type { CredentialInvalid } from "./ConnectorError.js"
 import { type ConnectorError, DecodeFailure, decodeFailureFrom } from "./ConnectorError.js"
 import * as Connector from "./Connector.js"
 import * as Permits from "./internal/permits.js"

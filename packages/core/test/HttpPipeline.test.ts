@@ -247,14 +247,14 @@ describe("HttpPipeline", () => {
       const fake = FakeHttp.make(() => ok)
       const http = yield* pipeline(fake)
       const error = failureOf(yield* Effect.exit(http.execute(HttpClientRequest.get("https://elsewhere.test/zones"))))
-      assert.strictEqual(error._tag === "RequestRejected" && error.reason, "cross-host-redirect")
+      assert.strictEqual(error._tag === "RequestRejected" && error.reason, "cross-host-request")
       assert.strictEqual(fake.requests.length, 0)
     }))
 
   it.effect("the read-only guard refuses undeclared writes and lets declared ones through", () =>
     Effect.gen(function* () {
       const fake = FakeHttp.make(() => ok)
-      const http = yield* pipeline(fake, { writes: [{ method: "POST", path: /\/graphql$/ }] })
+      const http = yield* pipeline(fake, { writes: [{ method: "POST", path: /^\/graphql$/ }] })
       for (const method of ["POST", "PUT", "PATCH", "DELETE"] as const) {
         const error = failureOf(yield* Effect.exit(http.execute(HttpClientRequest.make(method)("/zones"))))
         assert.strictEqual(error._tag === "RequestRejected" && error.reason, "write-not-declared")
@@ -291,5 +291,42 @@ describe("HttpPipeline", () => {
       assert.notInclude(JSON.stringify(error), TOKEN)
       assert.notInclude(error.message, TOKEN)
       assert.notInclude(String(error), TOKEN)
+    }))
+
+  it.effect("a Retry-After beyond the cap pauses the credential only up to the cap", () =>
+    Effect.gen(function* () {
+      const fake = FakeHttp.make((request) =>
+        request.url.pathname.endsWith("/first") ? FakeHttp.json(429, {}, { "retry-after": "86400" }) : ok
+      )
+      const http = yield* pipeline(fake, { retry: { maxRetryAfter: Duration.minutes(2) } })
+      const error = failureOf(yield* Effect.exit(http.get("/first")))
+      assert.strictEqual(error._tag === "RateLimited" && error.retryAfterMillis, 86_400_000)
+      const next = yield* Effect.fork(http.get("/second"))
+      yield* TestClock.adjust(Duration.millis(119_999))
+      assert.strictEqual(fake.requests.length, 1)
+      yield* TestClock.adjust(Duration.millis(1))
+      yield* Fiber.join(next)
+      assert.strictEqual(fake.requests.length, 2)
+    }))
+
+  it.effect("a 5xx asking for a wait beyond the cap fails at once, carrying the wait", () =>
+    Effect.gen(function* () {
+      const fake = FakeHttp.make(() => FakeHttp.json(503, {}, { "retry-after": "3600" }))
+      const http = yield* pipeline(fake)
+      const error = failureOf(yield* Effect.exit(http.get("/zones")))
+      assert.strictEqual(fake.requests.length, 1)
+      assert.strictEqual(error._tag === "UpstreamUnavailable" && error.retryAfterMillis, 3_600_000)
+    }))
+
+  it.effect("counts attempts afresh each time the same request is run", () =>
+    Effect.gen(function* () {
+      const flaky = FakeHttp.make(() => FakeHttp.json(502, {}))
+      const again = (yield* pipeline(flaky, { retry: { maxRetries: 1 } })).get("/x")
+      for (let run = 0; run < 2; run++) {
+        const f = yield* Effect.fork(Effect.exit(again))
+        yield* TestClock.adjust(Duration.minutes(1))
+        const error = failureOf(yield* Fiber.join(f))
+        assert.strictEqual(error._tag === "UpstreamUnavailable" && error.attempts, 2)
+      }
     }))
 })

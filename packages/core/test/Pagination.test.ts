@@ -101,4 +101,18 @@ describe("Pagination", () => {
       assert.strictEqual(Chunk.size(out), 3)
       assert.deepStrictEqual(calls, [1, 2])
     }))
+
+  it.effect("fails on a page that overlaps an earlier one", () =>
+    Effect.gen(function* () {
+      const fetch = (page: number) =>
+        Effect.succeed({ items: page === 1 ? items(3) : [{ id: "item-2" }, { id: "item-9" }], totalPages: 2 })
+      const exit = yield* Effect.exit(
+        Stream.runCollect(Pagination.pageNumber({ perPage: 3, fetch, key: (i) => i.id, path: "/overlap" }))
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      if (Exit.isFailure(exit) && exit.cause._tag === "Fail") {
+        assert.strictEqual(exit.cause.error.reason, "repeated-page")
+        assert.include(exit.cause.error.message, "item-2")
+      }
+    }))
 })
