@@ -91,6 +91,8 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
     const permits = yield* Permits.make(Math.max(1, options.concurrency ?? 4))
     const results: Array<Snapshot.ResourceResult> = []
     let requests = 0
+    /** Set by the first refused credential: reads still waiting for a permit then send nothing. */
+    let refused: CredentialInvalid | undefined
 
     const finish = (resource: Resource.Any<R>, scope: Scope.Scope, status: Snapshot.ResourceStatus) =>
       Effect.suspend(() => {
@@ -131,14 +133,17 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
           },
           page: (page, items) => emit({ _tag: "PageFetched", resource: resource.name, scope, page, items })
         }
-        const outcome = yield* collect(resource, scope).pipe(
+        const outcome = yield* Effect.suspend(() => (refused === undefined ? collect(resource, scope) : Effect.fail(refused))).pipe(
           Effect.locally(Progress.currentReporter, reporter),
           permits.withPermit,
           Effect.either
         )
         if (Either.isLeft(outcome)) {
           const error = outcome.left
-          if (error._tag === "CredentialInvalid") return yield* Effect.fail(error)
+          if (error._tag === "CredentialInvalid") {
+            refused ??= error
+            return yield* Effect.fail(error)
+          }
           yield* finish(resource, scope, statusOf(resource, error))
           return []
         }

@@ -56,10 +56,13 @@ describe("SnapshotRunner", () => {
     Effect.gen(function* () {
       const data = Toy.initialData()
       data.failures.set("/zones/z2/records", 401)
-      const { snapshot } = yield* run(data, { concurrency: 1 })
+      const { requests, snapshot } = yield* run(data, { concurrency: 1 })
       assert.strictEqual(snapshot.outcome, "credential-invalid")
       assert.strictEqual(snapshot.credentialError?._tag, "CredentialInvalid")
       assert.isUndefined(Snapshot.find(snapshot, "records", "zone:z2"))
+      // Nothing is sent after the refusal: reads still waiting for a permit stop too.
+      const refusedAt = requests.findIndex((r) => r.url.pathname.endsWith("/zones/z2/records"))
+      assert.strictEqual(refusedAt, requests.length - 1)
       assert.notInclude(Snapshot.toJson(snapshot), Toy.TOKEN)
     }))
 
