@@ -19,6 +19,15 @@ describe("Api", () => {
     assert.strictEqual((beyond.body["result_info"] as { count: number }).count, 0)
   })
 
+  it("lists an account without zones as an empty page, as Cloudflare does", async () => {
+    const sim = make()
+    const account = sim.state.zones[0]!.account.id
+    sim.state.zones = sim.state.zones.filter((z) => z.account.id !== account)
+    const empty = await call(sim, "GET", `/zones?account.id=${account}`, "account")
+    assert.strictEqual(empty.status, 200)
+    assert.deepStrictEqual(empty.body["result"], [])
+  })
+
   it("answers 401 / 1000 for unknown, revoked and expired tokens", async () => {
     const sim = make()
     for (const token of ["cfut_nope", "revoked", "expired"]) {

@@ -23,6 +23,10 @@ export const allowsZone = (token: ApiToken, zone: Zone, groups: ReadonlyArray<st
 export const allowsAccount = (token: ApiToken, accountId: string, groups: ReadonlyArray<string>): boolean =>
   token.policies.some((p) => grants(p.permissionGroups, groups) && p.resource.kind === "account" && p.resource.accountId === accountId)
 
+/** Does the token hold one of `groups` over any resource at all? */
+export const holdsAnywhere = (token: ApiToken, groups: ReadonlyArray<string>): boolean =>
+  token.policies.some((p) => grants(p.permissionGroups, groups))
+
 /** Does the token hold one of `groups` at user level? */
 export const allowsUser = (token: ApiToken, groups: ReadonlyArray<string>): boolean =>
   token.owner.kind === "user" && token.policies.some((p) => grants(p.permissionGroups, groups) && p.resource.kind === "user")
