@@ -180,6 +180,32 @@ export const tokenKindOf = (token: string): TokenKind => (token.startsWith("cfat
 
 const ZoneAccount = Schema.Struct({ account: Schema.Struct({ id: Schema.String }) })
 
+/**
+ * Gives an error the context of the resource it was read for: the resource (and the exact
+ * permission and zone, for a 403). Shared reads use it too, for the resource that waited on them.
+ */
+export const attribute = (error: ConnectorError.ConnectorError, context: CallContext): ConnectorError.ConnectorError => {
+  switch (error._tag) {
+    case "PermissionMissing":
+      return new ConnectorError.PermissionMissing({
+        ...error,
+        resource: context.resource,
+        ...(context.permission === undefined ? {} : { permission: context.permission }),
+        ...(context.scope === undefined ? {} : { scope: context.scope })
+      })
+    case "NotAvailable":
+      return new ConnectorError.NotAvailable({
+        ...error,
+        resource: context.resource,
+        ...(context.scope === undefined ? {} : { scope: context.scope })
+      })
+    case "DecodeFailure":
+      return new ConnectorError.DecodeFailure({ ...error, resource: context.resource })
+    default:
+      return error
+  }
+}
+
 /** Builds the client of one connection on the app's `HttpClient` and `RequestBudget`. */
 export const make = (
   options: Options
@@ -196,25 +222,6 @@ export const make = (
       ...(options.budget === undefined ? {} : { budget: options.budget })
     })
 
-    const withContext = (error: ConnectorError.ConnectorError, context: CallContext): ConnectorError.ConnectorError => {
-      switch (error._tag) {
-        case "PermissionMissing":
-          return new ConnectorError.PermissionMissing({
-            ...error,
-            resource: context.resource,
-            ...(context.permission === undefined ? {} : { permission: context.permission }),
-            ...(context.scope === undefined ? {} : { scope: context.scope })
-          })
-        case "NotAvailable":
-          return new ConnectorError.NotAvailable({
-            ...error,
-            resource: context.resource,
-            ...(context.scope === undefined ? {} : { scope: context.scope })
-          })
-        default:
-          return error
-      }
-    }
 
     const get = <A, I>(
       path: string,
@@ -247,7 +254,7 @@ export const make = (
           decodeFailure
         )
         return { result: decoded.result, resultInfo: decoded.result_info }
-      }).pipe(Effect.mapError((error) => withContext(error, context)))
+      }).pipe(Effect.mapError((error) => attribute(error, context)))
 
     const pages: Service["pages"] = (path, { item, key, params, perPage }, context) =>
       Pagination.pageNumber({

@@ -3,12 +3,13 @@
  * cache sends each once per snapshot: a zone's ruleset listing (every phase resource needs it), the
  * zone's entry point of a phase, and an account's custom lists (lists and their items).
  *
- * A shared read fails without a resource's context; `reattribute` gives the error the context of the
+ * A shared read fails without a resource's context; `CloudflareClient.attribute` gives the error the context of the
  * resource that waited for it (its name and the permission it needs).
  */
-import { ConnectorError, Json, type Scope } from "@plumbline/core"
+import type { ConnectorError} from "@plumbline/core";
+import { Json, type Scope } from "@plumbline/core"
 import { Effect, Option, Request, RequestResolver, Schema, Stream } from "effect"
-import { type CallContext, CloudflareClient, isNotFoundWithCode } from "../CloudflareClient.js"
+import { attribute, type CallContext, CloudflareClient, isNotFoundWithCode } from "../CloudflareClient.js"
 import { callContext } from "./context.js"
 
 /** Rulesets per page of the cursor-paged listing (the simulator allows 1–50; Cloudflare does not document the bound). */
@@ -138,39 +139,21 @@ const listsResolver = RequestResolver.fromEffect((request: ListAccountLists) =>
   )
 )
 
-/** Gives a shared read's error the context of the resource that waited for it. */
-export const reattribute = (error: ConnectorError.ConnectorError, context: CallContext): ConnectorError.ConnectorError => {
-  switch (error._tag) {
-    case "PermissionMissing":
-      return new ConnectorError.PermissionMissing({
-        ...error,
-        resource: context.resource,
-        ...(context.permission === undefined ? {} : { permission: context.permission }),
-        ...(context.scope === undefined ? {} : { scope: context.scope })
-      })
-    case "DecodeFailure":
-      return new ConnectorError.DecodeFailure({ ...error, resource: context.resource })
-    case "NotAvailable":
-      return new ConnectorError.NotAvailable({ ...error, resource: context.resource })
-    default:
-      return error
-  }
-}
 
 /** The zone's ruleset summaries, read once per snapshot. */
 export const zoneRulesets = (resource: string, scope: Scope.Scope) =>
   Effect.request(new ListZoneRulesets({ zoneId: scope.id, scope: scope.label }), RequestResolver.contextFromServices(CloudflareClient)(rulesetsResolver)).pipe(
-    Effect.mapError((error) => reattribute(error, callContext(resource, scope)))
+    Effect.mapError((error) => attribute(error, callContext(resource, scope)))
   )
 
 /** The zone's entry point of `phase`, read once per snapshot. */
 export const zoneEntrypoint = (resource: string, scope: Scope.Scope, phase: string) =>
   Effect.request(new GetZoneEntrypoint({ zoneId: scope.id, phase, scope: scope.label }), RequestResolver.contextFromServices(CloudflareClient)(entrypointResolver)).pipe(
-    Effect.mapError((error) => reattribute(error, callContext(resource, scope)))
+    Effect.mapError((error) => attribute(error, callContext(resource, scope)))
   )
 
 /** The account's custom lists, read once per snapshot. */
 export const accountLists = (resource: string, scope: Scope.Scope) =>
   Effect.request(new ListAccountLists({ accountId: scope.id, scope: scope.label }), RequestResolver.contextFromServices(CloudflareClient)(listsResolver)).pipe(
-    Effect.mapError((error) => reattribute(error, callContext(resource, scope)))
+    Effect.mapError((error) => attribute(error, callContext(resource, scope)))
   )
