@@ -3,6 +3,7 @@
  * (accounts, zones, settings, DNSSEC, DNS, rulesets, legacy security products, IP access rules,
  * lists, Workers, page rules), connection set-up, the Effect service and a Promise facade.
  */
+export * as Checks from "./Checks.js"
 export * as CloudflareClient from "./CloudflareClient.js"
 export * as CloudflareConnector from "./CloudflareConnector.js"
 export * as Permissions from "./Permissions.js"

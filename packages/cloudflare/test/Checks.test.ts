@@ -1,0 +1,102 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Simulator } from "@plumbline/cloudflare-simulator"
+import { Check } from "@plumbline/core"
+import { Effect } from "effect"
+import { Checks } from "../src/index.js"
+import * as SimHttp from "./fixtures/SimHttp.js"
+
+const verdicts = (findings: ReadonlyArray<Check.Finding>) =>
+  Object.fromEntries(findings.map((f) => [`${f.checkId}@${f.scope.name}`, f.verdict._tag]))
+
+const audit = (sim: Simulator.Simulator, token = "account") =>
+  Effect.map(SimHttp.snapshotOf(sim, sim.tokens[token]!), ({ snapshot }) => Check.run(Checks.checks, snapshot))
+
+/** Sends a remediation request to the simulator as the customer's dashboard would. */
+const apply = (sim: Simulator.Simulator, request: Check.RemediationRequest) =>
+  Effect.promise(() =>
+    sim.handle(
+      new Request(`${SimHttp.BASE_URL}${request.path}`, {
+        method: request.method,
+        headers: { authorization: `Bearer ${sim.tokens["customer"]}`, "content-type": "application/json" },
+        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) })
+      })
+    )
+  )
+
+describe("Checks", () => {
+  it.effect("audits redpine: WAF, TLS and SPF hold on redpine.io, DMARC is missing, the Free zone is weak", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      assert.deepStrictEqual(verdicts(yield* audit(sim)), {
+        "cloudflare.dns.dmarc@redpine.io": "fail",
+        "cloudflare.dns.dmarc@redpine.dev": "fail",
+        "cloudflare.dns.dnssec@redpine.io": "pass",
+        "cloudflare.dns.dnssec@redpine.dev": "fail",
+        "cloudflare.dns.spf@redpine.io": "pass",
+        "cloudflare.dns.spf@redpine.dev": "pass",
+        "cloudflare.tls.always-use-https@redpine.io": "pass",
+        "cloudflare.tls.always-use-https@redpine.dev": "fail",
+        "cloudflare.tls.minimum-version@redpine.io": "pass",
+        "cloudflare.tls.minimum-version@redpine.dev": "fail",
+        "cloudflare.tls.ssl-strict@redpine.io": "pass",
+        "cloudflare.tls.ssl-strict@redpine.dev": "fail",
+        "cloudflare.waf.custom-rules-active@redpine.io": "pass",
+        "cloudflare.waf.custom-rules-active@redpine.dev": "pass"
+      })
+    }))
+
+  it.effect("every failing check carries a sentence and the exact API request", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      const failing = (yield* audit(sim)).filter((f) => f.verdict._tag === "fail")
+      assert.isAbove(failing.length, 0)
+      for (const finding of failing) {
+        if (finding.verdict._tag !== "fail") continue
+        assert.isAbove(finding.verdict.remediation.summary.length, 10, finding.key)
+        assert.include(finding.verdict.remediation.request?.path ?? "", `/zones/${finding.scope.id}/`, finding.key)
+      }
+      const ssl = failing.find((f) => f.checkId === "cloudflare.tls.ssl-strict")?.verdict
+      assert.deepStrictEqual(ssl?._tag === "fail" && ssl.remediation.request?.body, { value: "strict" })
+    }))
+
+  it.effect("the DMARC remediation, sent as the customer would, turns the check green", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      const before = (yield* audit(sim)).find((f) => f.key.startsWith("cloudflare.dns.dmarc@") && f.scope.name === "redpine.io")
+      assert.strictEqual(before?.verdict._tag, "fail")
+      if (before?.verdict._tag !== "fail" || before.verdict.remediation.request === undefined) return
+      const response = yield* apply(sim, before.verdict.remediation.request)
+      assert.strictEqual(response.status, 200)
+      const after = (yield* audit(sim)).find((f) => f.key === before.key)
+      assert.strictEqual(after?.verdict._tag, "pass")
+    }))
+
+  it.effect("a token without DNS Read gets DNS checks skipped, naming the permission", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      const findings = yield* audit(sim, "scoped")
+      const spf = findings.find((f) => f.checkId === "cloudflare.dns.spf")?.verdict
+      assert.deepStrictEqual(spf?._tag === "skipped" && [spf.reason, spf.permissions], ["permission", ["DNS Read"]])
+      const waf = findings.find((f) => f.checkId === "cloudflare.waf.custom-rules-active")?.verdict
+      assert.strictEqual(waf?._tag, "pass")
+    }))
+})
+
+describe("SPF", () => {
+  it("accepts a strict record and names every problem of a weak one", () => {
+    assert.deepStrictEqual(Checks.spfProblems("v=spf1 include:_spf.google.com ~all"), [])
+    assert.deepStrictEqual(Checks.spfProblems("v=spf1 mx -all"), [])
+    assert.deepStrictEqual(Checks.spfProblems("v=spf1 +all"), ["it ends in +all, which lets anyone send as the domain"])
+    assert.deepStrictEqual(Checks.spfProblems("v=spf1 a mx"), ["it has no all mechanism"])
+    assert.deepStrictEqual(Checks.spfProblems("v=spf1 -all mx"), ["terms follow the all mechanism and are never used"])
+    const eleven = `v=spf1 ${Array.from({ length: 11 }, (_, i) => `include:s${i}.example`).join(" ")} -all`
+    assert.deepStrictEqual(Checks.spfProblems(eleven), ["it needs 11 DNS lookups (at most 10)"])
+    assert.deepStrictEqual(Checks.spfProblems("v=spf1 redirect=_spf.example"), [])
+  })
+
+  it("reads the DMARC policy", () => {
+    assert.strictEqual(Checks.dmarcPolicy("v=DMARC1; p=reject; rua=mailto:x@example"), "reject")
+    assert.strictEqual(Checks.dmarcPolicy("v=DMARC1; sp=reject; p=none"), "none")
+    assert.strictEqual(Checks.dmarcPolicy("v=DMARC1"), undefined)
+  })
+})
