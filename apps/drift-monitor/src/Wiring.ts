@@ -5,15 +5,15 @@
  * - Connector: `@plumbline/cloudflare`, one `CloudflareClient` per credential over the app's
  *   `HttpClient` and the process-wide `RequestBudget` (so every snapshot of one token shares its
  *   budget).
- * - Checks: the interim login rate-limit check (`Interim/Checks.ts`) until the Cloudflare posture
- *   checks are committed; replacing `checks` below is the whole change.
+ * - Checks: the Cloudflare connector's posture checks, plus the interim login rate-limit check
+ *   (`Interim/Checks.ts`) until the connector has its own coverage-based one.
  * - Store: `@plumbline/store-sql` on the app's SQLite file, sharing the app's `SqlClient` (see `Db`),
  *   so the app's own tables (webhooks, deliveries, connection state) live in the same database and
  *   a snapshot commit and the events it produces are written in one transaction.
  */
 import type { HttpClient } from "@effect/platform"
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { CloudflareClient, CloudflareConnector, Zones } from "@plumbline/cloudflare"
+import { Checks, CloudflareClient, CloudflareConnector, Zones } from "@plumbline/cloudflare"
 import type { Check, ConnectorError, Credential, Drift, RequestBudget, SnapshotRunner } from "@plumbline/core"
 import { Connector, ConnectorError as Errors, Snapshot, Store } from "@plumbline/core"
 import { SnapshotRunner as Runner } from "@plumbline/core"
@@ -96,7 +96,7 @@ export const cloudflare = (baseUrl: string): Layer.Layer<Provider, never, HttpCl
             return zone._tag === "Some" ? [zoneOf(zone.value)] : []
           }),
         diffOptions: { volatile: Connector.volatileFields(connector) },
-        checks: InterimChecks.all
+        checks: [...Checks.checks, ...InterimChecks.all]
       } satisfies ProviderService
     })
   )
