@@ -41,7 +41,15 @@ describe("Checks", () => {
         "cloudflare.tls.ssl-strict@redpine.io": "pass",
         "cloudflare.tls.ssl-strict@redpine.dev": "fail",
         "cloudflare.waf.custom-rules-active@redpine.io": "pass",
-        "cloudflare.waf.custom-rules-active@redpine.dev": "pass"
+        "cloudflare.waf.custom-rules-active@redpine.dev": "pass",
+        "cloudflare.waf.bad-actors-blocked@redpine.io": "pass",
+        "cloudflare.waf.bad-actors-blocked@redpine.dev": "pass",
+        "cloudflare.waf.login-rate-limited@redpine.io": "fail",
+        "cloudflare.waf.login-rate-limited@redpine.dev": "fail",
+        "cloudflare.waf.managed-ruleset@redpine.io": "pass",
+        "cloudflare.waf.managed-ruleset@redpine.dev": "pass",
+        "cloudflare.waf.owasp-ruleset@redpine.io": "fail",
+        "cloudflare.waf.owasp-ruleset@redpine.dev": "skipped"
       })
     }))
 
@@ -70,6 +78,62 @@ describe("Checks", () => {
       const after = (yield* audit(sim)).find((f) => f.key === before.key)
       assert.strictEqual(after?.verdict._tag, "pass")
     }))
+
+  it.effect("the login rate limit fails with the exact expression; its remediation, sent, makes it pass", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      const before = (yield* audit(sim)).find((f) => f.checkId === "cloudflare.waf.login-rate-limited" && f.scope.name === "redpine.io")
+      assert.strictEqual(before?.verdict._tag, "fail")
+      if (before?.verdict._tag !== "fail" || before.verdict.remediation.request === undefined) return
+      const remediation = before.verdict.remediation
+      assert.strictEqual(remediation.expression, '(http.request.uri.path eq "/login" and http.request.method eq "POST")')
+      const body = remediation.request?.body as Record<string, unknown>
+      assert.deepStrictEqual(body["ratelimit"], {
+        characteristics: ["cf.colo.id", "ip.src"],
+        period: 60,
+        requests_per_period: 10,
+        mitigation_timeout: 600
+      })
+      assert.strictEqual(body["expression"], remediation.expression)
+      const response = yield* apply(sim, remediation.request!)
+      assert.strictEqual(response.status, 200)
+      const after = (yield* audit(sim)).find((f) => f.key === before.key)
+      assert.strictEqual(after?.verdict._tag, "pass", JSON.stringify(after?.verdict))
+    }))
+
+  it.effect("every remediation the simulator can take turns its check green (ruleset writes, DNS records)", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      const failing = (yield* audit(sim)).filter((f) => f.verdict._tag === "fail")
+      // The Free zone's plan refuses a second rate limiting rule; redpine.io (Pro) takes every write.
+      const writable = failing.filter(
+        (f) => f.verdict._tag === "fail" && f.scope.name === "redpine.io" && /\/(rulesets|dns_records)/.test(f.verdict.remediation.request?.path ?? "")
+      )
+      const ids = writable.map((f) => f.key).sort()
+      assert.includeMembers(ids, [
+        "cloudflare.waf.login-rate-limited@zone:11fd74a28cdb93d200c29f894282b953",
+        "cloudflare.waf.owasp-ruleset@zone:11fd74a28cdb93d200c29f894282b953"
+      ])
+      for (const finding of writable) {
+        if (finding.verdict._tag !== "fail") continue
+        const response = yield* apply(sim, finding.verdict.remediation.request!)
+        assert.strictEqual(response.status, 200, finding.key)
+      }
+      const after = new Map((yield* audit(sim)).map((f) => [f.key, f.verdict._tag]))
+      for (const finding of writable) assert.strictEqual(after.get(finding.key), "pass", finding.key)
+      // Settings PATCHes cannot be sent to the simulator: their shape is asserted instead.
+      for (const finding of failing) {
+        if (finding.verdict._tag !== "fail" || writable.includes(finding) || /\/(rulesets|dns_records)/.test(finding.verdict.remediation.request?.path ?? "")) continue
+        const request = finding.verdict.remediation.request
+        assert.strictEqual(request?.method, "PATCH", finding.key)
+        assert.match(request?.path ?? "", /^\/zones\/[0-9a-f]{32}\/(settings\/\w+|dnssec)$/, finding.key)
+      }
+    }))
+
+  it("makeChecks takes the login endpoint", () => {
+    const check = Checks.makeChecks({ login: { path: "/signin", method: "PUT" } }).find((c) => c.id === "cloudflare.waf.login-rate-limited")
+    assert.strictEqual(check?.title, "A rate limiting rule protects PUT /signin")
+  })
 
   it.effect("a token without DNS Read gets DNS checks skipped, naming the permission", () =>
     Effect.gen(function* () {
