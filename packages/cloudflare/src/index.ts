@@ -4,6 +4,7 @@
  * lists, Workers, page rules), connection set-up, the Effect service and a Promise facade.
  */
 export * as Checks from "./Checks.js"
+export * as PostureReport from "./PostureReport.js"
 export * as CloudflareClient from "./CloudflareClient.js"
 export * as CloudflareConnector from "./CloudflareConnector.js"
 export * as Permissions from "./Permissions.js"
