@@ -96,7 +96,7 @@ export const cloudflare = (baseUrl: string): Layer.Layer<Provider, never, HttpCl
             return zone._tag === "Some" ? [zoneOf(zone.value)] : []
           }),
         diffOptions: { volatile: Connector.volatileFields(connector) },
-        checks: [...Checks.checks, ...InterimChecks.all]
+        checks: [...Checks.checks.filter((c) => !InterimChecks.all.some((i) => i.id === c.id)), ...InterimChecks.all]
       } satisfies ProviderService
     })
   )
