@@ -249,10 +249,14 @@ export const loginRateLimited = (login: LoginEndpoint): Check.Check => ({
     const sane = rpm !== undefined && rpm <= MAX_LOGIN_REQUESTS_PER_MINUTE
     if (covering !== undefined && sane) return new Check.Pass({ evidence })
     const expression = Coverage.suggestedExpression({ path: login.path, method: login.method })
+    const free = Plans.planOf(input.scope) === "free"
     const rule = {
       action: "block",
       expression,
-      ratelimit: { characteristics: ["cf.colo.id", "ip.src"], period: 60, requests_per_period: 10, mitigation_timeout: 600 },
+      // The Free plan only takes a 10-second period and mitigation timeout: 5 per 10 s is 30 a minute.
+      ratelimit: free
+        ? { characteristics: ["cf.colo.id", "ip.src"], period: 10, requests_per_period: 5, mitigation_timeout: 10 }
+        : { characteristics: ["cf.colo.id", "ip.src"], period: 60, requests_per_period: 10, mitigation_timeout: 600 },
       description: `Rate limit ${login.method} ${login.path}`,
       enabled: true
     }
@@ -263,7 +267,7 @@ export const loginRateLimited = (login: LoginEndpoint): Check.Check => ({
       remediation: new Check.Remediation({
         summary:
           covering === undefined
-            ? `No rate limiting rule covers ${login.method} ${login.path} on ${zone}; add one that blocks a client after 10 requests a minute for 10 minutes.`
+            ? `No rate limiting rule covers ${login.method} ${login.path} on ${zone}; add one that blocks a client after ${free ? "5 requests in 10 seconds (the Free plan's period)" : "10 requests a minute for 10 minutes"}.`
             : `The rate limiting rule ${covering.id} on ${zone} allows ${rpm ?? "an unknown number of"} requests a minute to ${login.method} ${login.path}; add a stricter rule (10 a minute).`,
         expression,
         request:
