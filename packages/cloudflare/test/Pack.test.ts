@@ -15,6 +15,7 @@ import { promisify } from "node:util"
 const run = promisify(execFile)
 const here = fileURLToPath(new URL("..", import.meta.url))
 const core = join(here, "..", "core")
+const rules = join(here, "..", "cloudflare-rules")
 
 /** Is any source file newer than the package's built entry point? */
 const stale = (pkg: string): boolean => {
@@ -57,10 +58,12 @@ describe("Packed package", () => {
   beforeAll(async () => {
     server = await serve(sim, { port: 0 })
     dir = mkdtempSync(join(tmpdir(), "plumbline-cloudflare-pack-"))
-    // Other test files import core's dist while this runs: rebuild it only when it is stale.
-    if (stale(core)) await run("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: core })
+    // Other test files import these dists while this runs: rebuild them only when stale.
+    for (const dependency of [core, rules]) {
+      if (stale(dependency)) await run("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: dependency })
+    }
     await run("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: here })
-    for (const pkg of [core, here]) await run("npx", ["-y", "pnpm@12.4.2", "pack", "--pack-destination", dir], { cwd: pkg })
+    for (const pkg of [core, rules, here]) await run("npx", ["-y", "pnpm@12.4.2", "pack", "--pack-destination", dir], { cwd: pkg })
     const tarballs = readdirSync(dir).filter((f) => f.endsWith(".tgz")).map((f) => join(dir, f))
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }))
     writeFileSync(join(dir, "consumer.mjs"), CONSUMER)
