@@ -1,0 +1,370 @@
+/* global document, location, sessionStorage, history, Node, fetch, navigator, EventSource, window */
+// The drift monitor dashboard: vanilla ES module, no build step. The API key is taken once from the
+// URL (`#key=…`, as the demo prints it) or asked for, and kept in sessionStorage for the tab.
+const KEY = "plumbline.apiKey"
+const app = document.getElementById("app")
+let stream = null
+
+const fromHash = /(?:^#|&)key=([^&]+)/.exec(location.hash)
+if (fromHash) {
+  sessionStorage.setItem(KEY, decodeURIComponent(fromHash[1]))
+  history.replaceState(null, "", location.pathname + "#/")
+}
+document.getElementById("logout").addEventListener("click", () => {
+  sessionStorage.removeItem(KEY)
+  route()
+})
+
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag)
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v)
+    else if (k === "testid") node.dataset.testid = v
+    else node.setAttribute(k, v === true ? "" : String(v))
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c instanceof Node ? c : String(c))
+  return node
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message ?? `HTTP ${status}`)
+    this.status = status
+    this.body = body
+  }
+}
+
+async function api(method, path, body) {
+  const res = await fetch(`/api${path}`, {
+    method,
+    headers: { authorization: `Bearer ${sessionStorage.getItem(KEY) ?? ""}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined
+  })
+  const text = await res.text()
+  const json = text ? JSON.parse(text) : null
+  if (res.status === 401) {
+    sessionStorage.removeItem(KEY)
+    route()
+  }
+  if (!res.ok) throw new ApiError(res.status, json)
+  return json
+}
+
+const show = (...nodes) => app.replaceChildren(...nodes)
+const errorBox = (e) => el("p", { class: "error-msg", testid: "error" }, e.message)
+
+function keyForm() {
+  const input = el("input", { type: "password", testid: "api-key", placeholder: "dm_…", autocomplete: "off" })
+  return el(
+    "section",
+    {},
+    el("h2", {}, "API key"),
+    el("p", {}, "Paste the drift monitor's API key (the demo prints it). It stays in this tab only."),
+    el(
+      "form",
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault()
+          sessionStorage.setItem(KEY, input.value.trim())
+          route()
+        }
+      },
+      input,
+      " ",
+      el("button", { type: "submit", testid: "api-key-save" }, "Continue")
+    )
+  )
+}
+
+async function home() {
+  const list = await api("GET", "/connections")
+  show(
+    el(
+      "section",
+      { testid: "connections" },
+      el("h2", {}, "Connections"),
+      list.length === 0
+        ? el("p", {}, "No connection yet.")
+        : el(
+            "table",
+            {},
+            el("tr", {}, el("th", {}, "name"), el("th", {}, "status"), el("th", {}, "score"), el("th", {}, "last snapshot")),
+            list.map((c) =>
+              el(
+                "tr",
+                { testid: "connection-row" },
+                el("td", {}, el("a", { href: `#/connections/${c.id}` }, c.name)),
+                el("td", {}, c.status, c.alert ? el("span", { class: "badge fail" }, " alert") : null),
+                el("td", {}, c.score ?? "–"),
+                el("td", {}, c.latestSnapshot?.finishedAt ?? "–")
+              )
+            )
+          ),
+      el("p", {}, el("a", { href: "#/new", testid: "new-connection" }, "+ Connect a Cloudflare account"))
+    )
+  )
+}
+
+function wizard() {
+  const name = el("input", { type: "text", testid: "wizard-name", value: "Redpine" })
+  const token = el("textarea", { rows: 2, testid: "wizard-token", placeholder: "Cloudflare API token" })
+  const out = el("div", { testid: "wizard-result" })
+  const verify = async (ev) => {
+    ev.preventDefault()
+    out.replaceChildren(el("p", {}, "Verifying…"))
+    try {
+      const v = await api("POST", "/connections/verify", { token: token.value.trim() })
+      const zoneBoxes = v.zones.map((z) => ({ z, box: el("input", { type: "checkbox", checked: true, value: z.id, testid: `zone-${z.name}` }) }))
+      out.replaceChildren(
+        el("h3", {}, "Permissions"),
+        el("p", { class: "muted" }, `Token ${v.subject}: ${v.status}${v.expiresAt ? `, expires ${v.expiresAt}` : ""}`),
+        el(
+          "table",
+          { testid: "grants" },
+          el("tr", {}, el("th", {}, "resource"), el("th", {}, "status"), el("th", {}, "permissions")),
+          v.grants.map((g) =>
+            el("tr", {}, el("td", {}, g.resource), el("td", { class: g.status === "granted" ? "pass" : "fail" }, g.status), el("td", {}, g.permissions.join(", ")))
+          )
+        ),
+        v.missingPermissions.length
+          ? el("div", { testid: "missing-permissions" }, el("p", {}, "Grant these permissions to the token to read everything:"), el("ul", {}, v.missingPermissions.map((p) => el("li", {}, p))))
+          : el("p", { class: "pass", testid: "missing-permissions" }, "Nothing missing."),
+        el("h3", {}, "Zones to monitor"),
+        el("ul", { testid: "zones" }, zoneBoxes.map(({ z, box }) => el("li", {}, el("label", {}, box, ` ${z.name}`), el("span", { class: "muted" }, ` ${z.plan ?? ""} ${z.status ?? ""}`)))),
+        el(
+          "button",
+          {
+            type: "button",
+            testid: "wizard-create",
+            onclick: async () => {
+              try {
+                const zones = zoneBoxes.filter(({ box }) => box.checked).map(({ z }) => z.id)
+                const c = await api("POST", "/connections", { name: name.value.trim(), token: token.value.trim(), zones })
+                token.value = ""
+                location.hash = `#/connections/${c.id}`
+              } catch (e) {
+                out.append(errorBox(e))
+              }
+            }
+          },
+          "Create connection"
+        )
+      )
+    } catch (e) {
+      out.replaceChildren(errorBox(e))
+    }
+  }
+  show(
+    el(
+      "section",
+      { testid: "wizard" },
+      el("h2", {}, "Connect a Cloudflare account"),
+      el("form", { onsubmit: verify }, el("label", {}, "Name", name), el("label", {}, "API token", token), el("button", { type: "submit", testid: "wizard-verify" }, "Verify token")),
+      out
+    )
+  )
+}
+
+const fmt = (v) => (v === undefined ? "∅" : JSON.stringify(v))
+
+function changeRows(change) {
+  if (change?.fields) return change.fields.map((f) => el("tr", {}, el("td", {}, el("code", {}, f.path)), el("td", {}, el("code", {}, fmt(f.before))), el("td", {}, el("code", {}, fmt(f.after)))))
+  return [el("tr", {}, el("td", {}, "—"), el("td", {}, el("code", {}, fmt(change?.before))), el("td", {}, el("code", {}, fmt(change?.after))))]
+}
+
+async function connection(id) {
+  const [c, checklist, drift] = await Promise.all([
+    api("GET", `/connections/${id}`),
+    api("GET", `/connections/${id}/checklist`).catch((e) => (e.status === 404 ? null : Promise.reject(e))),
+    api("GET", `/drift-events?connectionId=${encodeURIComponent(id)}&limit=200`)
+  ])
+  const progress = el("div", { testid: "progress" }, c.schedule.running ? "Snapshot running…" : "")
+  const tokenInput = el("input", { type: "password", testid: "replace-token", placeholder: "new token" })
+  const alert = c.alert
+    ? el(
+        "div",
+        { class: "alert", testid: c.alert.kind === "credential_expired" ? "credential-expired-alert" : "alert" },
+        el("strong", {}, c.alert.kind === "credential_expired" ? "Credential expired. " : "Failing. "),
+        c.alert.message,
+        el("span", { class: "muted" }, ` (since ${c.alert.since})`),
+        c.alert.kind === "credential_expired"
+          ? el(
+              "form",
+              {
+                onsubmit: async (ev) => {
+                  ev.preventDefault()
+                  try {
+                    await api("PUT", `/connections/${id}/credential`, { token: tokenInput.value.trim() })
+                    route()
+                  } catch (e) {
+                    ev.target.append(errorBox(e))
+                  }
+                }
+              },
+              el("p", {}, "Paste a new token:"),
+              tokenInput,
+              el("button", { type: "submit", testid: "replace-submit" }, "Replace credential")
+            )
+          : null
+      )
+    : null
+  const recheck = el(
+    "button",
+    {
+      type: "button",
+      testid: "recheck",
+      onclick: async () => {
+        recheck.disabled = true
+        progress.textContent = "Re-checking…"
+        try {
+          await api("POST", `/connections/${id}/recheck?wait=true`)
+        } catch (e) {
+          progress.append(errorBox(e))
+        }
+        route()
+      }
+    },
+    "Re-check now"
+  )
+  const items = checklist?.items ?? []
+  const byZone = new Map()
+  for (const it of items) {
+    const k = it.scopeName ?? it.scope
+    if (!byZone.has(k)) byZone.set(k, [])
+    byZone.get(k).push(it)
+  }
+  show(
+    alert ?? "",
+    el(
+      "section",
+      { testid: "connection" },
+      el("h2", {}, c.name),
+      el("p", {}, "Status: ", el("strong", { testid: "connection-status" }, c.status), ` · score `, el("strong", { testid: "score" }, c.score ?? "–"), ` · every ${c.intervalSeconds}s`),
+      el("p", { class: "muted" }, `Credential ${c.credentialFingerprint} · last snapshot ${c.latestSnapshot?.finishedAt ?? "none yet"}${c.schedule.lastError ? ` · last error: ${c.schedule.lastError}` : ""}`),
+      recheck,
+      progress
+    ),
+    el(
+      "section",
+      { testid: "checklist" },
+      el("h2", {}, "Checklist"),
+      checklist === null ? el("p", {}, "The first snapshot is running…") : "",
+      [...byZone].map(([zone, list]) =>
+        el(
+          "div",
+          { testid: `zone-checklist-${zone}` },
+          el("h3", {}, zone),
+          el(
+            "table",
+            {},
+            list.map((it) =>
+              el(
+                "tr",
+                { testid: "check-item", "data-check": it.checkId, "data-status": it.status },
+                el("td", {}, el("span", { class: `badge ${it.status}`, testid: "check-status" }, it.status)),
+                el(
+                  "td",
+                  {},
+                  el("strong", {}, it.title),
+                  el("span", { class: "muted" }, ` ${it.severity}`),
+                  el("div", { class: "muted" }, it.description),
+                  it.detail ? el("div", { testid: "check-detail" }, it.detail) : null,
+                  it.permissions.length ? el("div", {}, "Grant: ", it.permissions.join(", ")) : null,
+                  it.status !== "pass" && it.remediation
+                    ? el(
+                        "div",
+                        { testid: "remediation" },
+                        el("p", {}, it.remediation.summary),
+                        it.remediation.expression
+                          ? el(
+                              "div",
+                              {},
+                              el("pre", { testid: "remediation-expression" }, it.remediation.expression),
+                              el(
+                                "button",
+                                {
+                                  type: "button",
+                                  testid: "copy-expression",
+                                  onclick: async (ev) => {
+                                    try {
+                                      await navigator.clipboard.writeText(it.remediation.expression)
+                                      ev.target.textContent = "Copied"
+                                    } catch {
+                                      ev.target.textContent = "Copy failed: select the text"
+                                    }
+                                  }
+                                },
+                                "Copy"
+                              )
+                            )
+                          : null,
+                        it.remediation.request
+                          ? el("details", {}, el("summary", {}, `${it.remediation.request.method} ${it.remediation.request.path}`), el("pre", {}, JSON.stringify(it.remediation.request.body, null, 2)))
+                          : null
+                      )
+                    : null
+                )
+              )
+            )
+          )
+        )
+      )
+    ),
+    el(
+      "section",
+      { testid: "drift" },
+      el("h2", {}, "Drift timeline"),
+      drift.items.length === 0
+        ? el("p", {}, "No drift yet.")
+        : el(
+            "ol",
+            { reversed: true },
+            [...drift.items].reverse().map((d) =>
+              el(
+                "li",
+                { testid: "drift-event" },
+                el("strong", {}, `${d.kind} ${d.resource}`),
+                ` ${d.key ?? ""} `,
+                el("span", { class: "muted" }, `${d.scope} · ${d.detectedAt}`),
+                el("table", {}, el("tr", {}, el("th", {}, "field"), el("th", {}, "before"), el("th", {}, "after")), changeRows(d.change))
+              )
+            )
+          )
+    )
+  )
+  // Live: progress of a running snapshot; refresh when it finishes or the status changes.
+  stream = new EventSource(`/api/stream?connectionId=${encodeURIComponent(id)}&access_token=${encodeURIComponent(sessionStorage.getItem(KEY) ?? "")}`)
+  let pages = 0
+  stream.addEventListener("snapshot.started", () => {
+    pages = 0
+    progress.replaceChildren(el("span", { testid: "progress-running" }, "Snapshot running…"))
+  })
+  stream.addEventListener("progress", (m) => {
+    const p = JSON.parse(m.data).progress
+    pages += p._tag === "PageFetched" ? 1 : 0
+    progress.replaceChildren(el("span", { testid: "progress-running" }, `Snapshot running: ${p._tag} ${p.resource ?? p.scopeName ?? ""} (${pages} pages)`))
+  })
+  stream.addEventListener("snapshot.finished", () => route())
+  stream.addEventListener("connection.status", () => route())
+}
+
+async function route() {
+  if (stream) {
+    stream.close()
+    stream = null
+  }
+  if (!sessionStorage.getItem(KEY)) return show(keyForm())
+  const h = location.hash
+  try {
+    const m = /^#\/connections\/([^/]+)/.exec(h)
+    if (m) await connection(decodeURIComponent(m[1]))
+    else if (h === "#/new") wizard()
+    else await home()
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) show(errorBox(e))
+  }
+}
+
+window.addEventListener("hashchange", route)
+route()
