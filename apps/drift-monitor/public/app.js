@@ -8,7 +8,7 @@ let stream = null
 const fromHash = /(?:^#|&)key=([^&]+)/.exec(location.hash)
 if (fromHash) {
   sessionStorage.setItem(KEY, decodeURIComponent(fromHash[1]))
-  history.replaceState(null, "", location.pathname + "#/")
+  history.replaceState(null, "", location.pathname + (fromHash.index > 0 ? location.hash.slice(0, fromHash.index) : "#/"))
 }
 document.getElementById("logout").addEventListener("click", () => {
   sessionStorage.removeItem(KEY)

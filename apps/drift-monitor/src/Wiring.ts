@@ -5,8 +5,7 @@
  * - Connector: `@plumbline/cloudflare`, one `CloudflareClient` per credential over the app's
  *   `HttpClient` and the process-wide `RequestBudget` (so every snapshot of one token shares its
  *   budget).
- * - Checks: the Cloudflare connector's posture checks, plus the interim login rate-limit check
- *   (`Interim/Checks.ts`) until the connector has its own coverage-based one.
+ * - Checks: the Cloudflare connector's posture checks (`Checks.checks`).
  * - Store: `@plumbline/store-sql` on the app's SQLite file, sharing the app's `SqlClient` (see `Db`),
  *   so the app's own tables (webhooks, deliveries, connection state) live in the same database and
  *   a snapshot commit and the events it produces are written in one transaction.
@@ -19,7 +18,6 @@ import { Connector, ConnectorError as Errors, Snapshot, Store } from "@plumbline
 import { SnapshotRunner as Runner } from "@plumbline/core"
 import { Keyring, SqlStore } from "@plumbline/store-sql"
 import { Context, Effect, Either, Layer, Redacted, Schema } from "effect"
-import * as InterimChecks from "./Interim/Checks.js"
 
 /** A zone (or other top-level scope) a token can see, for the connection wizard. */
 export interface DiscoveredZone {
@@ -96,7 +94,7 @@ export const cloudflare = (baseUrl: string): Layer.Layer<Provider, never, HttpCl
             return zone._tag === "Some" ? [zoneOf(zone.value)] : []
           }),
         diffOptions: { volatile: Connector.volatileFields(connector) },
-        checks: [...Checks.checks.filter((c) => !InterimChecks.all.some((i) => i.id === c.id)), ...InterimChecks.all]
+        checks: Checks.checks
       } satisfies ProviderService
     })
   )

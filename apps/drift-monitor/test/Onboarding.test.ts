@@ -90,7 +90,7 @@ describe("Onboarding", () => {
         )
         assert.isDefined(login)
         assert.strictEqual(login.scopeName, "redpine.io")
-        assert.strictEqual(login.remediation.expression, '(http.request.method eq "POST" and http.request.uri.path eq "/login")')
+        assert.strictEqual(login.remediation.expression, '(http.request.uri.path eq "/login" and http.request.method eq "POST")')
 
         // The customer adds it in their dashboard: the remediation's request, sent by the customer's own token.
         const request = login.remediation.request

@@ -1,7 +1,7 @@
 /**
  * Zones, zone settings, DNSSEC and DNS records.
  */
-import type { DnsRecord, Zone } from "../../State.js"
+import type { DnsRecord, Json, Zone } from "../../State.js"
 import { planAtLeast } from "../../State.js"
 import { allowsZone, holdsAnywhere, requireZone } from "../access.js"
 import { compare, fail, pageOf, readBool, readEnum, readPage } from "../http.js"
@@ -154,6 +154,15 @@ const recordField = (r: DnsRecord, order: string): unknown => {
 }
 
 /** Records quota per plan (API-NOTES §5.5, zones created after 2024-09-01 on Free). */
+/** The values the API accepts for the settings a security audit changes; other settings take any value. */
+const SETTING_VALUES: Readonly<Record<string, ReadonlyArray<string>>> = {
+  ssl: ["off", "flexible", "full", "strict"],
+  always_use_https: ["on", "off"],
+  min_tls_version: ["1.0", "1.1", "1.2", "1.3"],
+  tls_1_3: ["on", "off", "zrt"],
+  security_level: ["off", "essentially_off", "low", "medium", "high", "under_attack"]
+}
+
 const recordQuota = (zone: Zone): number => (zone.plan.legacy_id === "free" ? 200 : 3500)
 
 const str = (body: Record<string, unknown>, key: string): string | undefined => {
@@ -226,6 +235,43 @@ export const zoneRoutes: ReadonlyArray<Route> = [
       const zone = requireZone(state, token, params["zone_id"] ?? "", ["DNS Read", "DNS Write"], path)
       const dnssec = state.dnssec.get(zone.id)
       if (dnssec === undefined) throw fail.notFound(path)
+      return { result: dnssec }
+    }
+  },
+  {
+    method: "PATCH",
+    template: "/zones/:zone_id/settings/:setting_id",
+    handler: ({ token, params, state, path, body, now }) => {
+      const zone = requireZone(state, token, params["zone_id"] ?? "", ["Zone Settings Write"], path)
+      const setting = (state.settings.get(zone.id) ?? []).find((s) => s.id === params["setting_id"])
+      if (setting === undefined) throw fail.notFound(path)
+      if (typeof body !== "object" || body === null || Array.isArray(body) || !("value" in body)) {
+        throw fail.invalidBody(1007, "Invalid value for zone setting: a value is required.")
+      }
+      if (!setting.editable) throw fail.invalidBody(1007, `The setting ${setting.id} is not editable on this zone.`)
+      const value = (body as { value: Json }).value
+      const allowed = SETTING_VALUES[setting.id]
+      if (allowed !== undefined && (typeof value !== "string" || !allowed.includes(value))) {
+        throw fail.invalidBody(1007, `Invalid value for zone setting ${setting.id}: expected one of ${allowed.join(", ")}.`)
+      }
+      setting.value = value
+      setting.modified_on = new Date(now()).toISOString()
+      return { result: setting }
+    }
+  },
+  {
+    method: "PATCH",
+    template: "/zones/:zone_id/dnssec",
+    handler: ({ token, params, state, path, body, now }) => {
+      const zone = requireZone(state, token, params["zone_id"] ?? "", ["DNS Write"], path)
+      const dnssec = state.dnssec.get(zone.id)
+      if (dnssec === undefined) throw fail.notFound(path)
+      const status = typeof body === "object" && body !== null ? (body as { status?: unknown }).status : undefined
+      if (status !== "active" && status !== "disabled") throw fail.invalidBody(1007, "status must be active or disabled.")
+      // Cloudflare reports "pending" until the registrar publishes the DS record; the simulator has
+      // no registrar, so the zone is active at once.
+      dnssec.status = status === "active" ? "active" : "disabled"
+      dnssec.modified_on = new Date(now()).toISOString()
       return { result: dnssec }
     }
   },
