@@ -27,11 +27,8 @@ export const print = (expression: Ast.Expression): string => printExpression(exp
 /** Parses then prints: the canonical text of an expression. */
 export const format = (source: string): Either.Either<string, RulesParseError> => Either.map(parseExpression(source), printExpression)
 
-const visitValues = (expression: Ast.Expression, onValue: (value: Ast.Value) => void, onRhs: (rhs: Ast.Rhs) => void): void => {
-  const value = (v: Ast.Value): void => {
-    onValue(v)
-    if (v._tag === "Call") for (const a of v.args) if (a._tag === "Field" || a._tag === "Call") value(a)
-  }
+/** Walks the values an expression compares (its top-level operands) and the right-hand sides. */
+const visitCompared = (expression: Ast.Expression, onValue: (value: Ast.Value) => void, onRhs: (rhs: Ast.Rhs) => void): void => {
   const go = (e: Ast.Expression): void => {
     switch (e._tag) {
       case "Logical":
@@ -42,15 +39,24 @@ const visitValues = (expression: Ast.Expression, onValue: (value: Ast.Value) => 
         go(e.operand)
         return
       case "Comparison":
-        value(e.left)
+        onValue(e.left)
         onRhs(e.right)
         return
       case "BareValue":
-        value(e.value)
+        onValue(e.value)
         return
     }
   }
   go(expression)
+}
+
+/** Like `visitCompared`, also descending into the field and call arguments of function calls. */
+const visitValues = (expression: Ast.Expression, onValue: (value: Ast.Value) => void, onRhs: (rhs: Ast.Rhs) => void): void => {
+  const value = (v: Ast.Value): void => {
+    onValue(v)
+    if (v._tag === "Call") for (const a of v.args) if (a._tag === "Field" || a._tag === "Call") value(a)
+  }
+  visitCompared(expression, value, onRhs)
 }
 
 /** The fields an expression reads, sorted and without duplicates. */
@@ -66,24 +72,7 @@ export const fields = (expression: Ast.Expression): ReadonlyArray<string> => {
  */
 export const values = (expression: Ast.Expression): ReadonlyArray<string> => {
   const out = new Set<string>()
-  const go = (e: Ast.Expression): void => {
-    switch (e._tag) {
-      case "Logical":
-        e.operands.forEach(go)
-        return
-      case "Not":
-      case "Quantifier":
-        go(e.operand)
-        return
-      case "Comparison":
-        out.add(printValue(e.left))
-        return
-      case "BareValue":
-        out.add(printValue(e.value))
-        return
-    }
-  }
-  go(expression)
+  visitCompared(expression, (v) => out.add(printValue(v)), () => {})
   return [...out].sort()
 }
 
