@@ -170,7 +170,9 @@ const fmt = (v) => (v === undefined ? "∅" : JSON.stringify(v))
 
 function changeRows(change) {
   if (change?.fields) return change.fields.map((f) => el("tr", {}, el("td", {}, el("code", {}, f.path)), el("td", {}, el("code", {}, fmt(f.before))), el("td", {}, el("code", {}, fmt(f.after)))))
-  return [el("tr", {}, el("td", {}, "—"), el("td", {}, el("code", {}, fmt(change?.before))), el("td", {}, el("code", {}, fmt(change?.after))))]
+  // A whole record added or removed: shown pretty-printed, wrapped to the page.
+  const whole = (v) => (v === undefined ? el("code", {}, "∅") : el("pre", {}, JSON.stringify(v, null, 2)))
+  return [el("tr", {}, el("td", {}, "—"), el("td", {}, whole(change?.before)), el("td", {}, whole(change?.after)))]
 }
 
 async function connection(id) {

@@ -1,0 +1,183 @@
+/**
+ * The onboarding story in a real browser: Debian's Chromium, driven by playwright-core, against the
+ * app's own server and dashboard, with the Cloudflare simulator as the customer's account.
+ *
+ * Chromium is `CHROMIUM_PATH` or `/usr/bin/chromium` (`.ci/run` installs Debian's package). Without
+ * it the test is skipped on a developer machine and fails under `CI=true`. Screenshots of every
+ * step are kept in `test-results/screenshots/`.
+ */
+import { existsSync, mkdirSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Scope } from "effect"
+import { type Browser, chromium, type Page } from "playwright-core"
+import * as Main from "../src/Main.js"
+import * as Harness from "./fixtures/Harness.js"
+
+const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium"
+const available = existsSync(executablePath)
+const inCi = process.env["CI"] !== undefined && process.env["CI"] !== ""
+const screenshots = join(import.meta.dirname, "..", "test-results", "screenshots")
+
+const LOGIN = "cloudflare.waf.login-rate-limited"
+const WAF_ACTIVE = "cloudflare.waf.custom-rules-active"
+const EXPRESSION = '(http.request.uri.path eq "/login" and http.request.method eq "POST")'
+
+/** Chromium for the test's scope; closed with it. */
+const browser = Effect.acquireRelease(
+  Effect.promise(() =>
+    chromium.launch({
+      executablePath,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run"
+      ]
+    })
+  ),
+  (b: Browser) => Effect.promise(() => b.close())
+)
+
+/** Runs a Playwright step; a failure is a test failure with Playwright's own message. */
+const step = <A>(f: () => Promise<A>) => Effect.promise(f)
+
+const shot = (page: Page, name: string) => step(() => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true }))
+
+/** The checklist row of one check on one zone. */
+const item = (page: Page, checkId: string, zone = "redpine.io") =>
+  page.getByTestId(`zone-checklist-${zone}`).locator(`[data-testid="check-item"][data-check="${checkId}"]`)
+
+describe("Browser", () => {
+  if (!available && inCi) {
+    it("has Chromium under CI", () => {
+      assert.fail(`CI is set but ${executablePath} does not exist: .ci/run installs Debian's chromium (or set CHROMIUM_PATH)`)
+    })
+    return
+  }
+
+  it.live.skipIf(!available)(
+    "plays the onboarding story: connect, audit, fix in the account, re-check green, revoke, restart — nothing lost",
+    () =>
+      Effect.gen(function* () {
+        mkdirSync(screenshots, { recursive: true })
+        const dir = yield* Harness.tempDir
+        const { sim, baseUrl: simUrl, origin } = yield* Harness.simulator
+        const config = Harness.config(dir, simUrl)
+        const apiKey = "test-api-key-0123456789"
+        const chrome = yield* browser
+        const context = yield* Effect.acquireRelease(
+          step(() => chrome.newContext({ viewport: { width: 1200, height: 900 } })),
+          (c) => Effect.promise(() => c.close())
+        )
+        yield* step(() => context.grantPermissions(["clipboard-read", "clipboard-write"]))
+        const page = yield* step(() => context.newPage())
+        page.setDefaultTimeout(20_000)
+        const pageErrors: Array<string> = []
+        page.on("pageerror", (e) => pageErrors.push(e.message))
+
+        // ---- the app, first run
+        const scope = yield* Scope.make()
+        const started = yield* Main.start(config).pipe(Scope.extend(scope))
+        yield* step(() => page.goto(`${started.baseUrl}/#key=${apiKey}`))
+        yield* step(() => page.getByTestId("connections").waitFor())
+        assert.notInclude(page.url(), apiKey, "the key is taken out of the address bar")
+
+        // The wizard: paste the token scoped to redpine.io, verify, see what is granted and missing.
+        yield* step(() => page.getByTestId("new-connection").click())
+        yield* step(() => page.getByTestId("wizard-token").fill(sim.tokens["scoped"] as string))
+        yield* step(() => page.getByTestId("wizard-verify").click())
+        yield* step(() => page.getByTestId("zones").waitFor())
+        const zoneNames = yield* step(() => page.getByTestId("zones").locator("li label").allTextContents())
+        assert.deepStrictEqual(zoneNames.map((z) => z.trim()), ["redpine.io"])
+        const missing = yield* step(() => page.getByTestId("missing-permissions").locator("li").allTextContents())
+        assert.include(missing, "DNS Read")
+        assert.include(missing, "Zone Settings Read")
+        yield* shot(page, "01-wizard-verified")
+        yield* step(() => page.getByTestId("wizard-create").click())
+
+        // The first snapshot runs at once; the audit appears when it finishes.
+        yield* step(() => page.getByTestId("connection").waitFor())
+        yield* step(() => item(page, LOGIN).waitFor())
+        assert.strictEqual(yield* step(() => page.getByTestId("connection-status").textContent()), "active")
+        assert.strictEqual(yield* step(() => item(page, WAF_ACTIVE).getAttribute("data-status")), "pass")
+        assert.strictEqual(yield* step(() => item(page, LOGIN).getAttribute("data-status")), "fail")
+        const shown = yield* step(() => item(page, LOGIN).getByTestId("remediation-expression").textContent())
+        assert.strictEqual(shown, EXPRESSION)
+        const scoreBefore = Number(yield* step(() => page.getByTestId("score").textContent()))
+        yield* shot(page, "02-audit-login-unprotected")
+
+        // The copy button puts exactly that expression on the clipboard.
+        yield* step(() => item(page, LOGIN).getByTestId("copy-expression").click())
+        yield* step(() => item(page, LOGIN).getByText("Copied").waitFor())
+        const copied = yield* step(() => page.evaluate<string>("navigator.clipboard.readText()"))
+        assert.strictEqual(copied, EXPRESSION)
+
+        // The customer adds the rule in their own dashboard: the request the checklist shows, with the
+        // copied expression, sent with the customer's own token.
+        const summary = yield* step(() => item(page, LOGIN).locator("[data-testid=remediation] details summary").textContent())
+        const body = yield* step(() => item(page, LOGIN).locator("[data-testid=remediation] details pre").textContent())
+        const [method, path] = (summary ?? "").split(" ") as [string, string]
+        const rule = JSON.parse(body ?? "null") as { expression?: string }
+        assert.strictEqual(rule.expression, copied)
+        const added = yield* step(() =>
+          fetch(`${simUrl}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${sim.tokens["customer"]}`, "content-type": "application/json" },
+            body: JSON.stringify(rule)
+          })
+        )
+        assert.strictEqual(added.status, 200)
+
+        // Re-check now turns the item green and the drift timeline shows the new rule.
+        yield* step(() => page.getByTestId("recheck").click())
+        yield* step(() => page.locator(`[data-testid="check-item"][data-check="${LOGIN}"][data-status="pass"]`).waitFor())
+        assert.isAbove(Number(yield* step(() => page.getByTestId("score").textContent())), scoreBefore)
+        const driftEvents = yield* step(() => page.getByTestId("drift-event").allTextContents())
+        assert.isTrue(driftEvents.some((e) => e.startsWith("added rate_limit_rules")), driftEvents.join("\n"))
+        yield* shot(page, "03-recheck-green")
+
+        // The customer revokes the token: the next check shows the credential-expired alert.
+        const revoked = yield* step(() => fetch(`${origin}/__admin/tokens/scoped/revoke`, { method: "POST" }))
+        assert.strictEqual(revoked.status, 200)
+        yield* step(() => page.getByTestId("recheck").click())
+        yield* step(() => page.getByTestId("credential-expired-alert").waitFor())
+        assert.strictEqual(yield* step(() => page.getByTestId("connection-status").textContent()), "credential_expired")
+        const connectionUrl = new URL(page.url()).hash
+        yield* shot(page, "04-credential-expired")
+        yield* Scope.close(scope, Exit.void)
+
+        // ---- the app restarts on the same data folder: nothing is lost.
+        const scope2 = yield* Scope.make()
+        const restarted = yield* Main.start(config).pipe(Scope.extend(scope2))
+        yield* step(() => page.goto(`${restarted.baseUrl}/${connectionUrl}&key=${apiKey}`))
+        yield* step(() => page.getByTestId("credential-expired-alert").waitFor())
+        assert.strictEqual(yield* step(() => item(page, LOGIN).getAttribute("data-status")), "pass")
+        assert.strictEqual(yield* step(() => item(page, WAF_ACTIVE).getAttribute("data-status")), "pass")
+        const driftAfter = yield* step(() => page.getByTestId("drift-event").allTextContents())
+        assert.deepStrictEqual(driftAfter, driftEvents)
+        const overflow = yield* step(() => page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+        assert.strictEqual(overflow, 0, "nothing on the page is wider than the window")
+        yield* shot(page, "05-after-restart")
+
+        // A new token from the alert restores the connection.
+        yield* step(() => page.getByTestId("replace-token").fill(sim.tokens["account"] as string))
+        yield* step(() => page.getByTestId("replace-submit").click())
+        yield* step(() => page.getByTestId("credential-expired-alert").waitFor({ state: "detached" }))
+        yield* step(() => page.locator(`[data-testid="connection-status"]:text-is("active")`).waitFor())
+        yield* shot(page, "06-restored")
+
+        // The pasted tokens are in no page the browser was shown.
+        const html = yield* step(() => page.content())
+        for (const token of [sim.tokens["scoped"], sim.tokens["account"]]) assert.notInclude(html, token as string)
+        assert.deepStrictEqual(pageErrors, [])
+        yield* Scope.close(scope2, Exit.void)
+      }).pipe(Effect.scoped),
+    120_000
+  )
+})
