@@ -7,9 +7,12 @@
  */
 import { randomBytes } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { join } from "node:path"
+import type { RequestBudget } from "@plumbline/core"
 import { Keyring } from "@plumbline/store-sql"
 import { Config, ConfigError, Duration, Effect, Either, Option, Redacted } from "effect"
+import type { Database } from "./Db.js"
 
 /** How the scheduler paces snapshots. */
 export interface SchedulerSettings {
@@ -24,6 +27,15 @@ export interface SchedulerSettings {
   readonly maxBackoff: Duration.Duration
   /** How long graceful shutdown waits for running snapshots before interrupting them. */
   readonly shutdownGrace: Duration.Duration
+  /**
+   * How long a claimed run stays this process's if it stops renewing (renewed every third of it):
+   * a killed process's connections are taken over by another within this time.
+   */
+  readonly lease: Duration.Duration
+  /** How often the scheduler looks at the shared schedule when nothing woke it. */
+  readonly pollEvery: Duration.Duration
+  /** This process's name on the leases it holds (unique per process). */
+  readonly instance: string
 }
 
 /** How webhook deliveries are retried. */
@@ -53,10 +65,24 @@ export interface AppConfig {
   readonly webhooks: WebhookSettings
   /** The static dashboard folder served at `/`. */
   readonly publicDir: string
+  /** PostgreSQL shared by several processes; the SQLite file in `dataDir` when absent. */
+  readonly databaseUrl?: Redacted.Redacted<string> | undefined
+  /** The request budget of each token, across every process sharing the database. */
+  readonly budget: RequestBudget.Limits
 }
 
 /** The SQLite file inside the data folder. */
 export const databaseFile = (config: AppConfig): string => join(config.dataDir, "drift-monitor.db")
+
+/** The database the app uses: PostgreSQL when `databaseUrl` is set, else the SQLite file. */
+export const database = (config: AppConfig): Database =>
+  config.databaseUrl === undefined ? { _tag: "sqlite", filename: databaseFile(config) } : { _tag: "pg", url: config.databaseUrl }
+
+/** A name for this process on the leases it holds. */
+export const instanceName = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`
+
+/** Cloudflare's documented limit: 1,200 requests per 5 minutes per token. */
+export const defaultBudget: RequestBudget.Limits = { limit: 1200, window: Duration.minutes(5) }
 
 /** Scheduler defaults: every 15 minutes ±10 %, 4 at once, back off from 30 s to 30 min. */
 export const defaultScheduler: SchedulerSettings = {
@@ -65,7 +91,10 @@ export const defaultScheduler: SchedulerSettings = {
   concurrency: 4,
   backoff: Duration.seconds(30),
   maxBackoff: Duration.minutes(30),
-  shutdownGrace: Duration.seconds(10)
+  shutdownGrace: Duration.seconds(10),
+  lease: Duration.seconds(30),
+  pollEvery: Duration.seconds(2),
+  instance: instanceName()
 }
 
 /** Webhook defaults: 8 attempts, 5 s doubling to 1 h (about 2 h in all), 10 s per attempt. */
@@ -133,7 +162,23 @@ export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.ge
     concurrency,
     backoff: yield* seconds(c("SCHEDULER_BACKOFF_SECONDS"), defaultScheduler.backoff),
     maxBackoff: yield* seconds(c("SCHEDULER_MAX_BACKOFF_SECONDS"), defaultScheduler.maxBackoff),
-    shutdownGrace: defaultScheduler.shutdownGrace
+    shutdownGrace: defaultScheduler.shutdownGrace,
+    lease: yield* seconds(c("SCHEDULER_LEASE_SECONDS"), defaultScheduler.lease),
+    pollEvery: yield* seconds(c("SCHEDULER_POLL_SECONDS"), defaultScheduler.pollEvery),
+    instance: yield* Config.string(c("INSTANCE")).pipe(Config.withDefault(defaultScheduler.instance))
+  }
+  if (Duration.toMillis(scheduler.lease) < 300) {
+    return yield* Effect.fail(ConfigError.InvalidData([c("SCHEDULER_LEASE_SECONDS")], "must be at least 0.3"))
+  }
+  const databaseUrl = yield* Config.option(Config.redacted(c("DATABASE_URL")))
+  if (Option.isSome(databaseUrl) && !/^postgres(ql)?:\/\//.test(Redacted.value(databaseUrl.value))) {
+    return yield* Effect.fail(ConfigError.InvalidData([c("DATABASE_URL")], "must be a postgres:// URL (leave it unset for the SQLite file in the data folder)"))
+  }
+  const budgetLimit = yield* Config.integer(c("BUDGET_LIMIT")).pipe(Config.withDefault(defaultBudget.limit))
+  if (budgetLimit < 1) return yield* Effect.fail(ConfigError.InvalidData([c("BUDGET_LIMIT")], "must be at least 1"))
+  const budget: RequestBudget.Limits = {
+    limit: budgetLimit,
+    window: yield* seconds(c("BUDGET_WINDOW_SECONDS"), defaultBudget.window)
   }
   const webhooks: WebhookSettings = {
     maxAttempts: yield* Config.integer(c("WEBHOOK_MAX_ATTEMPTS")).pipe(Config.withDefault(defaultWebhooks.maxAttempts)),
@@ -142,5 +187,17 @@ export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.ge
     timeout: defaultWebhooks.timeout,
     pollEvery: defaultWebhooks.pollEvery
   }
-  return { host, port, dataDir, cloudflareBaseUrl, apiKey, storeKeys, scheduler, webhooks, publicDir }
+  return {
+    host,
+    port,
+    dataDir,
+    cloudflareBaseUrl,
+    apiKey,
+    storeKeys,
+    scheduler,
+    webhooks,
+    publicDir,
+    databaseUrl: Option.getOrUndefined(databaseUrl),
+    budget
+  }
 })

@@ -1,25 +1,45 @@
 /**
- * The app's database: one SQLite file in the data folder, shared by the store (`@plumbline/store-sql`,
- * its own `plumbline_*` tables and migrations) and the app's own tables below (`drift_monitor_*`,
- * migrated by their own Migrator table), through one `SqlClient`. Sharing the client is what lets a
- * snapshot commit and the events it produces be written in one transaction.
+ * The app's database, shared by the store (`@plumbline/store-sql`, its own `plumbline_*` tables and
+ * migrations) and the app's own tables below (`drift_monitor_*`, migrated by their own Migrator
+ * table), through one `SqlClient`. Sharing the client is what lets a snapshot commit and the events
+ * it produces be written in one transaction.
+ *
+ * - SQLite (the default): one file in the data folder, for one process.
+ * - PostgreSQL (`DRIFT_MONITOR_DATABASE_URL=postgres://…`): for several processes sharing the work
+ *   through the scheduler's leases (see `Scheduler`) and one request budget per token (see
+ *   `SharedBudget`).
  */
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import type { ConfigError, Redacted } from "effect"
 import { Effect, Layer } from "effect"
+
+/** Where the app keeps its data. */
+export type Database =
+  | { readonly _tag: "sqlite"; readonly filename: string }
+  | { readonly _tag: "pg"; readonly url: Redacted.Redacted<string> }
+
+/** Column types per dialect (times are epoch milliseconds, so 64-bit on PostgreSQL). */
+const types = (sql: SqlClient.SqlClient) =>
+  sql.onDialectOrElse({
+    pg: () => ({ serial: "bigserial primary key", int: "bigint" }),
+    orElse: () => ({ serial: "integer primary key autoincrement", int: "integer" })
+  })
 
 const initial = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
+  const t = types(sql)
   const statements = [
     `create table drift_monitor_events (
-      seq integer primary key autoincrement,
+      seq ${t.serial},
       id text not null unique,
       type text not null,
       connection_id text,
       payload text not null,
-      created_at integer not null
+      created_at ${t.int} not null
     )`,
     `create index drift_monitor_events_connection on drift_monitor_events (connection_id, seq)`,
     `create table drift_monitor_endpoints (
@@ -29,34 +49,83 @@ const initial = Effect.gen(function* () {
       secret text not null,
       event_types text not null,
       enabled integer not null,
-      created_at integer not null
+      created_at ${t.int} not null
     )`,
     `create table drift_monitor_deliveries (
-      seq integer primary key autoincrement,
+      seq ${t.serial},
       id text not null unique,
       endpoint_id text not null references drift_monitor_endpoints (id) on delete cascade,
       event_id text not null,
       event_type text not null,
       status text not null,
       attempts integer not null,
-      next_attempt_at integer,
-      last_attempt_at integer,
+      next_attempt_at ${t.int},
+      last_attempt_at ${t.int},
       last_status integer,
       last_error text,
-      created_at integer not null,
-      delivered_at integer,
+      created_at ${t.int} not null,
+      delivered_at ${t.int},
       unique (endpoint_id, event_id)
     )`,
     `create index drift_monitor_deliveries_due on drift_monitor_deliveries (status, next_attempt_at)`,
     `create table drift_monitor_connection_state (
       connection_id text primary key,
       alert text,
-      alert_since integer,
+      alert_since ${t.int},
       alert_message text,
-      last_run_at integer,
+      last_run_at ${t.int},
       last_error text,
       failures integer not null default 0
     )`
+  ]
+  for (const statement of statements) yield* sql.unsafe(statement)
+})
+
+/**
+ * The scheduler's state, the source of truth every process reads: when each connection is next due
+ * (`null` while paused), a pending re-check, the lease of the process running it, and the last run.
+ * The request-budget log and pauses shared by every process (PostgreSQL; see `SharedBudget`).
+ */
+const schedule = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const t = types(sql)
+  const statements = [
+    `create table drift_monitor_schedule (
+      connection_id text primary key,
+      next_run_at ${t.int},
+      failures integer not null default 0,
+      recheck_requested integer not null default 0,
+      recheck_done integer not null default 0,
+      lease_owner text,
+      lease_started_at ${t.int},
+      lease_expires_at ${t.int},
+      lease_recheck integer,
+      last_recheck integer,
+      last_started_at ${t.int},
+      last_finished_at ${t.int},
+      last_owner text,
+      last_outcome text
+    )`,
+    `create index drift_monitor_schedule_due on drift_monitor_schedule (next_run_at)`,
+    `create table drift_monitor_budget_log (
+      seq ${t.serial},
+      budget_key text not null,
+      at ${t.int} not null
+    )`,
+    `create index drift_monitor_budget_log_key on drift_monitor_budget_log (budget_key, at)`,
+    `create table drift_monitor_budget_pause (
+      budget_key text primary key,
+      paused_until ${t.int} not null
+    )`,
+    `create table drift_monitor_runs (
+      seq ${t.serial},
+      connection_id text not null,
+      owner text not null,
+      started_at ${t.int} not null,
+      finished_at ${t.int} not null,
+      outcome text not null
+    )`,
+    `create index drift_monitor_runs_connection on drift_monitor_runs (connection_id, started_at)`
   ]
   for (const statement of statements) yield* sql.unsafe(statement)
 })
@@ -66,19 +135,48 @@ export const migrationsTable = "drift_monitor_migrations"
 
 /** Runs the app's migrations. */
 export const migrate = Migrator.make({})({
-  loader: Migrator.fromRecord({ "1_initial": initial }),
+  loader: Migrator.fromRecord({ "1_initial": initial, "2_schedule": schedule }),
   table: migrationsTable
 })
 
-const configure = Effect.gen(function* () {
+const configureSqlite = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* sql.unsafe("pragma foreign_keys = on")
   yield* sql.unsafe("pragma busy_timeout = 5000")
   yield* sql.unsafe("pragma synchronous = normal")
 })
 
-/** The `SqlClient` on the SQLite file `filename`, configured and with the app's tables migrated. */
-export const layer = (filename: string): Layer.Layer<SqlClient.SqlClient, SqlError | Migrator.MigrationError> =>
-  Layer.effectDiscard(Effect.zipRight(configure, migrate)).pipe(
-    Layer.provideMerge(SqliteClient.layer({ filename }))
-  ) as Layer.Layer<SqlClient.SqlClient, SqlError | Migrator.MigrationError>
+/**
+ * PostgreSQL: processes starting together would race to create the same tables, so migrations run
+ * under a session advisory lock (one process migrates, the others wait and find them applied).
+ */
+const migrateLocked = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  return yield* Effect.acquireUseRelease(
+    sql.reserve,
+    (connection) =>
+      Effect.gen(function* () {
+        yield* connection.executeRaw("select pg_advisory_lock(hashtext('drift_monitor_migrations'))", [])
+        return yield* Effect.ensuring(
+          migrate,
+          Effect.ignore(connection.executeRaw("select pg_advisory_unlock(hashtext('drift_monitor_migrations'))", []))
+        )
+      }),
+    () => Effect.void
+  ).pipe(Effect.scoped)
+})
+
+/** The `SqlClient` on `database`, configured and with the app's tables migrated. */
+export const layer = (
+  database: Database
+): Layer.Layer<SqlClient.SqlClient, SqlError | Migrator.MigrationError | ConfigError.ConfigError> =>
+  database._tag === "sqlite"
+    ? (Layer.effectDiscard(Effect.zipRight(configureSqlite, migrate)).pipe(
+        Layer.provideMerge(SqliteClient.layer({ filename: database.filename }))
+      ) as Layer.Layer<SqlClient.SqlClient, SqlError | Migrator.MigrationError>)
+    : (Layer.effectDiscard(migrateLocked).pipe(
+        Layer.provideMerge(PgClient.layer({ url: database.url, applicationName: "drift-monitor" }))
+      ) as Layer.Layer<SqlClient.SqlClient, SqlError | Migrator.MigrationError>)
+
+/** Whether the database is shared by several processes (leases and the shared budget apply). */
+export const isShared = (database: Database): boolean => database._tag === "pg"

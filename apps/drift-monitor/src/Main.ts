@@ -10,22 +10,26 @@ import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { HttpPipeline, RequestBudget } from "@plumbline/core"
 import { Context, Effect, Layer } from "effect"
-import { type AppConfig, databaseFile } from "./Config.js"
+import { type AppConfig, database } from "./Config.js"
 import * as Db from "./Db.js"
 import * as Events from "./Events.js"
 import * as Http from "./Http.js"
 import * as Scheduler from "./Scheduler.js"
+import * as SharedBudget from "./SharedBudget.js"
 import * as Webhooks from "./Webhooks.js"
 import * as Wiring from "./Wiring.js"
 
 /** Everything but the HTTP server. */
 export const layerServices = (config: AppConfig) => {
-  const sql = Db.layer(databaseFile(config))
+  const db = database(config)
+  const sql = Db.layer(db)
   const http = HttpPipeline.layerFetch
+  // One budget per token: in this process (SQLite, one process), or in the shared database.
+  const budget = Db.isShared(db) ? SharedBudget.layer.pipe(Layer.provide(sql)) : RequestBudget.layer
   const core = Layer.mergeAll(
     sql,
     Wiring.store(config.storeKeys).pipe(Layer.provide(sql)),
-    Wiring.cloudflare(config.cloudflareBaseUrl).pipe(Layer.provide(Layer.merge(http, RequestBudget.layer))),
+    Wiring.cloudflare(config.cloudflareBaseUrl, config.budget).pipe(Layer.provide(Layer.merge(http, budget))),
     Layer.unwrapEffect(
       Effect.map(Wiring.keyring(config.storeKeys), (keys) => Webhooks.layer(config.webhooks, Webhooks.sealWith(keys)))
     ).pipe(Layer.provide(Layer.merge(sql, http))),

@@ -1,24 +1,34 @@
 /**
- * The scheduler: one fiber per connection that sleeps until the connection is due, then runs a
- * `SnapshotJob` under a global concurrency limit (the per-token request budget applies underneath,
- * in the HTTP pipeline).
+ * The scheduler: runs a `SnapshotJob` for every connection when it is due, under a global
+ * concurrency limit (the per-token request budget applies underneath, in the HTTP pipeline), with
+ * the database as the only source of truth — so one process or several sharing a PostgreSQL
+ * database behave the same, with no coordination of their own beyond the database.
  *
+ * - Schedule: `drift_monitor_schedule` holds each connection's next due time (`null` while paused),
+ *   its re-check counter and its lease. A process claims due connections it has room for in one
+ *   statement (`… for update skip locked` on PostgreSQL; SQLite has one writer), taking a lease of
+ *   `lease` that it renews every third of it while the run lasts.
+ * - Exactly once per interval: the run's result is stored in one transaction with the lease check
+ *   and the next due time, so a process that lost its lease (paused, partitioned) stores nothing,
+ *   and a process killed after storing leaves the connection not due. A killed process's claimed
+ *   connections are taken over when their lease expires.
  * - Due: `interval` (the connection's own `intervalSeconds`, or the default) after the last
  *   successful run, lengthened or shortened at random by up to `jitter` of it, so connections added
  *   together drift apart.
  * - Failure: the next attempt comes after `backoff · 2^(failures−1)`, capped at `maxBackoff`; a
- *   success resets it.
- * - Credential refused: the job marks the connection `credential_expired`; its fiber then waits,
- *   without a timer, until it is woken (a new credential was supplied) and the connection is active.
- * - Re-check: wakes the fiber to run at once (after the run in progress, if any); a caller may wait
- *   for that run's outcome.
- * - Restart: a connection whose latest stored snapshot is younger than its interval is next due
- *   when that snapshot's interval ends — fresh work is not redone.
- * - Shutdown: no new run starts; runs in progress get `shutdownGrace` to finish before they are
- *   interrupted (an interrupted commit is rolled back by its transaction).
+ *   success resets it; three in a row raise the `failing` alert.
+ * - Credential refused: the job marks the connection `credential_expired`; it is not due again until
+ *   a re-check (a new credential was supplied) finds it active.
+ * - Re-check: a counter on the connection's row; any process runs it at once (after the run in
+ *   progress, if any), and a waiting caller gets the outcome of the first run that saw its request.
+ * - Restart: due times live in the database, so fresh work is not redone.
+ * - Shutdown: no new run starts; runs in progress get `shutdownGrace` to finish, then are
+ *   interrupted and their leases released for another process to take at once.
  */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Store } from "@plumbline/core"
-import { Clock, Context, Deferred, Duration, Effect, Either, FiberMap, Layer, Option, Queue, Random, Ref, Schedule as Sched } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Either, Fiber, FiberMap, Layer, Option, Queue, Random, Ref, Schedule as Sched } from "effect"
 import type { SchedulerSettings } from "./Config.js"
 import * as ConnectionState from "./ConnectionState.js"
 import * as SnapshotJob from "./SnapshotJob.js"
@@ -32,13 +42,15 @@ export interface Schedule {
   /** Epoch ms of the next run; `null` while paused. */
   readonly nextRunAt: number | null
   readonly failures: number
+  /** The process running it now, if any. */
+  readonly owner: string | null
 }
 
 /** The scheduler's operations. */
 export interface Service {
   /** Starts scheduling a connection (a new one runs at once). */
   readonly add: (connectionId: string) => Effect.Effect<void>
-  /** Stops scheduling a connection (a run in progress is interrupted). */
+  /** Stops scheduling a connection (a run in progress here is interrupted). */
   readonly remove: (connectionId: string) => Effect.Effect<void>
   /** Runs the connection at once; with `wait`, returns that run's result. */
   readonly recheck: (connectionId: string) => Effect.Effect<void>
@@ -49,15 +61,6 @@ export interface Service {
 /** The scheduler. */
 export class Scheduler extends Context.Tag("@plumbline/drift-monitor/Scheduler")<Scheduler, Service>() {}
 
-interface Entry {
-  readonly wake: Queue.Queue<void>
-  force: boolean
-  running: boolean
-  nextRunAt: number | null
-  failures: number
-  waiters: Array<Deferred.Deferred<RunResult>>
-}
-
 /** The wait after `failures` consecutive failures. */
 export const backoffMillis = (settings: SchedulerSettings, failures: number): number =>
   Math.min(Duration.toMillis(settings.backoff) * 2 ** Math.max(0, failures - 1), Duration.toMillis(settings.maxBackoff))
@@ -66,187 +69,388 @@ export const backoffMillis = (settings: SchedulerSettings, failures: number): nu
 export const jittered = (intervalMillis: number, jitter: number, random: number): number =>
   Math.round(intervalMillis * (1 + jitter * (2 * random - 1)))
 
+/** A run's result as kept in the schedule (`last_outcome`), for callers waiting in another process. */
+export const encodeResult = (result: RunResult): string =>
+  JSON.stringify(Either.isRight(result) ? result.right : { _tag: "JobFailed", reason: result.left.reason, message: result.left.message })
+
+/** Reads back `encodeResult`. */
+export const decodeResult = (connectionId: string, text: string): RunResult => {
+  const value = JSON.parse(text) as SnapshotJob.Outcome | { readonly _tag: "JobFailed"; readonly reason: SnapshotJob.JobFailed["reason"]; readonly message: string }
+  return value._tag === "JobFailed"
+    ? Either.left(new SnapshotJob.JobFailed({ connectionId, reason: value.reason, message: value.message }))
+    : Either.right(value)
+}
+
+type Row = Record<string, unknown>
 type JobContext = Effect.Effect.Context<ReturnType<typeof SnapshotJob.run>>
 
-/** Builds the scheduler and starts a fiber for every stored connection. */
+/** A run this process holds the lease of. */
+interface Lease {
+  readonly connectionId: string
+  readonly startedAt: number
+  /** The re-check counter when claimed: a run satisfies every re-check up to it. */
+  readonly recheck: number
+}
+
+interface Waiter {
+  readonly recheck: number
+  readonly deferred: Deferred.Deferred<RunResult>
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+
+/** Builds the scheduler (and the fiber that claims due connections) for the current Scope. */
 export const make = (settings: SchedulerSettings) =>
   Effect.gen(function* () {
     const store = yield* Store.Store
+    const sql = yield* SqlClient.SqlClient
     const context = yield* Effect.context<JobContext>()
-    const permits = yield* Effect.makeSemaphore(settings.concurrency)
-    const entries = new Map<string, Entry>()
+    const me = settings.instance
+    const leaseMillis = Duration.toMillis(settings.lease)
+    const wake = yield* Queue.sliding<void>(1)
     const stopping = yield* Ref.make(false)
-    const fibers = yield* FiberMap.make<string>()
+    const running = new Map<string, Lease>()
+    const waiters = new Map<string, Array<Waiter>>()
+    const runs = yield* FiberMap.make<string>()
+    const skipLocked = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
 
     const intervalOf = (connection: Store.Connection) =>
       (SnapshotJob.settingsOf(connection.settings).intervalSeconds ?? Duration.toSeconds(settings.interval)) * 1000
 
-    const nextAfterSuccess = (connection: Store.Connection, from: number) =>
-      Effect.map(Random.next, (r) => from + jittered(intervalOf(connection), settings.jitter, r))
-
-    const settle = (entry: Entry, result: RunResult) =>
-      Effect.forEach(entry.waiters.splice(0), (d) => Deferred.succeed(d, result), { discard: true })
-
-    const loop = (connectionId: string, entry: Entry): Effect.Effect<void, never, JobContext> =>
-      Effect.gen(function* () {
-        for (;;) {
-          if (yield* Ref.get(stopping)) return
-          const found = yield* Effect.either(store.getConnection(connectionId))
-          if (Either.isLeft(found)) {
-            if (found.left.reason === "not-found") {
-              yield* settle(entry, Either.right({ _tag: "Paused", status: "paused" }))
-              return
-            }
-            // The store is unavailable: back off like a failed run, and tell whoever is waiting.
-            entry.failures++
-            entry.force = false
-            entry.nextRunAt = (yield* Clock.currentTimeMillis) + backoffMillis(settings, entry.failures)
-            yield* settle(
-              entry,
-              Either.left(new SnapshotJob.JobFailed({ connectionId, reason: "store", message: found.left.message }))
-            )
-          } else if (found.right.status !== "active") {
-            entry.nextRunAt = null
-            entry.force = false
-            yield* settle(entry, Either.right({ _tag: "Paused", status: found.right.status }))
-            yield* Queue.take(entry.wake)
-            continue
-          }
-          const now = yield* Clock.currentTimeMillis
-          if (!entry.force && entry.nextRunAt !== null && entry.nextRunAt > now) {
-            yield* Effect.race(Queue.take(entry.wake), Effect.sleep(Duration.millis(entry.nextRunAt - now)))
-            continue
-          }
-          if (Either.isLeft(found)) continue
-          entry.force = false
-          const waiters = entry.waiters.splice(0)
-          const result = yield* permits.withPermits(1)(
-            Effect.gen(function* () {
-              if (yield* Ref.get(stopping)) return undefined
-              entry.running = true
-              return yield* Effect.either(SnapshotJob.run(connectionId)).pipe(Effect.ensuring(Effect.sync(() => (entry.running = false))))
-            })
-          )
-          if (result === undefined) return
-          const finished = yield* Clock.currentTimeMillis
-          if (Either.isRight(result)) {
-            const outcome = result.right
-            if (outcome._tag === "Committed") {
-              yield* Effect.logInfo(
-                `snapshot ${outcome.snapshotId} of ${connectionId} committed: ${outcome.driftEvents} drift event(s), ${outcome.findingChanges} finding change(s)`
-              )
-            } else if (outcome._tag === "CredentialExpired") {
-              yield* Effect.logWarning(`connection ${connectionId} paused: ${outcome.message}`)
-            }
-            entry.failures = 0
-            entry.nextRunAt = result.right._tag === "Committed" ? yield* nextAfterSuccess(found.right, finished) : null
-          } else {
-            yield* Effect.logWarning(`snapshot of ${connectionId} failed: ${result.left.message}`)
-            entry.failures = yield* ConnectionState.failed(connectionId, finished, result.left.message).pipe(
-              Effect.orElseSucceed(() => entry.failures + 1)
-            )
-            if (entry.failures >= 3) {
-              yield* ConnectionState.raise(connectionId, "failing", result.left.message, finished).pipe(Effect.ignore)
-            }
-            entry.nextRunAt = finished + backoffMillis(settings, entry.failures)
-          }
-          yield* Effect.forEach(waiters, (d) => Deferred.succeed(d, result), { discard: true })
-        }
-      })
-
-    /** When a connection is first due: after its latest snapshot's interval, or now. */
-    const firstRun = (connectionId: string) =>
+    const nextAfterSuccess = (connectionId: string, from: number) =>
       Effect.gen(function* () {
         const connection = yield* store.getConnection(connectionId)
-        const latest = yield* store.latestSnapshot(connectionId)
+        const r = yield* Random.next
+        return from + jittered(intervalOf(connection), settings.jitter, r)
+      })
+
+    // ----- the schedule rows --------------------------------------------------------------------
+
+    /** Claims up to `n` due connections nobody holds (or whose holder's lease expired). */
+    const claim = (n: number, now: number) =>
+      Effect.map(
+        skipLocked
+          ? sql<Row>`update drift_monitor_schedule
+              set lease_owner = ${me}, lease_started_at = ${now}, lease_expires_at = ${now + leaseMillis}, lease_recheck = recheck_requested
+              where connection_id in (
+                select connection_id from drift_monitor_schedule
+                where (next_run_at <= ${now} or recheck_requested > recheck_done)
+                  and (lease_owner is null or lease_expires_at <= ${now})
+                order by case when recheck_requested > recheck_done then 0 else 1 end, next_run_at
+                limit ${n}
+                for update skip locked)
+              returning connection_id, lease_recheck`
+          : sql<Row>`update drift_monitor_schedule
+              set lease_owner = ${me}, lease_started_at = ${now}, lease_expires_at = ${now + leaseMillis}, lease_recheck = recheck_requested
+              where connection_id in (
+                select connection_id from drift_monitor_schedule
+                where (next_run_at <= ${now} or recheck_requested > recheck_done)
+                  and (lease_owner is null or lease_expires_at <= ${now})
+                order by case when recheck_requested > recheck_done then 0 else 1 end, next_run_at
+                limit ${n})
+              returning connection_id, lease_recheck`,
+        (rows) =>
+          rows.map((r): Lease => ({ connectionId: String(r["connection_id"]), startedAt: now, recheck: Number(r["lease_recheck"] ?? 0) }))
+      )
+
+    /** When the poller should look again: the earliest due time or foreign lease expiry. */
+    const nextWake = (now: number) =>
+      Effect.map(
+        sql<Row>`select
+            min(case when lease_owner is null or lease_expires_at <= ${now}
+              then case when recheck_requested > recheck_done then ${now} else next_run_at end end) as due,
+            min(case when lease_owner is not null and lease_owner <> ${me} and lease_expires_at > ${now}
+              then lease_expires_at end) as expiry
+          from drift_monitor_schedule`,
+        (rows) => {
+          const due = num(rows[0]?.["due"])
+          const expiry = num(rows[0]?.["expiry"])
+          return Math.min(due ?? Infinity, expiry ?? Infinity)
+        }
+      )
+
+    /** Extends a held lease; false when it is no longer ours. */
+    const renew = (lease: Lease) =>
+      Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
+        const rows = yield* sql<Row>`update drift_monitor_schedule set lease_expires_at = ${now + leaseMillis}
+          where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}
+          returning connection_id`
+        return rows.length > 0
+      })
+
+    /** Inside the transaction that stores a run: the lease must still be ours; sets the next due time. */
+    const onStore = (lease: Lease): SnapshotJob.OnStore => (stored, at) =>
+      Effect.gen(function* () {
+        const held = skipLocked
+          ? yield* sql<Row>`select connection_id from drift_monitor_schedule
+              where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt} for update`
+          : yield* sql<Row>`select connection_id from drift_monitor_schedule
+              where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}`
+        if (held.length === 0) {
+          return yield* Effect.fail(
+            new SnapshotJob.JobFailed({ connectionId: lease.connectionId, reason: "lease", message: "another process took over this connection's lease" })
+          )
+        }
+        const next =
+          stored === "committed"
+            ? yield* nextAfterSuccess(lease.connectionId, at).pipe(
+                Effect.mapError((e) => new SnapshotJob.JobFailed({ connectionId: lease.connectionId, reason: "store", message: e.message }))
+              )
+            : null
+        yield* sql`update drift_monitor_schedule set next_run_at = ${next}, failures = 0 where connection_id = ${lease.connectionId}`
+        if (stored === "committed") {
+          yield* sql`insert into drift_monitor_runs (connection_id, owner, started_at, finished_at, outcome)
+            values (${lease.connectionId}, ${me}, ${lease.startedAt}, ${at}, ${stored})`
+        }
+      })
+
+    /** Gives the lease back with the run's result; `next` undefined keeps the due time `onStore` set. */
+    const release = (lease: Lease, result: RunResult, next: number | null | undefined, failures: number) =>
+      Effect.gen(function* () {
+        const finished = yield* Clock.currentTimeMillis
+        const outcome = encodeResult(result)
+        yield* next === undefined
+          ? sql`update drift_monitor_schedule set lease_owner = null, lease_started_at = null, lease_expires_at = null,
+              recheck_done = lease_recheck, last_recheck = lease_recheck, last_started_at = ${lease.startedAt}, last_finished_at = ${finished},
+              last_owner = ${me}, last_outcome = ${outcome}
+              where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}`
+          : sql`update drift_monitor_schedule set lease_owner = null, lease_started_at = null, lease_expires_at = null,
+              recheck_done = lease_recheck, last_recheck = lease_recheck, last_started_at = ${lease.startedAt}, last_finished_at = ${finished},
+              last_owner = ${me}, last_outcome = ${outcome}, next_run_at = ${next}, failures = ${failures}
+              where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}`
+      })
+
+    /** Lets the lease go without a result (shutdown): another process may take it at once. */
+    const abandon = (lease: Lease) =>
+      sql`update drift_monitor_schedule set lease_owner = null, lease_started_at = null, lease_expires_at = null
+        where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}`.pipe(Effect.ignore)
+
+    // ----- one run --------------------------------------------------------------------------------
+
+    const settle = (connectionId: string, upTo: number, result: RunResult) =>
+      Effect.gen(function* () {
+        const list = waiters.get(connectionId) ?? []
+        const done = list.filter((w) => w.recheck <= upTo)
+        const rest = list.filter((w) => w.recheck > upTo)
+        if (rest.length === 0) waiters.delete(connectionId)
+        else waiters.set(connectionId, rest)
+        yield* Effect.forEach(done, (w) => Deferred.succeed(w.deferred, result), { discard: true })
+      })
+
+    /** Renews the lease until it is lost, then ends with the `lease` failure. */
+    const heartbeat = (lease: Lease): Effect.Effect<RunResult> =>
+      Effect.gen(function* () {
+        for (;;) {
+          yield* Effect.sleep(Duration.millis(Math.max(50, Math.floor(leaseMillis / 3))))
+          const kept = yield* renew(lease).pipe(Effect.orElseSucceed(() => true))
+          if (!kept) {
+            return Either.left(
+              new SnapshotJob.JobFailed({ connectionId: lease.connectionId, reason: "lease", message: "the lease was lost during the run" })
+            )
+          }
+        }
+      })
+
+    const runOne = (lease: Lease): Effect.Effect<void, never, JobContext> =>
+      Effect.gen(function* () {
+        const id = lease.connectionId
+        const result: RunResult = yield* Effect.raceFirst(
+          Effect.either(SnapshotJob.run(id, onStore(lease))),
+          heartbeat(lease)
+        )
+        const finished = yield* Clock.currentTimeMillis
+        if (Either.isLeft(result) && result.left.reason === "lease") {
+          // Someone else runs it now; their run answers the waiters.
+          yield* Effect.logWarning(`connection ${id}: ${result.left.message}`)
+          return
+        }
+        let next: number | null | undefined
+        let failures = 0
+        if (Either.isRight(result)) {
+          const outcome = result.right
+          if (outcome._tag === "Committed") {
+            yield* Effect.logInfo(
+              `snapshot ${outcome.snapshotId} of ${id} committed: ${outcome.driftEvents} drift event(s), ${outcome.findingChanges} finding change(s)`
+            )
+            next = undefined
+          } else if (outcome._tag === "CredentialExpired") {
+            yield* Effect.logWarning(`connection ${id} paused: ${outcome.message}`)
+            next = undefined
+          } else if (outcome._tag === "Superseded") next = finished
+          else next = null
+        } else {
+          yield* Effect.logWarning(`snapshot of ${id} failed: ${result.left.message}`)
+          const previous = yield* sql<Row>`select failures from drift_monitor_schedule where connection_id = ${id}`.pipe(
+            Effect.map((rows) => Number(rows[0]?.["failures"] ?? 0)),
+            Effect.orElseSucceed(() => 0)
+          )
+          failures = yield* ConnectionState.failed(id, finished, result.left.message).pipe(Effect.orElseSucceed(() => previous + 1))
+          if (failures >= 3) yield* ConnectionState.raise(id, "failing", result.left.message, finished).pipe(Effect.ignore)
+          next = finished + backoffMillis(settings, failures)
+        }
+        yield* release(lease, result, next, failures).pipe(
+          Effect.tapError((e) => Effect.logWarning(`cannot release the lease of ${id}: ${e.message}`)),
+          Effect.ignore
+        )
+        yield* settle(id, lease.recheck, result)
+      }).pipe(
+        Effect.onInterrupt(() => abandon(lease)),
+        Effect.ensuring(
+          Effect.sync(() => running.delete(lease.connectionId)).pipe(Effect.zipRight(Queue.offer(wake, undefined)))
+        )
+      )
+
+    // ----- the poller -----------------------------------------------------------------------------
+
+    const poll = Effect.gen(function* () {
+      for (;;) {
+        if (yield* Ref.get(stopping)) return
+        const now = yield* Clock.currentTimeMillis
+        const free = settings.concurrency - running.size
+        // Other processes change a shared schedule without waking us: look again every `pollEvery`.
+        // Alone on SQLite, every change comes through this process and wakes the poller itself.
+        let wakeAt = skipLocked ? now + Duration.toMillis(settings.pollEvery) : Infinity
+        if (free > 0) {
+          const claimed = yield* claim(free, now).pipe(
+            Effect.tapError((e) => Effect.logWarning(`cannot claim due connections: ${e.message}`)),
+            Effect.orElseSucceed((): Array<Lease> => [])
+          )
+          if (yield* Ref.get(stopping)) {
+            yield* Effect.forEach(claimed, abandon, { discard: true })
+            return
+          }
+          for (const lease of claimed) {
+            running.set(lease.connectionId, lease)
+            yield* FiberMap.run(runs, lease.connectionId, Effect.provide(runOne(lease), context))
+          }
+          if (claimed.length < free) {
+            const due = yield* nextWake(now).pipe(Effect.orElseSucceed(() => Infinity))
+            wakeAt = Math.min(wakeAt, Math.max(due, now + 1))
+          }
+        }
+        yield* Effect.race(
+          Queue.take(wake),
+          Number.isFinite(wakeAt) ? Effect.sleep(Duration.millis(Math.max(0, wakeAt - now))) : Effect.never
+        )
+      }
+    })
+
+    // ----- start ----------------------------------------------------------------------------------
+
+    /** When a connection without a schedule row is first due: after its latest snapshot's interval, or now. */
+    const firstRun = (connection: Store.Connection) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        if (connection.status !== "active") return null
+        const latest = yield* store.latestSnapshot(connection.id)
         if (Option.isNone(latest)) return now
-        const finished = latest.value.snapshot.finishedAt.epochMillis
-        const due = yield* nextAfterSuccess(connection, finished)
-        return Math.max(due, now)
+        const r = yield* Random.next
+        return Math.max(latest.value.snapshot.finishedAt.epochMillis + jittered(intervalOf(connection), settings.jitter, r), now)
       }).pipe(Effect.orElse(() => Clock.currentTimeMillis))
 
-    const start = (connectionId: string, nextRunAt: number) =>
-      Effect.gen(function* () {
-        if (entries.has(connectionId)) return entries.get(connectionId) as Entry
-        const entry: Entry = {
-          wake: yield* Queue.sliding<void>(1),
-          force: false,
-          running: false,
-          nextRunAt,
-          failures: 0,
-          waiters: []
-        }
-        entries.set(connectionId, entry)
-        yield* FiberMap.run(
-          fibers,
-          connectionId,
-          loop(connectionId, entry).pipe(
-            Effect.provide(context),
-            Effect.ensuring(Effect.sync(() => entries.delete(connectionId)))
-          )
-        )
-        return entry
-      })
+    const ensureRow = (connectionId: string, nextRunAt: number | null) =>
+      sql`insert into drift_monitor_schedule (connection_id, next_run_at) values (${connectionId}, ${nextRunAt})
+        on conflict (connection_id) do nothing`
 
-    const wake = (entry: Entry) =>
-      Effect.sync(() => {
-        entry.force = true
-      }).pipe(Effect.zipRight(Queue.offer(entry.wake, undefined)))
-
-    const entryFor = (connectionId: string) =>
-      Effect.gen(function* () {
-        const existing = entries.get(connectionId)
-        if (existing !== undefined) return existing
-        return yield* start(connectionId, yield* Clock.currentTimeMillis)
-      })
-
-    // Resume every stored connection.
+    // Connections stored before the schedule existed (or by another tool) get a row.
     const connections = yield* Effect.orElseSucceed(store.listConnections, () => [])
-    for (const connection of connections) yield* start(connection.id, yield* firstRun(connection.id))
+    const known = new Set(
+      (yield* sql<Row>`select connection_id from drift_monitor_schedule`.pipe(Effect.orElseSucceed(() => []))).map((r) =>
+        String(r["connection_id"])
+      )
+    )
+    for (const connection of connections) {
+      if (!known.has(connection.id)) yield* ensureRow(connection.id, yield* firstRun(connection)).pipe(Effect.ignore)
+    }
 
-    // Graceful shutdown: registered after the FiberMap, so it runs before the fibers are interrupted.
+    const poller = yield* Effect.forkScoped(poll)
+
+    // Graceful shutdown: registered after the FiberMap, so it runs before the runs are interrupted
+    // (interrupted runs give their leases back).
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         yield* Ref.set(stopping, true)
-        const idle = Effect.suspend(() => (Array.from(entries.values()).some((e) => e.running) ? Effect.fail("busy") : Effect.void))
-        yield* idle.pipe(
-          Effect.retry(Sched.spaced(Duration.millis(50))),
-          Effect.timeout(settings.shutdownGrace),
-          Effect.ignore
-        )
+        yield* Fiber.interrupt(poller)
+        const idle = Effect.suspend(() => (running.size > 0 ? Effect.fail("busy") : Effect.void))
+        yield* idle.pipe(Effect.retry(Sched.spaced(Duration.millis(50))), Effect.timeout(settings.shutdownGrace), Effect.ignore)
       })
     )
 
+    const requestRecheck = (connectionId: string) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        yield* ensureRow(connectionId, now)
+        const rows = yield* sql<Row>`update drift_monitor_schedule set recheck_requested = recheck_requested + 1
+          where connection_id = ${connectionId} returning recheck_requested`
+        yield* Queue.offer(wake, undefined)
+        return Number(rows[0]?.["recheck_requested"] ?? 0)
+      })
+
+    /** Waits for a run in another process that saw re-check `n`. */
+    const awaitElsewhere = (connectionId: string, n: number): Effect.Effect<RunResult, SqlError> =>
+      Effect.gen(function* () {
+        for (;;) {
+          yield* Effect.sleep(Duration.millis(Math.max(50, Math.floor(Duration.toMillis(settings.pollEvery) / 4))))
+          const rows = yield* sql<Row>`select last_recheck, last_outcome from drift_monitor_schedule where connection_id = ${connectionId}`
+          const row = rows[0]
+          if (row === undefined) return Either.right({ _tag: "Paused", status: "paused" } as SnapshotJob.Outcome)
+          if (Number(row["last_recheck"] ?? 0) >= n && row["last_outcome"] !== null && row["last_outcome"] !== undefined) {
+            return decodeResult(connectionId, String(row["last_outcome"]))
+          }
+        }
+      })
+
+    const storeFailed = (connectionId: string) => (e: SqlError) =>
+      Either.left(new SnapshotJob.JobFailed({ connectionId, reason: "store", message: e.message })) as RunResult
+
     const service: Service = {
-      add: (connectionId) => Effect.flatMap(entryFor(connectionId), wake),
+      add: (connectionId) =>
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          yield* sql`insert into drift_monitor_schedule (connection_id, next_run_at) values (${connectionId}, ${now})
+            on conflict (connection_id) do update set next_run_at = ${now}`
+          yield* Queue.offer(wake, undefined)
+        }).pipe(Effect.tapError((e) => Effect.logWarning(`cannot schedule ${connectionId}: ${e.message}`)), Effect.ignore),
       remove: (connectionId) =>
         Effect.gen(function* () {
-          const entry = entries.get(connectionId)
-          entries.delete(connectionId)
-          if (entry !== undefined) yield* settle(entry, Either.right({ _tag: "Paused", status: "paused" }))
-          yield* FiberMap.remove(fibers, connectionId)
+          yield* sql`delete from drift_monitor_schedule where connection_id = ${connectionId}`.pipe(Effect.ignore)
+          yield* settle(connectionId, Infinity, Either.right({ _tag: "Paused", status: "paused" }))
+          yield* FiberMap.remove(runs, connectionId)
         }),
-      recheck: (connectionId) => Effect.flatMap(entryFor(connectionId), wake),
+      recheck: (connectionId) =>
+        requestRecheck(connectionId).pipe(
+          Effect.tapError((e) => Effect.logWarning(`cannot request a re-check of ${connectionId}: ${e.message}`)),
+          Effect.ignore
+        ),
       recheckAndWait: (connectionId) =>
         Effect.gen(function* () {
-          const entry = yield* entryFor(connectionId)
           const deferred = yield* Deferred.make<RunResult>()
-          entry.waiters.push(deferred)
-          yield* wake(entry)
-          return yield* Deferred.await(deferred)
-        }),
+          const n = yield* requestRecheck(connectionId)
+          const list = waiters.get(connectionId) ?? []
+          list.push({ recheck: n, deferred })
+          waiters.set(connectionId, list)
+          return yield* Effect.raceFirst(Deferred.await(deferred), awaitElsewhere(connectionId, n))
+        }).pipe(Effect.catchAll((e) => Effect.succeed(storeFailed(connectionId)(e)))),
       schedule: (connectionId) =>
-        Effect.sync(() => {
-          const entry = entries.get(connectionId)
-          return entry === undefined
-            ? Option.none()
-            : Option.some({ running: entry.running, nextRunAt: entry.nextRunAt, failures: entry.failures })
-        })
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          const rows = yield* sql<Row>`select * from drift_monitor_schedule where connection_id = ${connectionId}`
+          const row = rows[0]
+          if (row === undefined) return Option.none()
+          const owner = row["lease_owner"] === null || row["lease_owner"] === undefined ? null : String(row["lease_owner"])
+          const held = owner !== null && Number(row["lease_expires_at"]) > now
+          const recheck = Number(row["recheck_requested"] ?? 0) > Number(row["recheck_done"] ?? 0)
+          return Option.some({
+            running: held,
+            nextRunAt: recheck ? now : num(row["next_run_at"]),
+            failures: Number(row["failures"] ?? 0),
+            owner: held ? owner : null
+          })
+        }).pipe(Effect.orElseSucceed(() => Option.none()))
     }
     return service
   })
-
 
 /** The scheduler for the layer's lifetime. */
 export const layer = (settings: SchedulerSettings) => Layer.scoped(Scheduler, make(settings))

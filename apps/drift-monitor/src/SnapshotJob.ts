@@ -11,6 +11,7 @@
  * scheduler backs off) and is not committed either, so an outage never shows up as drift.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Check, Drift, Store } from "@plumbline/core"
 import type { Scope } from "@plumbline/core"
 import { Clock, DateTime, Effect, Option, PubSub, Schema } from "effect"
@@ -30,7 +31,8 @@ export type Outcome =
 /** A run that failed and should be retried later. */
 export class JobFailed extends Schema.TaggedError<JobFailed>()("JobFailed", {
   connectionId: Schema.String,
-  reason: Schema.Literal("store", "upstream", "defect"),
+  /** `lease`: this process no longer holds the connection's lease, another one runs it now. */
+  reason: Schema.Literal("store", "upstream", "defect", "lease"),
   message: Schema.String
 }) {}
 
@@ -62,8 +64,20 @@ export const findingEvents = (
 const storeFailure = (connectionId: string) => (e: Store.StoreError | { readonly _tag: "SqlError"; readonly message: string }) =>
   new JobFailed({ connectionId, reason: "store", message: e.message })
 
-/** Runs one snapshot of `connectionId`. */
-export const run = (connectionId: string) =>
+/** What a stored run's transaction also does: the scheduler's lease check and next due time. */
+export type OnStore = (
+  stored: "committed" | "credential_expired",
+  at: number
+) => Effect.Effect<void, JobFailed | SqlError, SqlClient.SqlClient>
+
+const keepJobFailed = (fail: ReturnType<typeof storeFailure>) => (e: JobFailed | Store.StoreError | SqlError) =>
+  e._tag === "JobFailed" ? e : fail(e)
+
+/**
+ * Runs one snapshot of `connectionId`. `onStore` runs inside the transaction that stores the result
+ * (the snapshot, or the credential-expired state); when it fails, nothing is stored.
+ */
+export const run = (connectionId: string, onStore: OnStore = () => Effect.void) =>
   Effect.gen(function* () {
     const store = yield* Store.Store
     const provider = yield* Provider
@@ -102,11 +116,12 @@ export const run = (connectionId: string) =>
         // The customer may have supplied a new token while this run used the old one.
         const current = yield* store.getConnection(connectionId)
         if (current.credentialFingerprint !== connection.credentialFingerprint) return true
+        yield* onStore("credential_expired", now)
         yield* store.updateConnection(connectionId, { status: "credential_expired" })
         yield* ConnectionState.raise(connectionId, "credential_expired", message, now)
         yield* webhooks.enqueue([event])
         return false
-      }).pipe(sql.withTransaction, Effect.mapError(fail))
+      }).pipe(sql.withTransaction, Effect.mapError(keepJobFailed(fail)))
       if (superseded) {
         yield* Events.publish({ type: "snapshot.finished", connectionId, at: new Date(now).toISOString(), outcome: "failed", detail: "the token was replaced during the run" })
         return { _tag: "Superseded" } as Outcome
@@ -135,6 +150,7 @@ export const run = (connectionId: string) =>
     )
 
     const committed = yield* Effect.gen(function* () {
+      yield* onStore("committed", now)
       const snapshotId = yield* store.commit({ snapshot, drift: Option.getOrUndefined(drift), findings })
       const driftEvents = Option.match(drift, {
         onNone: () => [],
@@ -147,7 +163,7 @@ export const run = (connectionId: string) =>
       yield* webhooks.enqueue(events)
       yield* ConnectionState.succeeded(connectionId, now)
       return { snapshotId, events, driftEvents: driftEvents.length }
-    }).pipe(sql.withTransaction, Effect.mapError(fail))
+    }).pipe(sql.withTransaction, Effect.mapError(keepJobFailed(fail)))
 
     yield* Events.publish({
       type: "snapshot.finished",

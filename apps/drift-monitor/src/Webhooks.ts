@@ -265,14 +265,29 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
         }
       })
 
+    // Several processes may share the database: each claims the due deliveries it attempts by moving
+    // them past the attempt's timeout, so no two send one at once, and a delivery whose sender died
+    // is due again after that (at least once).
+    const claimMillis = Duration.toMillis(settings.timeout) + 5_000
+    const skipLocked = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
     const dispatchDue: Service["dispatchDue"] = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
+      const claimed = skipLocked
+        ? yield* sql<Row>`update drift_monitor_deliveries set next_attempt_at = ${now + claimMillis}
+            where id in (select id from drift_monitor_deliveries where status = 'pending' and next_attempt_at <= ${now}
+              order by next_attempt_at, seq limit 100 for update skip locked)
+            returning id`
+        : yield* sql<Row>`update drift_monitor_deliveries set next_attempt_at = ${now + claimMillis}
+            where id in (select id from drift_monitor_deliveries where status = 'pending' and next_attempt_at <= ${now}
+              order by next_attempt_at, seq limit 100)
+            returning id`
+      if (claimed.length === 0) return 0
       const due = yield* sql<Row>`select d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret, ev.payload
         from drift_monitor_deliveries d
         join drift_monitor_endpoints e on e.id = d.endpoint_id
         join drift_monitor_events ev on ev.id = d.event_id
-        where d.status = 'pending' and d.next_attempt_at <= ${now}
-        order by d.next_attempt_at, d.seq limit 100`
+        where ${sql.in("d.id", claimed.map((r) => String(r["id"])))}
+        order by d.seq`
       yield* Effect.forEach(due, attempt, { concurrency: 8, discard: true })
       return due.length
     }).pipe(Effect.mapError(unavailable))

@@ -65,12 +65,12 @@ const zoneOf = (z: Zones.Zone): DiscoveredZone => ({
  * Cloudflare at `baseUrl` (the real API or the simulator). Needs the app's `HttpClient` and the
  * process-wide `RequestBudget`.
  */
-export const cloudflare = (baseUrl: string): Layer.Layer<Provider, never, HttpClient.HttpClient | RequestBudget.RequestBudget> =>
+export const cloudflare = (baseUrl: string, budget?: RequestBudget.Limits): Layer.Layer<Provider, never, HttpClient.HttpClient | RequestBudget.RequestBudget> =>
   Layer.effect(
     Provider,
     Effect.gen(function* () {
       const context = yield* Effect.context<HttpClient.HttpClient | RequestBudget.RequestBudget>()
-      const client = (credential: Credential.Credential) => CloudflareClient.layer({ token: credential.secret, baseUrl })
+      const client = (credential: Credential.Credential) => CloudflareClient.layer({ token: credential.secret, baseUrl, budget })
       const connector = CloudflareConnector.connector
       return {
         connectorId: connector.id,

@@ -32,7 +32,7 @@ const withWebhooks = <A, E>(statuses: ReadonlyArray<number>, body: (sent: Array<
   Effect.gen(function* () {
     const dir = yield* Harness.tempDir
     const sent: Array<Sent> = []
-    const sql = Db.layer(join(dir, "hooks.db"))
+    const sql = Db.layer({ _tag: "sqlite", filename: join(dir, "hooks.db") })
     const layer = Webhooks.layerManual(settings).pipe(
       Layer.provide(Layer.merge(sql, Layer.succeed(HttpClient.HttpClient, fakeClient(statuses, sent)))),
       Layer.orDie
