@@ -141,6 +141,25 @@ describe("Cli", () => {
       })
     )
 
+    it.scopedLive("a read that fails is a warning and a partial snapshot (exit 0); a snapshot that reads nothing exits 4", () =>
+      Effect.gen(function* () {
+        const { env, sim } = yield* setup
+        sim.setFaults({ rules: [{ route: "GET /zones/:zone_id/dnssec", effect: { kind: "successFalse", code: 1234 } }] })
+        const partial = yield* plumbline(["snapshot", "--zone", "redpine.io"], env("account"))
+        assert.strictEqual(partial.code, 0, partial.stderr)
+        assert.match(partial.stderr, /plumbline: warning: dnssec in zone redpine\.io could not be read: .*1234/)
+        assert.include(partial.stderr, 'plumbline: warning: the snapshot is partial: 1 read failed (recorded as "failed" in the snapshot)')
+        const snapshot = yield* Effect.promise(() => decode(partial.stdout, "stdout"))
+        assert.strictEqual(snapshot.results.find((r) => r.resource === "dnssec")?.status._tag, "failed")
+
+        sim.setFaults({ rules: [{ route: "*", effect: { kind: "successFalse" } }] })
+        const failed = yield* plumbline(["snapshot"], env("account"))
+        assert.strictEqual(failed.code, 4, failed.stderr)
+        assert.strictEqual(failed.stdout, "")
+        assert.match(failed.stderr, /plumbline: the snapshot read nothing: \d+ reads? failed \(first: accounts in connection:cloudflare: /)
+      })
+    )
+
     it.scopedLive("--base-url wins over CLOUDFLARE_BASE_URL, and a bad one is a usage error", () =>
       Effect.gen(function* () {
         const { baseUrl, sim } = yield* setup
@@ -246,7 +265,7 @@ describe("Cli", () => {
         assert.include(b.stderr, `plumbline: ${notSnapshot}: not a Plumbline snapshot at /`)
         const c = yield* plumbline(["diff", good, missing])
         assert.strictEqual(c.code, 2)
-        assert.include(c.stderr, `plumbline: ${missing}: cannot read it (no such file)`)
+        assert.include(c.stderr, `plumbline: ${missing}: cannot read it (no such file or directory)`)
         const usage = yield* plumbline(["diff", good])
         assert.strictEqual(usage.code, 2)
         assert.include(usage.stderr, "Missing argument <after>")

@@ -40,11 +40,14 @@ export const decode = (text: string, file: string): Effect.Effect<Snapshot.Snaps
 
 /** File-system failures in a person's words (the platform's own messages repeat the path and the errno). */
 const systemReasons: Partial<Record<PlatformError.SystemErrorReason, string>> = {
-  NotFound: "no such file",
+  NotFound: "no such file or directory",
   PermissionDenied: "permission denied",
   BadResource: "not a regular file",
   Busy: "the file is busy"
 }
+
+const why = (error: PlatformError.PlatformError): string =>
+  error._tag === "SystemError" ? (systemReasons[error.reason] ?? error.reason) : error.message
 
 /** Reads and decodes a snapshot file. */
 export const read = (file: string): Effect.Effect<Snapshot.Snapshot, CliError, FileSystem.FileSystem> =>
@@ -54,7 +57,7 @@ export const read = (file: string): Effect.Effect<Snapshot.Snapshot, CliError, F
         new CliError({
           reason: "file-unreadable",
           file,
-          detail: `cannot read it (${error._tag === "SystemError" ? (systemReasons[error.reason] ?? error.reason) : error.message})`
+          detail: `cannot read it (${why(error)})`
         })
     ),
     Effect.flatMap((text) => decode(text, file))
@@ -63,5 +66,5 @@ export const read = (file: string): Effect.Effect<Snapshot.Snapshot, CliError, F
 /** Writes a snapshot file. */
 export const write = (file: string, snapshot: Snapshot.Snapshot): Effect.Effect<void, CliError, FileSystem.FileSystem> =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => fs.writeFileString(file, encode(snapshot))).pipe(
-    Effect.mapError((error) => new CliError({ reason: "file-not-written", file, detail: `cannot write it (${error.message})` }))
+    Effect.mapError((error) => new CliError({ reason: "file-not-written", file, detail: `cannot write it (${why(error)})` }))
   )
