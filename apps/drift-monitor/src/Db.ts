@@ -14,6 +14,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import { Migrations } from "@plumbline/store-sql"
 import type { ConfigError, Redacted } from "effect"
 import { Effect, Layer } from "effect"
 
@@ -147,8 +148,9 @@ const configureSqlite = Effect.gen(function* () {
 })
 
 /**
- * PostgreSQL: processes starting together would race to create the same tables, so migrations run
- * under a session advisory lock (one process migrates, the others wait and find them applied).
+ * PostgreSQL: processes starting together would race to create the same tables, so migrations (the
+ * store's, then the app's) run under a session advisory lock: one process migrates, the others wait
+ * and find them applied.
  */
 const migrateLocked = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -158,7 +160,7 @@ const migrateLocked = Effect.gen(function* () {
       Effect.gen(function* () {
         yield* connection.executeRaw("select pg_advisory_lock(hashtext('drift_monitor_migrations'))", [])
         return yield* Effect.ensuring(
-          migrate,
+          Effect.zipRight(Migrations.run, migrate),
           Effect.ignore(connection.executeRaw("select pg_advisory_unlock(hashtext('drift_monitor_migrations'))", []))
         )
       }),
@@ -175,7 +177,7 @@ export const layer = (
         Layer.provideMerge(SqliteClient.layer({ filename: database.filename }))
       ) as Layer.Layer<SqlClient.SqlClient, SqlError | Migrator.MigrationError>)
     : (Layer.effectDiscard(migrateLocked).pipe(
-        Layer.provideMerge(PgClient.layer({ url: database.url, applicationName: "drift-monitor" }))
+        Layer.provideMerge(PgClient.layer({ url: database.url, applicationName: "drift-monitor", maxConnections: 16 }))
       ) as Layer.Layer<SqlClient.SqlClient, SqlError | Migrator.MigrationError>)
 
 /** Whether the database is shared by several processes (leases and the shared budget apply). */

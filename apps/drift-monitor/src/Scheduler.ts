@@ -297,7 +297,9 @@ export const make = (settings: SchedulerSettings) =>
       }).pipe(
         Effect.onInterrupt(() => abandon(lease)),
         Effect.ensuring(
-          Effect.sync(() => running.delete(lease.connectionId)).pipe(Effect.zipRight(Queue.offer(wake, undefined)))
+          Effect.sync(() => {
+            if (running.get(lease.connectionId) === lease) running.delete(lease.connectionId)
+          }).pipe(Effect.zipRight(Queue.offer(wake, undefined)))
         )
       )
 
@@ -321,6 +323,11 @@ export const make = (settings: SchedulerSettings) =>
             return
           }
           for (const lease of claimed) {
+            if (running.has(lease.connectionId)) {
+              // Our own earlier run of it lost its lease (it stores nothing): let this claim go too.
+              yield* abandon(lease)
+              continue
+            }
             running.set(lease.connectionId, lease)
             yield* FiberMap.run(runs, lease.connectionId, Effect.provide(runOne(lease), context))
           }

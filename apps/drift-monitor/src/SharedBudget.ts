@@ -4,7 +4,7 @@
  * pause per token after a 429 (`drift_monitor_budget_pause`).
  *
  * A request is granted inside a transaction that holds the token's advisory lock, so two processes
- * never both take the last slot; times come from the database's clock, so processes on hosts whose
+ * never both take the last slot (within a process, requests queue for their turn first); times come from the database's clock, so processes on hosts whose
  * clocks disagree still count the same window. A request that does not fit waits until the oldest
  * request in the window leaves it; a database error is retried and never grants a request.
  */
@@ -41,7 +41,10 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
       return Number(window?.["oldest"]) + windowMillis - now + 1
     }).pipe(sql.withTransaction)
 
-    const acquire: Effect.Effect<void> = Effect.gen(function* () {
+    // One request of this process at a time asks the database (the others queue here), so a burst
+    // of waiting fibers never holds more than one pooled connection per token.
+    const turn = Effect.unsafeMakeSemaphore(1)
+    const acquire: Effect.Effect<void> = turn.withPermits(1)(Effect.gen(function* () {
       for (;;) {
         const wait = yield* attempt.pipe(
           Effect.tapError((e) => Effect.logWarning(`request budget unavailable, retrying: ${e.message}`)),
@@ -51,7 +54,7 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
         yield* Effect.sleep(Duration.millis(wait))
       }
       taken++
-    })
+    }))
 
     const pause = (millis: number): Effect.Effect<void> =>
       sql`insert into drift_monitor_budget_pause (budget_key, paused_until)

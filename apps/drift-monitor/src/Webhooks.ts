@@ -146,7 +146,11 @@ const deliveryOf = (row: Row) =>
     deliveredAt: iso(row["delivered_at"])
   })
 
-const unavailable = (e: SqlError) => new WebhookError({ reason: "unavailable", message: `database: ${e.message}` })
+const unavailable = (e: SqlError) =>
+  new WebhookError({
+    reason: "unavailable",
+    message: `database: ${e.message}${e.cause instanceof Error ? ` (${e.cause.message.slice(0, 200)})` : ""}`
+  })
 
 const cursorSeq = (cursor: string | undefined): Either.Either<number | undefined, WebhookError> => {
   if (cursor === undefined) return Either.right(undefined)
