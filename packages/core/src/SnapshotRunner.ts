@@ -76,7 +76,10 @@ const collect = <R>(resource: Resource.Any<R>, scope: Scope.Scope) =>
       const value = yield* Effect.mapError(encode(item), (error) =>
         decodeFailureFrom(error, { resource: resource.name, scope: scope.key, input: item })
       )
-      records.push(new Snapshot.SnapshotRecord({ key, value: value as Json.Json }))
+      // Not validated again: `value` is the resource Schema's own encoding, and the Json schema
+      // (which walks every nested value) would cost more than reading the record did. Snapshots
+      // are still checked as JSON when serialised (`Snapshot.toJson`, `contentJson`).
+      records.push(new Snapshot.SnapshotRecord({ key, value: value as Json.Json }, true))
     }
     return { items: Arr.fromIterable(items), records: Arr.sort(records, recordOrder) }
   })
@@ -96,7 +99,7 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
 
     const finish = (resource: Resource.Any<R>, scope: Scope.Scope, status: Snapshot.ResourceStatus) =>
       Effect.suspend(() => {
-        results.push(new Snapshot.ResourceResult({ resource: resource.name, scope, status }))
+        results.push(new Snapshot.ResourceResult({ resource: resource.name, scope, status }, true))
         return emit({
           _tag: "ResourceFinished",
           resource: resource.name,
@@ -147,7 +150,7 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
           yield* finish(resource, scope, statusOf(resource, error))
           return []
         }
-        yield* finish(resource, scope, new Snapshot.Ok({ records: outcome.right.records }))
+        yield* finish(resource, scope, new Snapshot.Ok({ records: outcome.right.records }, true))
         const produces = resource.produces
         if (produces === undefined) return []
         return Arr.sort(
