@@ -1,0 +1,6 @@
+import shared from "@plumbline/eslint-config"
+
+export default [
+  ...shared,
+  { ignores: ["results/**"] }
+]

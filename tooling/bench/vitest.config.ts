@@ -1,0 +1,3 @@
+import { makeConfig } from "@plumbline/vitest-config"
+
+export default makeConfig()
