@@ -113,6 +113,8 @@ export const make = (settings: SchedulerSettings) =>
     const waiters = new Map<string, Array<Waiter>>()
     const runs = yield* FiberMap.make<string>()
     const skipLocked = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+    /** Row locks: PostgreSQL's, to let processes claim side by side; SQLite has one writer anyway. */
+    const lockRows = (clause: "for update" | "for update skip locked") => sql.literal(skipLocked ? clause : "")
 
     const intervalOf = (connection: Store.Connection) =>
       (SnapshotJob.settingsOf(connection.settings).intervalSeconds ?? Duration.toSeconds(settings.interval)) * 1000
@@ -129,26 +131,16 @@ export const make = (settings: SchedulerSettings) =>
     /** Claims up to `n` due connections nobody holds (or whose holder's lease expired). */
     const claim = (n: number, now: number) =>
       Effect.map(
-        skipLocked
-          ? sql<Row>`update drift_monitor_schedule
-              set lease_owner = ${me}, lease_started_at = ${now}, lease_expires_at = ${now + leaseMillis}, lease_recheck = recheck_requested
-              where connection_id in (
-                select connection_id from drift_monitor_schedule
-                where (next_run_at <= ${now} or recheck_requested > recheck_done)
-                  and (lease_owner is null or lease_expires_at <= ${now})
-                order by case when recheck_requested > recheck_done then 0 else 1 end, next_run_at
-                limit ${n}
-                for update skip locked)
-              returning connection_id, lease_recheck`
-          : sql<Row>`update drift_monitor_schedule
-              set lease_owner = ${me}, lease_started_at = ${now}, lease_expires_at = ${now + leaseMillis}, lease_recheck = recheck_requested
-              where connection_id in (
-                select connection_id from drift_monitor_schedule
-                where (next_run_at <= ${now} or recheck_requested > recheck_done)
-                  and (lease_owner is null or lease_expires_at <= ${now})
-                order by case when recheck_requested > recheck_done then 0 else 1 end, next_run_at
-                limit ${n})
-              returning connection_id, lease_recheck`,
+        sql<Row>`update drift_monitor_schedule
+          set lease_owner = ${me}, lease_started_at = ${now}, lease_expires_at = ${now + leaseMillis}, lease_recheck = recheck_requested
+          where connection_id in (
+            select connection_id from drift_monitor_schedule
+            where (next_run_at <= ${now} or recheck_requested > recheck_done)
+              and (lease_owner is null or lease_expires_at <= ${now})
+            order by case when recheck_requested > recheck_done then 0 else 1 end, next_run_at
+            limit ${n}
+            ${lockRows("for update skip locked")})
+          returning connection_id, lease_recheck`,
         (rows) =>
           rows.map((r): Lease => ({ connectionId: String(r["connection_id"]), startedAt: now, recheck: Number(r["lease_recheck"] ?? 0) }))
       )
@@ -182,11 +174,9 @@ export const make = (settings: SchedulerSettings) =>
     /** Inside the transaction that stores a run: the lease must still be ours; sets the next due time. */
     const onStore = (lease: Lease): SnapshotJob.OnStore => (stored, at) =>
       Effect.gen(function* () {
-        const held = skipLocked
-          ? yield* sql<Row>`select connection_id from drift_monitor_schedule
-              where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt} for update`
-          : yield* sql<Row>`select connection_id from drift_monitor_schedule
-              where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}`
+        const held = yield* sql<Row>`select connection_id from drift_monitor_schedule
+          where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}
+          ${lockRows("for update")}`
         if (held.length === 0) {
           return yield* Effect.fail(
             new SnapshotJob.JobFailed({ connectionId: lease.connectionId, reason: "lease", message: "another process took over this connection's lease" })

@@ -276,15 +276,10 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
     const skipLocked = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
     const dispatchDue: Service["dispatchDue"] = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const claimed = skipLocked
-        ? yield* sql<Row>`update drift_monitor_deliveries set next_attempt_at = ${now + claimMillis}
-            where id in (select id from drift_monitor_deliveries where status = 'pending' and next_attempt_at <= ${now}
-              order by next_attempt_at, seq limit 100 for update skip locked)
-            returning id`
-        : yield* sql<Row>`update drift_monitor_deliveries set next_attempt_at = ${now + claimMillis}
-            where id in (select id from drift_monitor_deliveries where status = 'pending' and next_attempt_at <= ${now}
-              order by next_attempt_at, seq limit 100)
-            returning id`
+      const claimed = yield* sql<Row>`update drift_monitor_deliveries set next_attempt_at = ${now + claimMillis}
+        where id in (select id from drift_monitor_deliveries where status = 'pending' and next_attempt_at <= ${now}
+          order by next_attempt_at, seq limit 100 ${sql.literal(skipLocked ? "for update skip locked" : "")})
+        returning id`
       if (claimed.length === 0) return 0
       const due = yield* sql<Row>`select d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret, ev.payload
         from drift_monitor_deliveries d

@@ -16,6 +16,7 @@ import { serve, Simulator } from "@plumbline/cloudflare-simulator"
 import { Keyring } from "@plumbline/store-sql"
 import { Effect } from "effect"
 import { describeWithPostgres, freshDatabase } from "./fixtures/Postgres.js"
+import { busiestWindow } from "./fixtures/Windows.js"
 
 const CONNECTIONS = 300
 const INTERVAL_S = 30
@@ -30,17 +31,6 @@ const TOKENS = ["scoped", "account", "accountOwned", "customer"] as const
 const API_KEY = "scale-out-api-key-0123456789"
 
 type Row = Record<string, unknown>
-
-/** The most requests in any window of `windowMs` (times sorted). */
-const busiestWindow = (times: ReadonlyArray<number>, windowMs: number): number => {
-  let best = 0
-  let first = 0
-  for (let i = 0; i < times.length; i++) {
-    while ((times[i] as number) - (times[first] as number) >= windowMs) first++
-    best = Math.max(best, i - first + 1)
-  }
-  return best
-}
 
 interface Instance {
   readonly name: string
