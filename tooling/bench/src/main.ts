@@ -39,7 +39,7 @@ interface Args {
 }
 
 const usage =
-  "usage: main.ts [--only B1,B2,B3,B4] [--concurrency N] [--sdk-zones N|all] [--b4-connections N] [--b4-interval SECONDS] [--b4-seconds SECONDS]"
+  "usage: main.ts [--only B1,B2,B3,B4] [--concurrency N] [--margin MS] [--sdk-zones N|all] [--b4-connections N] [--b4-interval SECONDS] [--b4-seconds SECONDS]"
 
 const parseArgs = (argv: ReadonlyArray<string>): Effect.Effect<Args> =>
   Effect.gen(function* () {
@@ -55,7 +55,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Effect.Effect<Args> =>
       values.set(key, value)
       if (key !== "only" && key !== "child" && key !== "out") passThrough.push(`--${key}`, value)
     }
-    const known = new Set(["only", "child", "out", "concurrency", "sdk-zones", "b4-connections", "b4-interval", "b4-seconds"])
+    const known = new Set(["only", "child", "out", "concurrency", "margin", "sdk-zones", "b4-connections", "b4-interval", "b4-seconds"])
     for (const key of values.keys()) if (!known.has(key)) return yield* Effect.dieMessage(`unknown option --${key}\n${usage}`)
     const int = (key: string, fallback: number) => {
       const raw = values.get(key)
@@ -72,6 +72,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Effect.Effect<Args> =>
       out: values.get("out"),
       b1: {
         concurrency: yield* int("concurrency", B1Snapshot.defaults.concurrency),
+        marginMs: yield* int("margin", B1Snapshot.defaults.marginMs),
         sdkZones: sdkZones === "all" ? "all" : yield* int("sdk-zones", Number(B1Snapshot.defaults.sdkZones))
       },
       b4: {
