@@ -3,7 +3,7 @@
  * state and open handles cannot colour another's figures), then writes every figure to
  * `results/bench.json` and a Markdown table to `results/bench.md`.
  *
- *   pnpm bench                                   # all four (about 4 minutes)
+ *   pnpm bench                                   # all four (about 3 minutes)
  *   pnpm bench -- --only B2,B3                   # some; the others keep their last results
  *   pnpm bench -- --sdk-zones all                # B1's SDK baseline over every zone (+5 minutes)
  *   pnpm bench -- --concurrency 16 --b4-seconds 40 --b4-connections 10000 --b4-interval 30
