@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
-import type { RequestBudget } from "@plumbline/core"
+import { RequestBudget } from "@plumbline/core"
 import { Keyring } from "@plumbline/store-sql"
 import { Config, ConfigError, Duration, Effect, Either, Option, Redacted } from "effect"
 import type { Database } from "./Db.js"
@@ -81,8 +81,8 @@ export const database = (config: AppConfig): Database =>
 /** A name for this process on the leases it holds. */
 export const instanceName = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`
 
-/** Cloudflare's documented limit: 1,200 requests per 5 minutes per token. */
-export const defaultBudget: RequestBudget.Limits = { limit: 1200, window: Duration.minutes(5) }
+/** Cloudflare's documented limit: 1,200 requests per 5 minutes per token (core's defaults, with their margin). */
+export const defaultBudget: RequestBudget.Limits = RequestBudget.cloudflareDefaults
 
 /** Scheduler defaults: every 15 minutes ±10 %, 4 at once, back off from 30 s to 30 min. */
 export const defaultScheduler: SchedulerSettings = {
@@ -178,7 +178,8 @@ export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.ge
   if (budgetLimit < 1) return yield* Effect.fail(ConfigError.InvalidData([c("BUDGET_LIMIT")], "must be at least 1"))
   const budget: RequestBudget.Limits = {
     limit: budgetLimit,
-    window: yield* seconds(c("BUDGET_WINDOW_SECONDS"), defaultBudget.window)
+    window: yield* seconds(c("BUDGET_WINDOW_SECONDS"), defaultBudget.window),
+    margin: yield* seconds(c("BUDGET_MARGIN_SECONDS"), defaultBudget.margin ?? Duration.zero)
   }
   const webhooks: WebhookSettings = {
     maxAttempts: yield* Config.integer(c("WEBHOOK_MAX_ATTEMPTS")).pipe(Config.withDefault(defaultWebhooks.maxAttempts)),
