@@ -21,6 +21,8 @@ describe("Config", () => {
       assert.strictEqual(first.host, "127.0.0.1")
       assert.strictEqual(first.cloudflareBaseUrl, "https://api.cloudflare.com/client/v4")
       assert.strictEqual(Config.databaseFile(first), join(dir, "drift-monitor.db"))
+      assert.deepStrictEqual(Config.database(first), { _tag: "sqlite", filename: join(dir, "drift-monitor.db") })
+      assert.deepStrictEqual(first.budget, { limit: 1200, window: Duration.minutes(5), margin: Duration.seconds(1) })
       assert.notInclude(String(first.apiKey), Redacted.value(first.apiKey), "the key prints redacted")
     })
   )
@@ -36,7 +38,14 @@ describe("Config", () => {
         DRIFT_MONITOR_SCHEDULER_INTERVAL_SECONDS: "120",
         DRIFT_MONITOR_SCHEDULER_JITTER: "0",
         DRIFT_MONITOR_SCHEDULER_CONCURRENCY: "2",
-        DRIFT_MONITOR_WEBHOOK_MAX_ATTEMPTS: "3"
+        DRIFT_MONITOR_WEBHOOK_MAX_ATTEMPTS: "3",
+        DRIFT_MONITOR_DATABASE_URL: "postgres://monitor:pw@db.internal:5432/drift",
+        DRIFT_MONITOR_INSTANCE: "worker-7",
+        DRIFT_MONITOR_SCHEDULER_LEASE_SECONDS: "12",
+        DRIFT_MONITOR_SCHEDULER_POLL_SECONDS: "0.5",
+        DRIFT_MONITOR_BUDGET_LIMIT: "600",
+        DRIFT_MONITOR_BUDGET_WINDOW_SECONDS: "150",
+        DRIFT_MONITOR_BUDGET_MARGIN_SECONDS: "0"
       })
       assert.strictEqual(config.port, 0)
       assert.strictEqual(Redacted.value(config.apiKey), "configured-key")
@@ -45,6 +54,14 @@ describe("Config", () => {
       assert.strictEqual(config.scheduler.jitter, 0)
       assert.strictEqual(config.scheduler.concurrency, 2)
       assert.strictEqual(config.webhooks.maxAttempts, 3)
+      assert.deepStrictEqual(Config.database(config)._tag, "pg")
+      assert.notInclude(String(config.databaseUrl), "pw", "the database URL prints redacted")
+      assert.strictEqual(config.scheduler.instance, "worker-7")
+      assert.isTrue(Duration.equals(config.scheduler.lease, Duration.seconds(12)))
+      assert.isTrue(Duration.equals(config.scheduler.pollEvery, Duration.millis(500)))
+      assert.strictEqual(config.budget.limit, 600)
+      assert.isTrue(Duration.equals(config.budget.window, Duration.seconds(150)))
+      assert.isTrue(Duration.equals(config.budget.margin ?? Duration.infinity, Duration.zero))
     })
   )
 
@@ -55,7 +72,10 @@ describe("Config", () => {
         ["DRIFT_MONITOR_PORT", "70000"],
         ["DRIFT_MONITOR_SCHEDULER_JITTER", "1.5"],
         ["DRIFT_MONITOR_SCHEDULER_CONCURRENCY", "0"],
-        ["DRIFT_MONITOR_STORE_KEYS", "k1:short"]
+        ["DRIFT_MONITOR_STORE_KEYS", "k1:short"],
+        ["DRIFT_MONITOR_DATABASE_URL", "mysql://db/drift"],
+        ["DRIFT_MONITOR_SCHEDULER_LEASE_SECONDS", "0.1"],
+        ["DRIFT_MONITOR_BUDGET_LIMIT", "0"]
       ] as const) {
         const error = yield* Effect.flip(load({ DRIFT_MONITOR_DATA_DIR: dir, [name]: value }))
         assert.include(String(error), name)
