@@ -427,7 +427,8 @@ export const make = (settings: SchedulerSettings) =>
           const list = waiters.get(connectionId) ?? []
           list.push({ recheck: n, deferred })
           waiters.set(connectionId, list)
-          return yield* Effect.raceFirst(Deferred.await(deferred), awaitElsewhere(connectionId, n))
+          // Alone on SQLite every run is ours; with others, the run may happen in another process.
+          return yield* skipLocked ? Effect.raceFirst(Deferred.await(deferred), awaitElsewhere(connectionId, n)) : Deferred.await(deferred)
         }).pipe(Effect.catchAll((e) => Effect.succeed(storeFailed(connectionId)(e)))),
       schedule: (connectionId) =>
         Effect.gen(function* () {
