@@ -112,9 +112,10 @@ export const make = (settings: SchedulerSettings) =>
     const running = new Map<string, Lease>()
     const waiters = new Map<string, Array<Waiter>>()
     const runs = yield* FiberMap.make<string>()
-    const skipLocked = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+    // PostgreSQL is the database several processes share; SQLite serves one.
+    const shared = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
     /** Row locks: PostgreSQL's, to let processes claim side by side; SQLite has one writer anyway. */
-    const lockRows = (clause: "for update" | "for update skip locked") => sql.literal(skipLocked ? clause : "")
+    const lockRows = (clause: "for update" | "for update skip locked") => sql.literal(shared ? clause : "")
 
     const intervalOf = (connection: Store.Connection) =>
       (SnapshotJob.settingsOf(connection.settings).intervalSeconds ?? Duration.toSeconds(settings.interval)) * 1000
@@ -200,15 +201,12 @@ export const make = (settings: SchedulerSettings) =>
       Effect.gen(function* () {
         const finished = yield* Clock.currentTimeMillis
         const outcome = encodeResult(result)
-        yield* next === undefined
-          ? sql`update drift_monitor_schedule set lease_owner = null, lease_started_at = null, lease_expires_at = null,
-              recheck_done = lease_recheck, last_recheck = lease_recheck, last_started_at = ${lease.startedAt}, last_finished_at = ${finished},
-              last_owner = ${me}, last_outcome = ${outcome}
-              where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}`
-          : sql`update drift_monitor_schedule set lease_owner = null, lease_started_at = null, lease_expires_at = null,
-              recheck_done = lease_recheck, last_recheck = lease_recheck, last_started_at = ${lease.startedAt}, last_finished_at = ${finished},
-              last_owner = ${me}, last_outcome = ${outcome}, next_run_at = ${next}, failures = ${failures}
-              where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}`
+        // `next` undefined: keep the due time `onStore` set in the run's own transaction.
+        const due = next === undefined ? sql.literal("") : sql`, next_run_at = ${next}, failures = ${failures}`
+        yield* sql`update drift_monitor_schedule set lease_owner = null, lease_started_at = null, lease_expires_at = null,
+          recheck_done = lease_recheck, last_recheck = lease_recheck, last_started_at = ${lease.startedAt}, last_finished_at = ${finished},
+          last_owner = ${me}, last_outcome = ${outcome}${due}
+          where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}`
       })
 
     /** Lets the lease go without a result (shutdown): another process may take it at once. */
@@ -302,7 +300,7 @@ export const make = (settings: SchedulerSettings) =>
         const free = settings.concurrency - running.size
         // Other processes change a shared schedule without waking us: look again every `pollEvery`.
         // Alone on SQLite, every change comes through this process and wakes the poller itself.
-        let wakeAt = skipLocked ? now + Duration.toMillis(settings.pollEvery) : Infinity
+        let wakeAt = shared ? now + Duration.toMillis(settings.pollEvery) : Infinity
         if (free > 0) {
           const claimed = yield* claim(free, now).pipe(
             Effect.tapError((e) => Effect.logWarning(`cannot claim due connections: ${e.message}`)),
@@ -428,7 +426,7 @@ export const make = (settings: SchedulerSettings) =>
           list.push({ recheck: n, deferred })
           waiters.set(connectionId, list)
           // Alone on SQLite every run is ours; with others, the run may happen in another process.
-          return yield* skipLocked ? Effect.raceFirst(Deferred.await(deferred), awaitElsewhere(connectionId, n)) : Deferred.await(deferred)
+          return yield* shared ? Effect.raceFirst(Deferred.await(deferred), awaitElsewhere(connectionId, n)) : Deferred.await(deferred)
         }).pipe(Effect.catchAll((e) => Effect.succeed(storeFailed(connectionId)(e)))),
       schedule: (connectionId) =>
         Effect.gen(function* () {

@@ -14,7 +14,8 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import { assert, it } from "@effect/vitest"
 import { serve, Simulator } from "@plumbline/cloudflare-simulator"
 import { Keyring } from "@plumbline/store-sql"
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
+import * as Harness from "./fixtures/Harness.js"
 import { describeWithPostgres, freshDatabase } from "./fixtures/Postgres.js"
 import { busiestWindow } from "./fixtures/Windows.js"
 
@@ -72,19 +73,7 @@ const startInstance = (name: string, env: Record<string, string>, logDir: string
       })
   )
 
-const api = (baseUrl: string, method: string, path: string, body?: unknown) =>
-  Effect.promise(async () => {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    })
-    const text = await response.text()
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return { status: response.status, body: (text === "" ? null : JSON.parse(text)) as any }
-  })
-
-const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
+const sleep = (ms: number) => Effect.sleep(Duration.millis(ms))
 
 describeWithPostgres("ScaleOut", (server) => {
   it.live(
@@ -161,7 +150,7 @@ describeWithPostgres("ScaleOut", (server) => {
           )
 
         // 300 connections, a quarter per token, each monitoring redpine.io, created through all three APIs.
-        const verified = yield* api(p1.baseUrl, "POST", "/api/connections/verify", { token: sim.tokens["account"] })
+        const verified = yield* Harness.client(p1.baseUrl, API_KEY).call("POST", "/api/connections/verify", { token: sim.tokens["account"] })
         assert.strictEqual(verified.status, 200)
         const zone = (verified.body.zones as Array<{ id: string; name: string }>).find((z) => z.name === "redpine.io")
         assert.isDefined(zone)
@@ -169,7 +158,7 @@ describeWithPostgres("ScaleOut", (server) => {
           Array.from({ length: CONNECTIONS }, (_, i) => i),
           (i) =>
             Effect.map(
-              api([p1, p2, p3][i % 3]!.baseUrl, "POST", "/api/connections", {
+              Harness.client([p1, p2, p3][i % 3]!.baseUrl, API_KEY).call("POST", "/api/connections", {
                 name: `tenant-${i}`,
                 token: sim.tokens[TOKENS[i % TOKENS.length] as string],
                 zones: [zone?.id]

@@ -112,7 +112,7 @@ describe("Request economy", () => {
     Effect.gen(function* () {
       const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
       const { requests, snapshot } = yield* snapshotOf(sim, sim.tokens["account"]!)
-      const minimum = minimumRequests(sim)
+      const minimum = minimumRequests(sim.state)
       assert.strictEqual(minimum.total, 36, JSON.stringify(minimum.breakdown))
       assert.strictEqual(snapshot.requestCount, minimum.total)
       assert.strictEqual(requests.length, minimum.total)
@@ -145,7 +145,7 @@ describe("Request economy", () => {
         rateLimit: false
       })
       const { requests, snapshot } = yield* snapshotOf(sim, sim.tokens["account"]!, {}, { budget: { limit: 100_000, window: Duration.minutes(5) } })
-      const minimum = minimumRequests(sim)
+      const minimum = minimumRequests(sim.state)
       assert.strictEqual(snapshot.outcome, "complete")
       assert.strictEqual(snapshot.results.filter((r) => r.status._tag === "failed").length, 0)
       assert.strictEqual(snapshot.requestCount, minimum.total, JSON.stringify(minimum.breakdown))

@@ -24,7 +24,8 @@ import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { loadavg } from "node:os"
 import type { BenchmarkResult } from "./Figures.js"
 import { extrapolateLoop, figure, formatNumber, rateLimitFloorMillis, round } from "./Figures.js"
-import { minimumRequests } from "./MinimumRequests.js"
+// The connector test's own count (test code, not exported: imported from its source).
+import { minimumRequests } from "../../../packages/cloudflare/test/fixtures/MinimumRequests.js"
 import * as SdkBaseline from "./SdkBaseline.js"
 import * as SimulatorProcess from "./SimulatorProcess.js"
 

@@ -17,7 +17,8 @@
  * time of each zone read is returned, for `Figures.extrapolateLoop`.
  */
 import Cloudflare from "cloudflare"
-import { phasesFor } from "./MinimumRequests.js"
+// The connector test's own count (test code, not exported: imported from its source).
+import { phasesFor } from "../../../packages/cloudflare/test/fixtures/MinimumRequests.js"
 
 /** Options of one baseline run. */
 export interface Options {
