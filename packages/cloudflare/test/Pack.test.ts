@@ -69,9 +69,11 @@ describe("Packed package", () => {
     writeFileSync(join(dir, "consumer.mjs"), CONSUMER)
     await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs, "effect@3.22.4", "@effect/platform@0.97.2"], {
       cwd: dir,
-      timeout: 50_000
+      timeout: 240_000
     })
-  }, 60_000)
+    // Three builds, three packs and an install from the registry: about 20 s on a quiet machine,
+    // several times that while the rest of the suite shares two cores.
+  }, 300_000)
 
   afterAll(async () => {
     await server.close()
@@ -91,5 +93,5 @@ describe("Packed package", () => {
       internal: "blocked"
     })
     assert.isTrue(readdirSync(join(dir, "node_modules", "@plumbline", "cloudflare", "dist")).includes("index.d.ts"))
-  })
+  }, 120_000)
 })
