@@ -5,7 +5,7 @@ import type { ConnectorError } from "../src/ConnectorError.js"
 import * as Credential from "../src/Credential.js"
 import * as HttpPipeline from "../src/HttpPipeline.js"
 import * as RequestBudget from "../src/RequestBudget.js"
-import * as FakeHttp from "./fixtures/FakeHttp.js"
+import * as FakeHttp from "../src/testing/FakeHttp.js"
 
 const TOKEN = "cfut_secret-token-value-0123456789"
 const BASE = "https://api.example.test/client/v4"
