@@ -13,6 +13,12 @@ import { Context, Duration, Effect, Layer, Option, Schema } from "effect"
 /** The HTTP pipeline of one Relay connection. */
 export class RelayHttp extends Context.Tag("@plumbline/relay/RelayHttp")<RelayHttp, HttpPipeline.ProviderHttp>() {}
 
+/**
+ * Relay's documented request limit for one token (its API reference: 300 requests a minute). Core
+ * has no default budget: a limit guessed wrong either wastes the allowance or gets the token blocked.
+ */
+export const budget: RequestBudget.Limits = { limit: 300, window: Duration.minutes(1) }
+
 /** Relay's error entries: `{ "errors": [{ "code": 4030, "message": "…" }] }`. */
 const errorMessages = (body: unknown): ReadonlyArray<ConnectorError.ProviderMessage> => {
   const errors = (body as { readonly errors?: unknown } | undefined)?.errors
@@ -41,7 +47,7 @@ export const layer = (options: {
       requestIdHeader: "x-relay-request-id",
       errorMessages,
       classify,
-      budget: { limit: 300, window: Duration.minutes(1) }
+      budget
     })
   )
 // #endregion pipeline

@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
-import { RequestBudget } from "@plumbline/core"
+import { RateLimit } from "@plumbline/cloudflare"
+import type { RequestBudget } from "@plumbline/core"
 import { Keyring } from "@plumbline/store-sql"
 import { Config, ConfigError, Duration, Effect, Either, Option, Redacted } from "effect"
 import type { Database } from "./Db.js"
@@ -81,8 +82,8 @@ export const database = (config: AppConfig): Database =>
 /** A name for this process on the leases it holds. */
 export const instanceName = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`
 
-/** Cloudflare's documented limit: 1,200 requests per 5 minutes per token (core's defaults, with their margin). */
-export const defaultBudget: RequestBudget.Limits = RequestBudget.cloudflareDefaults
+/** Cloudflare's documented limit: 1,200 requests per 5 minutes per token, with the connector's margin. */
+export const defaultBudget: RequestBudget.Limits = RateLimit.budget
 
 /** Scheduler defaults: every 15 minutes ±10 %, 4 at once, back off from 30 s to 30 min. */
 export const defaultScheduler: SchedulerSettings = {

@@ -22,6 +22,7 @@ import {
 } from "@plumbline/core"
 import type { Stream } from "effect";
 import { Config, type ConfigError, Context, Effect, Layer, Option, type ParseResult, Redacted, Schema, type SchemaAST } from "effect"
+import * as RateLimit from "./RateLimit.js"
 
 /** Cloudflare's production API. */
 export const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
@@ -41,6 +42,7 @@ export interface Options {
    */
   readonly accountId?: string | undefined
   readonly retry?: Partial<RetryPolicy.RetryPolicy> | undefined
+  /** The token's request budget. Default `RateLimit.budget`, Cloudflare's documented limit. */
   readonly budget?: RequestBudget.Limits | undefined
 }
 
@@ -218,8 +220,8 @@ export const make = (
       requestIdHeader: "cf-ray",
       errorMessages,
       classify,
-      ...(options.retry === undefined ? {} : { retry: options.retry }),
-      ...(options.budget === undefined ? {} : { budget: options.budget })
+      budget: options.budget ?? RateLimit.budget,
+      ...(options.retry === undefined ? {} : { retry: options.retry })
     })
 
 

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@plumbline/cloudflare-simulator"
-import { Check } from "@plumbline/core"
+import { Check, Snapshot } from "@plumbline/core"
 import { Effect } from "effect"
 import { Checks } from "../src/index.js"
 import * as SimHttp from "./fixtures/SimHttp.js"
@@ -124,6 +124,42 @@ describe("Checks", () => {
       }
       const after = new Map((yield* audit(sim)).map((f) => [f.key, f.verdict._tag]))
       for (const finding of failing) assert.strictEqual(after.get(finding.key), "pass", finding.key)
+    }))
+
+  it.effect("a record of another shape makes the checks that read it an error naming the record, never a wrong verdict", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      const { snapshot } = yield* SimHttp.snapshotOf(sim, sim.tokens["account"]!)
+      const before = verdicts(Check.run(Checks.checks, snapshot))
+      // As a snapshot written by another version of the connector, or edited by hand, might hold them:
+      // a DNS record whose content is a number, and a WAF rule whose `enabled` is a string (truthy,
+      // so a cast would have read the disabled rule as enabled).
+      const json = JSON.parse(Snapshot.toJson(snapshot)) as {
+        results: Array<{ resource: string; scope: { name?: string }; status: { _tag: string; records?: Array<{ key: string; value: Record<string, unknown> }> } }>
+      }
+      const recordsIn = (resource: string, zone: string) =>
+        json.results.find((r) => r.resource === resource && r.scope.name === zone)?.status.records ?? []
+      const dns = recordsIn("dns_records", "redpine.io")[0]!
+      dns.value["content"] = 5
+      const disabledRules = recordsIn("waf_custom_rules", "redpine.dev")
+      for (const rule of disabledRules) rule.value["enabled"] = "no"
+      assert.isAbove(disabledRules.length, 0)
+      const after = Check.run(Checks.checks, yield* Snapshot.fromJson(json))
+
+      const changed = Object.fromEntries(
+        Object.entries(verdicts(after)).filter(([key, tag]) => before[key] !== tag)
+      )
+      assert.deepStrictEqual(changed, {
+        "cloudflare.dns.spf@redpine.io": "error",
+        "cloudflare.dns.dmarc@redpine.io": "error",
+        "cloudflare.waf.custom-rules-active@redpine.dev": "error",
+        "cloudflare.waf.bad-actors-blocked@redpine.dev": "error"
+      })
+      const spf = after.find((f) => f.checkId === "cloudflare.dns.spf" && f.scope.name === "redpine.io")?.verdict
+      assert.strictEqual(spf?._tag, "error")
+      if (spf?._tag !== "error") return
+      assert.include(spf.detail, `record ${dns.key}`)
+      assert.include(spf.detail, "/content")
     }))
 
   it("makeChecks takes the login endpoint", () => {

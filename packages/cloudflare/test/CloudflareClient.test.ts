@@ -1,8 +1,8 @@
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { ConnectorError, RequestBudget } from "@plumbline/core"
-import { ConfigProvider, Effect, Exit, Layer, Schema, Stream } from "effect"
-import { CloudflareClient } from "../src/index.js"
+import { ConfigProvider, Duration, Effect, Exit, Layer, Schema, Stream } from "effect"
+import { CloudflareClient, RateLimit } from "../src/index.js"
 
 interface Seen {
   readonly url: URL
@@ -10,7 +10,10 @@ interface Seen {
 }
 
 /** A fake HttpClient answering synchronously from a handler (the TestClock alone drives it). */
-const fake = (handler: (url: URL) => { status: number; body: unknown }) => {
+const fake = (
+  handler: (url: URL) => { status: number; body: unknown },
+  budget: Layer.Layer<RequestBudget.RequestBudget> = RequestBudget.layer
+) => {
   const seen: Array<Seen> = []
   const client = HttpClient.make((request, url) =>
     Effect.sync(() => {
@@ -21,7 +24,7 @@ const fake = (handler: (url: URL) => { status: number; body: unknown }) => {
       return Object.create(response, { text: { value: Effect.succeed(text) } }) as HttpClientResponse.HttpClientResponse
     })
   )
-  return { seen, layer: Layer.merge(Layer.succeed(HttpClient.HttpClient, client), RequestBudget.layer) }
+  return { seen, layer: Layer.merge(Layer.succeed(HttpClient.HttpClient, client), budget) }
 }
 
 const ok = (result: unknown, result_info?: unknown) => ({ status: 200, body: { success: true, errors: [], messages: [], result, result_info } })
@@ -39,7 +42,35 @@ const withClient = <A, E>(handler: Parameters<typeof fake>[0], use: (client: Clo
 const Item = Schema.Struct({ id: Schema.String })
 const context = { resource: "dns_records", scope: "zone redpine.io", permission: "DNS Read" }
 
+/** A budget registry that records the limits each credential's budget is made with. */
+const recordingBudget = () => {
+  const limits: Array<RequestBudget.Limits> = []
+  const layer = Layer.effect(
+    RequestBudget.RequestBudget,
+    Effect.map(RequestBudget.make, (registry) => ({
+      forKey: (key: string, given: RequestBudget.Limits) => {
+        limits.push(given)
+        return registry.forKey(key, given)
+      }
+    }))
+  )
+  return { limits, layer }
+}
+
 describe("CloudflareClient", () => {
+  it.effect("keeps to Cloudflare's documented limit by default: 1,200 requests per 5 minutes, with a second of margin", () =>
+    Effect.gen(function* () {
+      const budget = recordingBudget()
+      const { layer } = fake(() => ok([]), budget.layer)
+      yield* Effect.provide(CloudflareClient.make({ token: TOKEN }), layer)
+      yield* Effect.provide(CloudflareClient.make({ token: TOKEN, budget: { limit: 10, window: Duration.seconds(1) } }), layer)
+      assert.strictEqual(budget.limits[0], RateLimit.budget)
+      assert.strictEqual(budget.limits[0]?.limit, 1200)
+      assert.isTrue(Duration.equals(budget.limits[0]!.window, Duration.minutes(5)))
+      assert.isTrue(Duration.equals(budget.limits[0]!.margin ?? Duration.zero, Duration.seconds(1)))
+      assert.strictEqual(budget.limits[1]?.limit, 10)
+    }))
+
   it("classifies Cloudflare's statuses", () => {
     const failure = (status: number, codes: Array<{ code: number; message: string }> = []) =>
       CloudflareClient.classify({ status, method: "GET", path: "/client/v4/x", codes, requestId: "ray-1", body: {} })

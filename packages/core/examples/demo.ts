@@ -5,7 +5,7 @@
  * prints the drift between the two. Run it with `pnpm --filter @plumbline/core demo`.
  */
 import { HttpClient, HttpClientResponse } from "@effect/platform"
-import { Context, Effect, Layer, Schema, Stream } from "effect"
+import { Context, Duration, Effect, Layer, Schema, Stream } from "effect"
 // In your code: import { Connector, … } from "@plumbline/core"
 import {
   Connector,
@@ -290,9 +290,16 @@ const onProgress = (event: Progress.ProgressEvent) =>
 // A real app reads the secret with `Config.redacted`; from here on it stays `Redacted`.
 const credential = Credential.make("api-token", "acme-demo-token")
 
+// The budget is the provider's documented request limit per token (Acme's: 600 a minute); core has
+// no default, because every provider's limit is its own.
 const AcmeHttpLive = Layer.effect(
   AcmeHttp,
-  HttpPipeline.make({ baseUrl: "https://api.acme-dns.example/", credential, requestIdHeader: "x-request-id" })
+  HttpPipeline.make({
+    baseUrl: "https://api.acme-dns.example/",
+    credential,
+    budget: { limit: 600, window: Duration.minutes(1) },
+    requestIdHeader: "x-request-id"
+  })
 ).pipe(Layer.provide(Layer.mergeAll(RequestBudget.layer, FakeAcme)))
 
 const program = Effect.gen(function* () {

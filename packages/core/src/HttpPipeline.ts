@@ -55,8 +55,12 @@ export interface Options {
   /** Per-attempt timeout (default 30 s). */
   readonly timeout?: Duration.DurationInput
   readonly retry?: Partial<RetryPolicy.RetryPolicy>
-  /** The credential's request budget (default: Cloudflare's 1,200 per 5 minutes). */
-  readonly budget?: RequestBudget.Limits
+  /**
+   * The provider's request limit for one credential, which the pipeline keeps to. Required: core
+   * knows no provider, and a limit guessed wrong either wastes the provider's allowance or gets the
+   * credential blocked, so each connector states its provider's documented one.
+   */
+  readonly budget: RequestBudget.Limits
   /** The response header that carries the provider's request id (e.g. `cf-ray`). */
   readonly requestIdHeader?: string
   /** Extracts the provider's error entries from a parsed error body. */
@@ -124,10 +128,7 @@ export const make = (
     const base = new URL(options.baseUrl.endsWith("/") ? options.baseUrl.slice(0, -1) : options.baseUrl)
     const client = yield* HttpClient.HttpClient
     const budgets = yield* RequestBudget.RequestBudget
-    const budget = yield* budgets.forKey(
-      Credential.fingerprint(options.credential),
-      options.budget ?? RequestBudget.cloudflareDefaults
-    )
+    const budget = yield* budgets.forKey(Credential.fingerprint(options.credential), options.budget)
     const policy = RetryPolicy.make(options.retry)
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
     const maxRedirects = options.maxRedirects ?? 5

@@ -1,7 +1,8 @@
 /**
- * A request budget per credential: at most `limit` requests in any window of `window` (Cloudflare:
- * 1,200 per 5 minutes per token), shared by every fibre and every snapshot that uses the same
- * credential in this process. Requests wait their turn in order instead of being refused, and a
+ * A request budget per credential: at most `limit` requests in any window of `window`, shared by
+ * every fibre and every snapshot that uses the same credential in this process. Core knows no
+ * provider, so it has no default limits: each connector states its provider's (see
+ * `HttpPipeline.Options.budget`). Requests wait their turn in order instead of being refused, and a
  * 429 that comes anyway pauses everyone sharing the credential for the provider's requested wait.
  *
  * The budget is a sliding log: the time of each of the last `limit` requests is kept in a ring, and
@@ -17,13 +18,6 @@ export interface Limits {
   readonly window: Duration.Duration
   readonly margin?: Duration.Duration
 }
-
-/**
- * Cloudflare's documented global limit for one token, with a second of margin: requests are counted
- * when they arrive, and one that travelled slower than the request 1,200 before it must not land in
- * the same window (an overrun blocks the token for five minutes).
- */
-export const cloudflareDefaults: Limits = { limit: 1200, window: Duration.minutes(5), margin: Duration.seconds(1) }
 
 /** The budget of one credential. */
 export interface Budget {

@@ -5,15 +5,19 @@ import type { ConnectorError } from "../src/ConnectorError.js"
 import * as Credential from "../src/Credential.js"
 import * as HttpPipeline from "../src/HttpPipeline.js"
 import * as RequestBudget from "../src/RequestBudget.js"
-import * as FakeHttp from "./fixtures/FakeHttp.js"
+import * as FakeHttp from "../src/testing/FakeHttp.js"
 
 const TOKEN = "cfut_secret-token-value-0123456789"
 const BASE = "https://api.example.test/client/v4"
+
+/** A budget these tests never exhaust, unless one sets its own. */
+const BUDGET: RequestBudget.Limits = { limit: 1000, window: Duration.minutes(1) }
 
 const pipeline = (fake: ReturnType<typeof FakeHttp.make>, options: Partial<HttpPipeline.Options> = {}) =>
   HttpPipeline.make({
     baseUrl: BASE,
     credential: Credential.make("test-token", TOKEN),
+    budget: BUDGET,
     requestIdHeader: "cf-ray",
     errorMessages: (body) =>
       typeof body === "object" && body !== null && Array.isArray((body as { errors?: unknown }).errors)
@@ -281,6 +285,25 @@ describe("HttpPipeline", () => {
       yield* Fiber.join(second)
       assert.strictEqual(fake.requests.length, 3)
     }))
+
+  it.effect("keeps to the budget the connector declares: a third request waits out the window", () =>
+    Effect.gen(function* () {
+      const fake = FakeHttp.make(() => ok)
+      const http = yield* pipeline(fake, { budget: { limit: 2, window: Duration.minutes(1) } })
+      const sent = yield* Effect.fork(Effect.all([http.get("/a"), http.get("/b"), http.get("/c")], { concurrency: "unbounded" }))
+      yield* TestClock.adjust(Duration.seconds(59))
+      assert.strictEqual(fake.requests.length, 2)
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* Fiber.join(sent)
+      assert.deepStrictEqual(fake.requests.map((r) => r.at), [0, 0, 60_000])
+    }))
+
+  it("has no default budget: a connector must state its provider's limits", () => {
+    const options = { baseUrl: BASE, credential: Credential.make("test-token", TOKEN) }
+    // @ts-expect-error `budget` is required; core knows no provider and so no default limits.
+    const withoutBudget: HttpPipeline.Options = options
+    assert.isUndefined(withoutBudget.budget)
+  })
 
   it.effect("never puts the token in an error", () =>
     Effect.gen(function* () {

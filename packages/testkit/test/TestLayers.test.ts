@@ -4,8 +4,11 @@ import { Credential, HttpPipeline, type RequestBudget } from "@plumbline/core"
 import { Clock, Duration, Effect, Layer } from "effect"
 import { FakeHttp, FakeProvider, TestLayers } from "../src/index.js"
 
+/** The limits the connector under test declares; `TestLayers.budget` replaces them. */
+const CONNECTOR_BUDGET: RequestBudget.Limits = { limit: 1000, window: Duration.minutes(1) }
+
 const pipeline = (provider: FakeProvider.FakeProvider, budget: Layer.Layer<RequestBudget.RequestBudget>) =>
-  HttpPipeline.make({ baseUrl: provider.baseUrl, credential: Credential.make("t", "secret-value-123") }).pipe(
+  HttpPipeline.make({ baseUrl: provider.baseUrl, credential: Credential.make("t", "secret-value-123"), budget: CONNECTOR_BUDGET }).pipe(
     Effect.provide(Layer.merge(provider.layer, budget))
   )
 

@@ -17,7 +17,7 @@
  * each starts with a full budget.
  */
 import { HttpClient } from "@effect/platform"
-import { CloudflareConnector } from "@plumbline/cloudflare"
+import { CloudflareConnector, RateLimit } from "@plumbline/cloudflare"
 import { Simulator } from "@plumbline/cloudflare-simulator"
 import { HttpPipeline, RequestBudget } from "@plumbline/core"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
@@ -29,8 +29,15 @@ import { minimumRequests } from "../../../packages/cloudflare/test/fixtures/Mini
 import * as SdkBaseline from "./SdkBaseline.js"
 import * as SimulatorProcess from "./SimulatorProcess.js"
 
-/** Cloudflare's 1,200 requests per 5 minutes, scaled 120× in time. */
-export const RATE = { limit: 1200, windowMs: 2500, latencyMs: 20 } as const
+/** How much faster than real time B1 runs Cloudflare's rate-limit window. */
+const TIME_SCALE = 120
+
+/** Cloudflare's limit as the connector declares it (1,200 requests per 5 minutes), scaled 120× in time. */
+export const RATE = {
+  limit: RateLimit.budget.limit,
+  windowMs: Duration.toMillis(RateLimit.budget.window) / TIME_SCALE,
+  latencyMs: 20
+} as const
 
 
 /** Options of B1. */

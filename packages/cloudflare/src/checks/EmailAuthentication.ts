@@ -5,8 +5,10 @@
  * counted; the evidence says so.
  */
 import { Check } from "@plumbline/core"
+import { Either } from "effect"
 import { Permission } from "../Permissions.js"
-import { type DnsRecord, recordsOf, txtContent, zoneName } from "./Records.js"
+import { DnsRecord } from "../resources/DnsRecords.js"
+import { recordsOf, txtContent, zoneName } from "./Records.js"
 
 /** Mechanisms and modifiers that cost a DNS lookup (RFC 7208 §4.6.4). */
 const LOOKUP_TERMS = /^[+?~-]?(include:|a$|a:|a\/|mx$|mx:|mx\/|ptr$|ptr:|exists:|redirect=)/i
@@ -40,7 +42,9 @@ export const spf: Check.Check = {
   permissions: [Permission.DnsRead],
   evaluate: (input) => {
     const zone = zoneName(input)
-    const records = recordsOf<DnsRecord>(input, "dns_records").filter(
+    const read = recordsOf(input, "dns_records", DnsRecord)
+    if (Either.isLeft(read)) return read.left
+    const records = read.right.filter(
       (r) => r.type === "TXT" && r.name.toLowerCase() === zone.toLowerCase() && /^v=spf1(\s|$)/i.test(txtContent(r))
     )
     const found = records.map((r) => ({ id: r.id, content: txtContent(r) }))
@@ -96,7 +100,9 @@ export const dmarc: Check.Check = {
   evaluate: (input) => {
     const zone = zoneName(input)
     const name = `_dmarc.${zone}`
-    const records = recordsOf<DnsRecord>(input, "dns_records").filter(
+    const read = recordsOf(input, "dns_records", DnsRecord)
+    if (Either.isLeft(read)) return read.left
+    const records = read.right.filter(
       (r) => r.type === "TXT" && r.name.toLowerCase() === name.toLowerCase() && /^v=DMARC1/i.test(txtContent(r))
     )
     const content = `v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@${zone}`

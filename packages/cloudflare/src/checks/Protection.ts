@@ -5,23 +5,18 @@
  */
 import { Coverage } from "@plumbline/cloudflare-rules"
 import { Check, type Json } from "@plumbline/core"
+import { Either } from "effect"
 import { Permission } from "../Permissions.js"
 import * as Plans from "../Plans.js"
-import { recordsOf, type RulesetRule, zoneName } from "./Records.js"
+import { AccessRule } from "../resources/IpAccessRules.js"
+import { List } from "../resources/IpLists.js"
+import { Rule } from "../resources/Rulesets.js"
+import { recordsOf, zoneName } from "./Records.js"
 
 /** Cloudflare's managed rulesets, by id. */
 export const CLOUDFLARE_MANAGED = "efb7b8c949ac4650a09736fc376e9aee"
 export const OWASP_CORE = "4814384a9e5d4991b9815dcfc25d2f1f"
 export const FREE_MANAGED = "77454fe2d30c4220b5701f6fdfb893ba"
-
-/** A rule record with the fields these checks read. */
-interface Rule extends RulesetRule {
-  readonly phase: string
-  readonly position: number
-  readonly ref?: string
-  readonly action_parameters?: Json.Json
-  readonly ratelimit?: Coverage.RateLimitParameters
-}
 
 const asObject = (value: Json.Json | undefined): Record<string, Json.Json> =>
   value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, Json.Json>) : {}
@@ -64,7 +59,9 @@ const managedCheck = (options: {
     if (wanted === undefined) {
       return new Check.Skipped({ reason: "plan", detail: `${options.name} is not available on the ${plan} plan of ${zone}` })
     }
-    const rules = recordsOf<Rule>(input, "managed_rulesets")
+    const read = recordsOf(input, "managed_rulesets", Rule)
+    if (Either.isLeft(read)) return read.left
+    const rules = read.right
     const deployments = rules.filter((r) => r.action === "execute" && executedId(r) === wanted)
     const evidence = {
       zone,
@@ -125,18 +122,6 @@ export const owaspRuleset: Check.Check = managedCheck({
 /** Actions that stop a request. */
 const BLOCKING: ReadonlySet<string> = new Set(["block", "challenge", "js_challenge", "managed_challenge"])
 
-interface AccessRule {
-  readonly id: string
-  readonly mode: string
-  readonly configuration: { readonly target: string; readonly value: string }
-}
-interface IpList {
-  readonly id: string
-  readonly name: string
-  readonly kind: string
-  readonly num_items?: number
-}
-
 /** Known bad-actor IPs are blocked: an IP Access block rule, or an IP list used by an enabled blocking rule. */
 export const badActorsBlocked: Check.Check = {
   id: "cloudflare.waf.bad-actors-blocked",
@@ -148,11 +133,15 @@ export const badActorsBlocked: Check.Check = {
   permissions: [Permission.ZoneWafRead, Permission.AccountFilterListsRead],
   evaluate: (input) => {
     const zone = zoneName(input)
-    const access = recordsOf<AccessRule>(input, "ip_access_rules").filter(
-      (r) => r.mode === "block" && ["ip", "ip_range", "ip6"].includes(r.configuration.target)
-    )
-    const lists = recordsOf<IpList>(input, "ip_lists").filter((l) => l.kind === "ip")
-    const rules = recordsOf<Rule>(input, "waf_custom_rules").filter((r) => r.enabled && BLOCKING.has(r.action))
+    const accessRead = recordsOf(input, "ip_access_rules", AccessRule)
+    if (Either.isLeft(accessRead)) return accessRead.left
+    const listsRead = recordsOf(input, "ip_lists", List)
+    if (Either.isLeft(listsRead)) return listsRead.left
+    const customRead = recordsOf(input, "waf_custom_rules", Rule)
+    if (Either.isLeft(customRead)) return customRead.left
+    const access = accessRead.right.filter((r) => r.mode === "block" && ["ip", "ip_range", "ip6"].includes(r.configuration.target))
+    const lists = listsRead.right.filter((l) => l.kind === "ip")
+    const rules = customRead.right.filter((r) => r.enabled && BLOCKING.has(r.action))
     const listRules = rules.flatMap((r) =>
       lists.filter((l) => new RegExp(`\\$${l.name}\\b`).test(r.expression ?? "")).map((l) => ({ rule: r.id, list: l.name, action: r.action }))
     )
@@ -165,7 +154,7 @@ export const badActorsBlocked: Check.Check = {
     const list = lists[0]?.name ?? "bad_actors"
     const expression = `(ip.src in $${list})`
     const rule = { action: "block", expression, description: "Block known bad actors", enabled: true }
-    const rulesetId = recordsOf<Rule>(input, "waf_custom_rules")[0]?.ruleset_id
+    const rulesetId = customRead.right[0]?.ruleset_id
     return new Check.Fail({
       evidence,
       remediation: new Check.Remediation({
@@ -193,6 +182,18 @@ export interface LoginEndpoint {
 /** The largest sane login threshold: requests per minute per client. */
 export const MAX_LOGIN_REQUESTS_PER_MINUTE = 30
 
+/** A canonical `ratelimit` as Coverage takes it: absent members left out rather than `undefined`. */
+const rateLimitParameters = (r: NonNullable<Rule["ratelimit"]>): Coverage.RateLimitParameters => ({
+  characteristics: r.characteristics,
+  period: r.period,
+  ...(r.requests_per_period === undefined ? {} : { requests_per_period: r.requests_per_period }),
+  ...(r.score_per_period === undefined ? {} : { score_per_period: r.score_per_period }),
+  ...(r.score_response_header_name === undefined ? {} : { score_response_header_name: r.score_response_header_name }),
+  ...(r.mitigation_timeout === undefined ? {} : { mitigation_timeout: r.mitigation_timeout }),
+  ...(r.counting_expression === undefined ? {} : { counting_expression: r.counting_expression }),
+  ...(r.requests_to_origin === undefined ? {} : { requests_to_origin: r.requests_to_origin })
+})
+
 const entrypoints = (rules: ReadonlyArray<Rule>): Array<Coverage.Entrypoint> => {
   const byPhase = new Map<string, Array<Rule>>()
   for (const rule of rules) byPhase.set(rule.phase, [...(byPhase.get(rule.phase) ?? []), rule])
@@ -207,14 +208,16 @@ const entrypoints = (rules: ReadonlyArray<Rule>): Array<Coverage.Entrypoint> => 
         ...(r.expression === undefined ? {} : { expression: r.expression }),
         ...(r.ref === undefined ? {} : { ref: r.ref }),
         ...(r.description === undefined ? {} : { description: r.description }),
-        ...(r.ratelimit === undefined ? {} : { ratelimit: r.ratelimit }),
+        ...(r.ratelimit === undefined ? {} : { ratelimit: rateLimitParameters(r.ratelimit) }),
+        // The canonical record keeps `action_parameters` as any JSON; Coverage types only the keys
+        // it reads and tests each one's type before use, so the JSON is handed over as it is.
         ...(r.action_parameters === undefined ? {} : { action_parameters: r.action_parameters as Coverage.ActionParameters })
       }))
   }))
 }
 
 /** Requests per minute a rate limiting rule allows, when it counts requests. */
-const perMinute = (ratelimit: Coverage.RateLimitParameters | undefined): number | undefined =>
+const perMinute = (ratelimit: Rule["ratelimit"]): number | undefined =>
   ratelimit?.requests_per_period === undefined || ratelimit.period <= 0 ? undefined : (ratelimit.requests_per_period * 60) / ratelimit.period
 
 /** A rate limiting rule really covers the login endpoint (by `Coverage.probe`), with a sane threshold. */
@@ -228,7 +231,9 @@ export const loginRateLimited = (login: LoginEndpoint): Check.Check => ({
   permissions: [Permission.ZoneWafRead],
   evaluate: (input) => {
     const zone = zoneName(input)
-    const rateRules = recordsOf<Rule>(input, "rate_limit_rules")
+    const read = recordsOf(input, "rate_limit_rules", Rule)
+    if (Either.isLeft(read)) return read.left
+    const rateRules = read.right
     // Only the rate limiting phase is probed: a custom rule that happens to challenge the bare
     // probe (an empty user agent, say) says nothing about throttling credential stuffing.
     const rules = rateRules

@@ -4,7 +4,9 @@
  * settings or DNSSEC request Cloudflare's API takes.
  */
 import { Check, type Json } from "@plumbline/core"
+import { Either } from "effect"
 import { Permission } from "../Permissions.js"
+import { Dnssec } from "../resources/Dnssec.js"
 import { recordsOf, setting, zoneName } from "./Records.js"
 
 /** A check that a zone setting has an acceptable value, fixed by PATCHing the setting. */
@@ -27,7 +29,9 @@ const settingCheck = (options: {
   permissions: [Permission.ZoneSettingsRead],
   evaluate: (input) => {
     const zone = zoneName(input)
-    const value = setting(input, options.setting)
+    const read = setting(input, options.setting)
+    if (Either.isLeft(read)) return read.left
+    const value = read.right
     const evidence = { zone, setting: options.setting, value: value ?? null }
     if (value !== undefined && options.accept(value)) return new Check.Pass({ evidence })
     return new Check.Fail({
@@ -94,7 +98,9 @@ export const dnssec: Check.Check = {
   permissions: [Permission.DnsRead],
   evaluate: (input) => {
     const zone = zoneName(input)
-    const status = recordsOf<{ readonly status?: string | null }>(input, "dnssec")[0]?.status ?? null
+    const read = recordsOf(input, "dnssec", Dnssec)
+    if (Either.isLeft(read)) return read.left
+    const status = read.right[0]?.status ?? null
     const evidence = { zone, status }
     if (status === "active") return new Check.Pass({ evidence })
     return new Check.Fail({

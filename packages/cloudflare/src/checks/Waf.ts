@@ -3,8 +3,10 @@
  * `http_request_firewall_custom` entry point.
  */
 import { Check } from "@plumbline/core"
+import { Either } from "effect"
 import { Permission } from "../Permissions.js"
-import { recordsOf, type RulesetRule, zoneName } from "./Records.js"
+import { Rule } from "../resources/Rulesets.js"
+import { recordsOf, zoneName } from "./Records.js"
 
 /** Actions that stop or challenge a request. */
 export const MITIGATING_ACTIONS: ReadonlySet<string> = new Set(["block", "challenge", "js_challenge", "managed_challenge"])
@@ -20,7 +22,9 @@ export const wafCustomRulesActive: Check.Check = {
   permissions: [Permission.ZoneWafRead],
   evaluate: (input) => {
     const zone = zoneName(input)
-    const rules = recordsOf<RulesetRule>(input, "waf_custom_rules")
+    const read = recordsOf(input, "waf_custom_rules", Rule)
+    if (Either.isLeft(read)) return read.left
+    const rules = read.right
     const active = rules.filter((r) => r.enabled && MITIGATING_ACTIONS.has(r.action))
     const evidence = {
       zone,
@@ -28,7 +32,7 @@ export const wafCustomRulesActive: Check.Check = {
       active: active.map((r) => ({ id: r.id, action: r.action, expression: r.expression ?? null, description: r.description ?? null }))
     }
     if (active.length > 0) return new Check.Pass({ evidence })
-    const disabled = rules.find((r) => !r.enabled && MITIGATING_ACTIONS.has(r.action) && r.ruleset_id !== undefined)
+    const disabled = rules.find((r) => !r.enabled && MITIGATING_ACTIONS.has(r.action))
     return new Check.Fail({
       evidence,
       remediation:

@@ -12,6 +12,14 @@ import { Context, Duration, Effect, Layer, Schema } from "effect"
 /** The provider's production base URL. */
 export const defaultBaseUrl = "https://api.__name__.example/v1"
 
+/**
+ * __Title__'s documented request limit for one token: the pipeline keeps every request of a token
+ * inside it. Replace the example with the limit the provider's API documentation states (cite it
+ * here); core has no default, because a limit guessed wrong either wastes the provider's allowance
+ * or gets the token blocked.
+ */
+export const budget: RequestBudget.Limits = { limit: 600, window: Duration.minutes(1) }
+
 /** The page size the connector asks for (the largest the provider allows). */
 export const perPage = 50
 
@@ -38,7 +46,7 @@ export const layer = (options: Options): Layer.Layer<__Name__Http, never, HttpCl
       baseUrl: options.baseUrl ?? defaultBaseUrl,
       credential: options.credential,
       errorMessages,
-      budget: { limit: 600, window: Duration.minutes(1) }
+      budget
     })
   )
 
