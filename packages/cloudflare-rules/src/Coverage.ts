@@ -312,7 +312,7 @@ export type Zone = PreparedZone
 /** Compiles a zone's rules (expressions are compiled once; invalid ones are kept as errors). */
 export const make = (zone: ZoneRules): Zone => prepareZone(zone)
 
-/** Evaluates one request against a zone, in Cloudflare's phase order. Never throws. */
+/** Evaluates one request against a zone, in Cloudflare's phase order. The zone's data never makes it throw. */
 export const evaluate = (zone: Zone | ZoneRules, request: RequestDescription): Trace =>
   evaluateZone(isZone(zone) ? zone : prepareZone(zone), request)
 
