@@ -9,16 +9,10 @@
  * data: invalid expressions and missing lists become {@link RuleConfigError}s in the trace.
  */
 import { Effect } from "effect"
-import {
-  describeRateLimit as describeRateLimitImpl,
-  evaluateZone,
-  PHASE_ORDER,
-  prepareZone,
-  resolveOverride as resolveOverrideImpl,
-  suggest,
-  WELL_KNOWN_MANAGED
-} from "./internal/coverage.js"
-import type { PreparedZone } from "./internal/coverage.js"
+import { describeRateLimit as describeRateLimitImpl, resolveOverride as resolveOverrideImpl, suggest } from "./internal/zone/describe.js"
+import type { PreparedZone } from "./internal/zone/prepare.js"
+import { prepareZone, WELL_KNOWN_MANAGED } from "./internal/zone/prepare.js"
+import { evaluateZone, PHASE_ORDER } from "./internal/zone/walk.js"
 import type { ListsInput, NamedLists } from "./NamedLists.js"
 import * as Request from "./Request.js"
 import type { RequestDescription } from "./Request.js"
