@@ -15,7 +15,7 @@ import * as Request from "../../Request.js"
 import type { Rule } from "../../Rule.js"
 import { compileEither } from "../../Rule.js"
 import type { RuleConfigErrorReason, RulesParseError } from "../../RulesError.js"
-import { hexByte } from "../bytes.js"
+import { normalizePercentEncoding, removeDotSegments } from "../url.js"
 
 /** Well-known managed WAF rulesets. */
 export const WELL_KNOWN_MANAGED: Readonly<Record<string, string>> = {
@@ -113,34 +113,8 @@ export const prepareZone = (input: ZoneRules): PreparedZone => {
 
 // Request facts under the zone's URL normalization ---------------------------------------------
 
-const isUnreserved = (c: number) =>
-  (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95 || c === 126
-
 /** RFC 3986 normalization (Cloudflare's `rfc3986` type): unreserved decoded, hex upper-cased, dot segments removed. */
-export const rfc3986Path = (path: string): string => {
-  let decoded = ""
-  for (let i = 0; i < path.length; i++) {
-    const c = path[i]!
-    if (c === "%" && /^[0-9A-Fa-f]{2}$/.test(path.slice(i + 1, i + 3))) {
-      const byte = parseInt(path.slice(i + 1, i + 3), 16)
-      decoded += isUnreserved(byte) ? String.fromCharCode(byte) : "%" + hexByte(byte)
-      i += 2
-    } else decoded += c
-  }
-  const out: Array<string> = []
-  const segments = decoded.split("/")
-  segments.forEach((s, i) => {
-    const last = i === segments.length - 1
-    if (s === "." || s === "..") {
-      if (s === ".." && out.length > 1) out.pop()
-      if (last) out.push("")
-      return
-    }
-    out.push(s)
-  })
-  const joined = out.join("/")
-  return joined.startsWith("/") ? joined : "/" + joined
-}
+export const rfc3986Path = (path: string): string => removeDotSegments(normalizePercentEncoding(path))
 
 /** The request's facts as the zone sees them, under its URL normalization. */
 export const buildFacts = (description: RequestDescription, normalization: UrlNormalization | undefined): Facts => {
