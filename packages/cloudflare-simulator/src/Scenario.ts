@@ -23,8 +23,12 @@ import {
 } from "./internal/builders.js"
 import { makePrng } from "./internal/prng.js"
 import { permissionGroups } from "./Permissions.js"
+import { RULE_LIMITS } from "./Plans.js"
 import type { Account, ApiToken, DnsRecord, PlanId, Ruleset, State, Zone } from "./State.js"
 import { MANAGED_RULESET_IDS } from "./State.js"
+
+/** Rule-count limits per plan and phase; kept here for existing importers, the limits live in `Plans`. */
+export { phaseRuleLimit } from "./Plans.js"
 
 /** Options of the seeded generator. */
 export interface ScenarioConfig {
@@ -540,31 +544,6 @@ const redpine = (seed: number): State => {
 
 const WORDS = ["alder", "birch", "cedar", "delta", "ember", "fjord", "grove", "harbor", "indigo", "juniper", "kestrel", "larch", "maple", "nimbus", "onyx", "pine", "quartz", "raven", "spruce", "tundra", "umber", "vale", "willow", "yarrow", "zephyr"]
 const TLDS = ["com", "io", "net", "dev", "org", "app"]
-const RULE_LIMITS: Record<PlanId, { custom: number; ratelimit: number; transform: number }> = {
-  free: { custom: 5, ratelimit: 1, transform: 10 },
-  pro: { custom: 20, ratelimit: 2, transform: 25 },
-  business: { custom: 100, ratelimit: 5, transform: 50 },
-  enterprise: { custom: 1000, ratelimit: 5, transform: 300 }
-}
-
-/** Rule-count limits per plan and phase, enforced on writes. */
-export const phaseRuleLimit = (plan: PlanId, phase: string): number | undefined => {
-  const limits = RULE_LIMITS[plan]
-  switch (phase) {
-    case "http_request_firewall_custom":
-      return limits.custom
-    case "http_ratelimit":
-      return limits.ratelimit
-    case "http_request_transform":
-    case "http_request_late_transform":
-    case "http_response_headers_transform":
-    case "http_request_dynamic_redirect":
-      return limits.transform
-    default:
-      return undefined
-  }
-}
-
 const randomRecords = (ctx: Ctx, zone: Zone, count: number): Array<DnsRecord> => {
   const rng = ctx.rng
   const out: Array<DnsRecord> = []
