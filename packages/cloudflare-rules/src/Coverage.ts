@@ -9,16 +9,10 @@
  * data: invalid expressions and missing lists become {@link RuleConfigError}s in the trace.
  */
 import { Effect } from "effect"
-import {
-  describeRateLimit as describeRateLimitImpl,
-  evaluateZone,
-  PHASE_ORDER,
-  prepareZone,
-  resolveOverride as resolveOverrideImpl,
-  suggest,
-  WELL_KNOWN_MANAGED
-} from "./internal/coverage.js"
-import type { PreparedZone } from "./internal/coverage.js"
+import { describeRateLimit as describeRateLimitImpl, resolveOverride as resolveOverrideImpl, suggest } from "./internal/zone/describe.js"
+import type { PreparedZone } from "./internal/zone/prepare.js"
+import { prepareZone, WELL_KNOWN_MANAGED } from "./internal/zone/prepare.js"
+import { evaluateZone, PHASE_ORDER } from "./internal/zone/walk.js"
 import type { ListsInput, NamedLists } from "./NamedLists.js"
 import * as Request from "./Request.js"
 import type { RequestDescription } from "./Request.js"
@@ -312,7 +306,7 @@ export type Zone = PreparedZone
 /** Compiles a zone's rules (expressions are compiled once; invalid ones are kept as errors). */
 export const make = (zone: ZoneRules): Zone => prepareZone(zone)
 
-/** Evaluates one request against a zone, in Cloudflare's phase order. Never throws. */
+/** Evaluates one request against a zone, in Cloudflare's phase order. The zone's data never makes it throw. */
 export const evaluate = (zone: Zone | ZoneRules, request: RequestDescription): Trace =>
   evaluateZone(isZone(zone) ? zone : prepareZone(zone), request)
 

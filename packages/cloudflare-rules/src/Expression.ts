@@ -1,9 +1,9 @@
 /**
  * Parsing, printing and inspecting Rules-language expressions. `parse` type-checks against the
  * field scheme and returns the syntax tree or a {@link RulesParseError} with a reason and a
- * position; it never throws, whatever the input. `print` gives the canonical text, and `fields`
- * / `lists` say what an expression depends on (useful when explaining why a rule does or does
- * not cover a request).
+ * position; whatever the input, a bad expression never makes it throw (only a bug in the engine
+ * itself is a defect). `print` gives the canonical text, and `fields` / `lists` say what an
+ * expression depends on (useful when explaining why a rule does or does not cover a request).
  */
 import { Effect, Either } from "effect"
 import type * as Ast from "./Ast.js"
@@ -18,7 +18,7 @@ export const MAX_LENGTH = 4096
 export const parse = (source: string): Effect.Effect<Ast.Expression, RulesParseError> =>
   Effect.suspend(() => parseExpression(source))
 
-/** Parses and type-checks an expression; never throws. */
+/** Parses and type-checks an expression; a bad expression is a `Left`, never a throw. */
 export const parseEither = (source: string): Either.Either<Ast.Expression, RulesParseError> => parseExpression(source)
 
 /** Prints an expression in canonical form (English operators, minimal parentheses). */

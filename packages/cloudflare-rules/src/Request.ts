@@ -9,6 +9,7 @@ import type { FieldInput, Facts, RuntimeValue } from "./Facts.js"
 import { convert, unsafeFromValues } from "./Facts.js"
 import { asciiLower, fromUtf8, hexByte, percentDecode } from "./internal/bytes.js"
 import { parseIp } from "./internal/ip.js"
+import { normalizePercentEncoding, removeDotSegments } from "./internal/url.js"
 import { fieldType } from "./Scheme.js"
 
 /** A request described in plain terms. Every key is optional; defaults follow `request_model`. */
@@ -77,47 +78,14 @@ export const splitUrl = (url: string): UrlParts => {
   }
 }
 
-const isUnreserved = (c: number) =>
-  (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95 || c === 126
-
-const removeDotSegments = (path: string): string => {
-  const out: Array<string> = []
-  const segments = path.split("/")
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i]!
-    if (s === ".") {
-      if (i === segments.length - 1) out.push("")
-      continue
-    }
-    if (s === "..") {
-      if (out.length > 1) out.pop()
-      if (i === segments.length - 1) out.push("")
-      continue
-    }
-    out.push(s)
-  }
-  const joined = out.join("/")
-  return joined.startsWith("/") ? joined : "/" + joined
-}
-
 /**
  * Cloudflare URL normalization of a path (byte string): decode percent-encoded unreserved
  * characters, upper-case the remaining percent-encodings, turn `\` into `/`, merge runs of `/`
  * and remove `.`/`..` segments.
  */
 export const normalizePath = (path: string): string => {
-  let decoded = ""
-  for (let i = 0; i < path.length; i++) {
-    const c = path[i]!
-    if (c === "%" && /^[0-9A-Fa-f]{2}$/.test(path.slice(i + 1, i + 3))) {
-      const byte = parseInt(path.slice(i + 1, i + 3), 16)
-      decoded += isUnreserved(byte) ? String.fromCharCode(byte) : "%" + hexByte(byte)
-      i += 2
-    } else {
-      decoded += c === "\\" ? "/" : c
-    }
-  }
-  const merged = decoded.replace(/\/{2,}/g, "/")
+  // Percent-decoding yields only unreserved characters, never a `\`, so the order does not matter.
+  const merged = normalizePercentEncoding(path).replace(/\\/g, "/").replace(/\/{2,}/g, "/")
   return removeDotSegments(merged.startsWith("/") ? merged : "/" + merged)
 }
 

@@ -54,7 +54,7 @@ const build = (source: string, expression: Ast.Expression): Rule => {
   }
 }
 
-/** Parses, checks and compiles an expression (text or a tree); never throws. */
+/** Parses, checks and compiles an expression (text or a tree); a bad one is a `Left`, never a throw. */
 export const compileEither = (input: string | Ast.Expression): Either.Either<Rule, RulesParseError> => {
   if (typeof input === "string") return Either.map(parseExpression(input), (ast) => build(input, ast))
   // A tree from elsewhere is re-checked by printing and re-parsing it.

@@ -2,7 +2,8 @@
  * The errors of the Rules engine. Parsing and type-checking report a {@link RulesParseError}
  * carrying a `reason`, a human-readable `detail` and the position of the offending input;
  * evaluation through the Effect API reports a {@link RulesEvaluationError} when a named list
- * the rule needs was not supplied. Nothing in the engine throws.
+ * the rule needs was not supplied. No input makes the engine throw; an exception from the engine
+ * itself is a bug, and the Effect API reports it as a defect rather than as one of these errors.
  */
 import { Predicate, Schema } from "effect"
 

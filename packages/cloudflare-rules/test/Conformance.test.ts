@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
+import { Cause, Effect, Either, Exit, Option } from "effect"
 import { readFileSync } from "node:fs"
-import { Request, Rule } from "../src/index.js"
+import { Expression, Request, Rule } from "../src/index.js"
 import type { NamedLists, RulesError } from "../src/index.js"
 
 interface ValidCase {
@@ -79,6 +79,24 @@ describe("Conformance", () => {
         assert.isTrue(Either.isLeft(result), `expected a parse error for ${c.expression.slice(0, 80)}`)
         if (Either.isLeft(result)) assert.strictEqual(result.left.reason, expectedReasons[c.id], result.left.message)
       })
+    }
+  })
+
+  // A syntax error is the user's, so it must stay a typed failure; only engine bugs are defects.
+  describe("invalid cases fail the Effect API with a typed error, not a defect", () => {
+    for (const c of invalid) {
+      it.effect(`${c.id}: ${c.error}`, () =>
+        Effect.gen(function* () {
+          for (const effect of [Effect.asVoid(Rule.compile(c.expression)), Effect.asVoid(Expression.parse(c.expression))]) {
+            const exit = yield* Effect.exit(effect)
+            assert.isTrue(Exit.isFailure(exit), `expected a parse error for ${c.expression.slice(0, 80)}`)
+            if (Exit.isSuccess(exit)) continue
+            assert.isFalse(Cause.isDie(exit.cause), Cause.pretty(exit.cause))
+            const error = Cause.failureOption(exit.cause)
+            assert.isTrue(Option.isSome(error) && error.value._tag === "RulesParseError" && error.value.reason === expectedReasons[c.id])
+          }
+        })
+      )
     }
   })
 })

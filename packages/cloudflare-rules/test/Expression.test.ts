@@ -1,7 +1,8 @@
-import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either, FastCheck as fc } from "effect"
+import { afterEach, assert, describe, it, vi } from "@effect/vitest"
+import { Cause, Effect, Either, Exit, FastCheck as fc, Option } from "effect"
 import { Expression, RulesError } from "../src/index.js"
 import type { Ast } from "../src/index.js"
+import type * as Regex from "../src/internal/regex.js"
 
 const parse = (source: string): Ast.Expression => {
   const result = Expression.parseEither(source)
@@ -176,6 +177,49 @@ describe("Expression", () => {
         assert.strictEqual(error.reason, "TypeMismatch")
         assert.isTrue(RulesError.isRulesParseError(error))
       }))
+
+    describe("a bug in the engine", () => {
+      // The parser's regex check is made to throw, as a bug in the engine would; a fresh copy of
+      // the package is imported so the other tests keep the real module.
+      const withBrokenRegexCheck = async () => {
+        vi.resetModules()
+        vi.doMock("../src/internal/regex.js", async (importOriginal) => ({
+          ...(await importOriginal<typeof Regex>()),
+          compileRegex: () => {
+            throw new TypeError("engine bug")
+          }
+        }))
+        return import("../src/index.js")
+      }
+      afterEach(() => {
+        vi.doUnmock("../src/internal/regex.js")
+        vi.resetModules()
+      })
+
+      it("is a defect of the Effect API, not a parse error", async () => {
+        const broken = await withBrokenRegexCheck()
+        for (const effect of [Effect.asVoid(broken.Expression.parse('http.host matches "a"')), Effect.asVoid(broken.Rule.compile('http.host matches "a"'))]) {
+          const exit = Effect.runSyncExit(effect)
+          assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause), String(exit))
+          if (Exit.isFailure(exit)) {
+            assert.isTrue(Option.isNone(Cause.failureOption(exit.cause)))
+            assert.match(Cause.pretty(exit.cause), /engine bug/)
+          }
+        }
+      })
+
+      it("is thrown by the plain API rather than returned as a Left", async () => {
+        const broken = await withBrokenRegexCheck()
+        assert.throws(() => broken.Expression.parseEither('http.host matches "a"'), /engine bug/)
+        assert.throws(() => broken.Rule.compileEither('http.host matches "a"'), /engine bug/)
+      })
+
+      it("leaves syntax errors typed", async () => {
+        const broken = await withBrokenRegexCheck()
+        const error = Effect.runSync(Effect.flip(broken.Expression.parse("ssl and")))
+        assert.strictEqual(error.reason, "UnexpectedEnd")
+      })
+    })
   })
 
   describe("inspection", () => {

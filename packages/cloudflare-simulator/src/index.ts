@@ -4,6 +4,7 @@
  */
 export * as Faults from "./Faults.js"
 export * as Permissions from "./Permissions.js"
+export * as Plans from "./Plans.js"
 export * as Scenario from "./Scenario.js"
 export * as Simulator from "./Simulator.js"
 export * as State from "./State.js"

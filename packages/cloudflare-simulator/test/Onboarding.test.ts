@@ -158,9 +158,31 @@ describe("Onboarding", () => {
     const reset = await fetch(`${server.baseUrl}/zones`).catch((e: unknown) => e)
     assert.instanceOf(reset, TypeError)
     await faults({ rules: [{ count: 1, effect: { kind: "hang" } }] })
-    const hung = await fetch(`${server.baseUrl}/zones`, { signal: AbortSignal.timeout(150) }).catch((e: unknown) => e)
-    assert.instanceOf(hung, DOMException)
-    assert.strictEqual((hung as DOMException).name, "TimeoutError")
+    // A second server over the same simulator tells the test when the request has reached the
+    // handler, so the client aborts once the request is held rather than after a guessed delay.
+    let reached!: () => void
+    const arrived = new Promise<void>((resolve) => (reached = resolve))
+    let answer: Promise<Response> | undefined
+    const watched = await serve({ ...sim, handle: (request) => ((answer = sim.handle(request)), reached(), answer) }, { port: 0 })
+    try {
+      const client = new AbortController()
+      const hung = fetch(`${watched.baseUrl}/zones`, { signal: client.signal }).catch((e: unknown) => e)
+      await arrived
+      let answered = false
+      void answer!.then(() => (answered = true))
+      // Everything the handler does without waiting on the client has run by the next turn of the
+      // event loop; an answer that was coming would have settled.
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.isFalse(answered, "the request was answered instead of held")
+      client.abort()
+      const error = await hung
+      assert.instanceOf(error, DOMException)
+      assert.strictEqual((error as DOMException).name, "AbortError")
+      // The abort is what ends the hang: the handler then drops the connection.
+      assert.strictEqual((await answer!).type, "error")
+    } finally {
+      await watched.close()
+    }
     await fetch(`${origin}/__admin/faults`, { method: "DELETE" })
     assert.strictEqual((await fetch(`${server.baseUrl}/zones`)).status, 400)
   })

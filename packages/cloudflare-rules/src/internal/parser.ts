@@ -1,8 +1,10 @@
 /**
  * A recursive-descent parser and type checker for the Rules language, following wirefilter's
  * grammar: right-hand sides are lexed according to the operator and the left side's type, just
- * as wirefilter does. Failures are reported as values; internally a private exception unwinds
- * the descent and is caught at the single entry point.
+ * as wirefilter does. Syntax and type errors are reported as values; internally a private
+ * `Failure` exception unwinds the descent and is caught at the single entry point. Anything else
+ * thrown is a bug in the engine, not in the expression, so it is not caught: it propagates as a
+ * defect instead of being passed off as a parse error.
  */
 import { Either } from "effect"
 import type * as Ast from "../Ast.js"
@@ -730,7 +732,10 @@ const countCharacters = (src: string): number => {
   return n
 }
 
-/** Parses and type-checks an expression. Never throws. */
+/**
+ * Parses and type-checks an expression. Every syntax or type error is a `RulesParseError` value;
+ * only a bug in the engine throws (a defect, which the Effect API reports as a die).
+ */
 export const parseExpression = (source: string): Either.Either<Ast.Expression, RulesParseError> => {
   const text = typeof source === "string" ? source : String(source)
   const length = countCharacters(text)
@@ -747,16 +752,11 @@ export const parseExpression = (source: string): Either.Either<Ast.Expression, R
   try {
     return Either.right(parser.top())
   } catch (e) {
+    // Only the parser's own Failure is a verdict on the expression; an engine bug is rethrown
+    // so that it is not reported to the user as a problem in their expression.
     if (e instanceof Failure) {
       return Either.left(new RulesParseError({ reason: e.reason, detail: e.detail, position: positionOf(text, e.offset) }))
     }
-    // Defensive: an engine bug must still surface as a value, never as a throw.
-    return Either.left(
-      new RulesParseError({
-        reason: "UnexpectedToken",
-        detail: `internal parser error: ${e instanceof Error ? e.message : String(e)}`,
-        position: positionOf(text, parser.pos)
-      })
-    )
+    throw e
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Phase } from "../../Permissions.js"
 import { isPhase, phaseGroups } from "../../Permissions.js"
-import { phaseRuleLimit } from "../../Scenario.js"
+import { phaseRuleLimit } from "../../Plans.js"
 import type { ApiToken, Json, PlanId, Ruleset, RulesetRule, State, Zone } from "../../State.js"
 import { planAtLeast } from "../../State.js"
 import { allowsAccount, allowsZone, findAccount, findZone } from "../access.js"
