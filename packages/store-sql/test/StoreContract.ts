@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Check, ConnectorError, Credential, Drift, Snapshot, Store } from "@plumbline/core"
 import type { Layer, Scope as EffectScope } from "effect"
-import { DateTime, Effect, Either, Inspectable, Logger, LogLevel, Option, Redacted, Schema } from "effect"
+import { DateTime, Effect, Either, Inspectable, Logger, LogLevel, Option, Redacted, Schema, TestClock } from "effect"
 import * as Keyring from "../src/Keyring.js"
 import * as Snapshots from "./fixtures/Snapshots.js"
 
@@ -21,7 +21,7 @@ export interface Database {
   readonly contents: Effect.Effect<Buffer, unknown>
   /** The environment a child process needs to open this database through `layerConfig`. */
   readonly env: Record<string, string>
-  /** Whether some other process is writing a large commit right now. */
+  /** Whether another process is inside a write transaction that has written rows, not committed yet. */
   readonly writeInProgress: Effect.Effect<boolean, unknown>
 }
 
@@ -59,6 +59,12 @@ const finding = (connectionId: string, checkId: string, zone: number, at: number
 
 const day = 86_400_000
 
+/**
+ * Bound for the tests that write and read 100,000 records: a few seconds alone, several times that
+ * when every package's build and tests share two cores. Nothing waits on time; this only catches a hang.
+ */
+const HEAVY_TIMEOUT = 120_000
+
 /** Runs `body` with a fresh database and a store on it (keys `k1`). */
 const withStore = <A, E>(
   harness: Harness,
@@ -82,7 +88,8 @@ export const contract = (name: string, harness: Harness) =>
   describe(`${name} store contract`, () => {
     // ----- connections -------------------------------------------------------------------
 
-    it.live("creates, reads, lists, updates and deletes connections", () =>
+    // The test clock, not a real sleep, moves time on between the create and the update.
+    it.effect("creates, reads, lists, updates and deletes connections", () =>
       withStore(harness, (store) =>
         Effect.gen(function* () {
           const created = yield* store.createConnection({
@@ -106,7 +113,7 @@ export const contract = (name: string, harness: Harness) =>
             ["c-a", "c-b", generated.id].sort()
           )
 
-          yield* Effect.sleep(5)
+          yield* TestClock.adjust("1 second")
           const updated = yield* store.updateConnection("c-b", { name: "Acme Ltd", status: "paused", settings: { zones: [] } })
           assert.strictEqual(updated.name, "Acme Ltd")
           assert.strictEqual(updated.status, "paused")
@@ -280,7 +287,9 @@ export const contract = (name: string, harness: Harness) =>
       )
     )
 
-    it.live("reads a 100,000-record snapshot back intact", () =>
+    it.live(
+      "reads a 100,000-record snapshot back intact",
+      () =>
       withStore(harness, (store) =>
         Effect.gen(function* () {
           yield* connect(store, "c1")
@@ -296,7 +305,8 @@ export const contract = (name: string, harness: Harness) =>
             snapshot.results.map((r) => [r.resource, r.scope.key, r.status._tag])
           )
         })
-      )
+      ),
+      HEAVY_TIMEOUT
     )
 
     it.live("refuses unknown connections and snapshots, and mismatched drift or findings", () =>
@@ -653,12 +663,14 @@ export const contract = (name: string, harness: Harness) =>
       )
     )
 
-    it.live("keeps snapshots younger than D days, and always the newest", () =>
+    it.effect("keeps snapshots younger than D days, and always the newest", () =>
       withStore(harness, (store) =>
         Effect.gen(function* () {
           yield* connect(store, "c1")
           yield* connect(store, "c2")
-          const now = Date.now()
+          // Retention measures age against the store's clock: the test clock, set to a fixed day.
+          const now = Date.UTC(2025, 0, 31)
+          yield* TestClock.setTime(now)
           for (const age of [40, 20, 10, 1]) yield* store.commit({ snapshot: small("c1", now - age * day), findings: [] })
           yield* store.commit({ snapshot: small("c2", now - 90 * day), findings: [] })
           const result = yield* store.applyRetention({ maxAgeDays: 15 })
