@@ -14,7 +14,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
-import { Migrations } from "@plumbline/store-sql"
+import { Migrations, SqliteStore } from "@plumbline/store-sql"
 import type { ConfigError, Redacted } from "effect"
 import { Effect, Layer } from "effect"
 
@@ -140,12 +140,7 @@ export const migrate = Migrator.make({})({
   table: migrationsTable
 })
 
-const configureSqlite = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  yield* sql.unsafe("pragma foreign_keys = on")
-  yield* sql.unsafe("pragma busy_timeout = 5000")
-  yield* sql.unsafe("pragma synchronous = normal")
-})
+const configureSqlite = SqliteStore.configureConnection({ busyTimeout: "5 seconds" })
 
 /**
  * PostgreSQL: processes starting together would race to create the same tables, so migrations (the

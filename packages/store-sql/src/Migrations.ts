@@ -104,9 +104,23 @@ const initial = Effect.gen(function* () {
   for (const statement of statements) yield* sql.unsafe(statement)
 })
 
+/**
+ * The lease and next-run columns of `plumbline_connections`, and the index on `next_run_at`, were
+ * made for a scheduler that now keeps its own table (the drift monitor's `drift_monitor_schedule`);
+ * nothing reads or writes them. The index goes first: SQLite refuses to drop an indexed column.
+ */
+const dropConnectionSchedule = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe("drop index plumbline_connections_next_run")
+  for (const column of ["lease_owner", "lease_expires_at", "next_run_at"]) {
+    yield* sql.unsafe(`alter table plumbline_connections drop column ${column}`)
+  }
+})
+
 /** The migrations, in order. */
 export const loader: Migrator.Loader = Migrator.fromRecord({
-  "1_initial": initial
+  "1_initial": initial,
+  "2_drop_connection_schedule": dropConnectionSchedule
 })
 
 /** Runs every migration not yet applied (PostgreSQL serialises concurrent runs with a table lock). */

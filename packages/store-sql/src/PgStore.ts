@@ -4,6 +4,7 @@
  * settings come from Config — `PLUMBLINE_STORE_PG_URL`, or the usual `PGHOST`, `PGPORT`, `PGUSER`,
  * `PGPASSWORD` and `PGDATABASE`.
  */
+import { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Store } from "@plumbline/core"
 import type { ConfigError } from "effect"
@@ -11,18 +12,17 @@ import { Config, Layer, Option } from "effect"
 import * as Keyring from "./Keyring.js"
 import * as SqlStore from "./SqlStore.js"
 
-const asStoreError = <E>(e: E): Store.StoreError | Exclude<E, { readonly _tag: "SqlError" }> =>
-  typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "SqlError"
-    ? new Store.StoreError({
-        reason: "unavailable",
-        entity: "database",
-        detail: String((e as { cause?: unknown }).cause ?? "cannot connect").slice(0, 300)
-      })
-    : (e as Exclude<E, { readonly _tag: "SqlError" }>)
+/** A server that cannot be reached (or refuses the login) as the store's `unavailable` error. */
+const unreachable = (e: SqlError): Store.StoreError =>
+  new Store.StoreError({
+    reason: "unavailable",
+    entity: "database",
+    detail: String(e.cause ?? "cannot connect").slice(0, 300)
+  })
 
 /** The store on the PostgreSQL server `config` describes, with the `Keyring` from context. */
 export const layer = (config: PgClient.PgClientConfig): Layer.Layer<Store.Store, Store.StoreError, Keyring.Keyring> =>
-  SqlStore.layer.pipe(Layer.provide(PgClient.layer(config)), Layer.mapError(asStoreError))
+  SqlStore.layer.pipe(Layer.provide(PgClient.layer(config).pipe(Layer.mapError(unreachable))))
 
 const optional = <A>(c: Config.Config<A>): Config.Config<A | undefined> => c.pipe(Config.option, Config.map(Option.getOrUndefined))
 
@@ -41,4 +41,7 @@ export const layerConfig = (
   config: Config.Config.Wrap<PgClient.PgClientConfig> = clientConfig,
   keys: Layer.Layer<Keyring.Keyring, ConfigError.ConfigError> = Keyring.layerConfig()
 ): Layer.Layer<Store.Store, Store.StoreError | ConfigError.ConfigError> =>
-  SqlStore.layer.pipe(Layer.provide(PgClient.layerConfig(config)), Layer.mapError(asStoreError), Layer.provide(keys))
+  SqlStore.layer.pipe(
+    Layer.provide(PgClient.layerConfig(config).pipe(Layer.mapError((e) => (e instanceof SqlError ? unreachable(e) : e)))),
+    Layer.provide(keys)
+  )

@@ -10,32 +10,58 @@ import type { Harness } from "./StoreContract.js"
 const keySpec = Keyring.generate("crash")
 const keys = Either.getOrThrow(Keyring.parse(keySpec))
 
+/**
+ * Records the child commits: about 22 MB of new pages, more than SQLite's 16 MB page cache (the
+ * better-sqlite3 default), so SQLite spills uncommitted pages into the write-ahead log before the
+ * child stops, and the crash leaves them on disk for recovery to discard.
+ */
+const CHILD_RECORDS = 100_000
+
 interface Child {
+  /** Resolves true when the child printed `writing` (it is then holding its commit open), false if it exited first. */
+  readonly writing: Promise<boolean>
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   readonly output: () => string
   readonly kill: () => void
 }
 
-const startChild = (env: Record<string, string>, records: number): Child => {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "test/fixtures/commit-large.ts", "c1", String(records), "5000000"],
-    { env: { ...process.env, ...env, PLUMBLINE_STORE_KEYS: keySpec }, stdio: ["ignore", "pipe", "pipe"] }
+/** Starts the child committing with `--hold`; closing the scope kills it if it still runs. */
+const startChild = (env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync((): Child => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "test/fixtures/commit-large.ts", "c1", String(CHILD_RECORDS), "5000000", "--hold"],
+        { env: { ...process.env, ...env, PLUMBLINE_STORE_KEYS: keySpec }, stdio: ["ignore", "pipe", "pipe"] }
+      )
+      let out = ""
+      // "close", not "exit": by then all of the child's output has been read.
+      const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on("close", (code, signal) => resolve({ code, signal }))
+      )
+      const writing = new Promise<boolean>((resolve) => {
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString()
+          if (out.includes("writing\n")) resolve(true)
+        })
+        void exit.then(() => resolve(false))
+      })
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()))
+      return { writing, exit, output: () => out, kill: () => child.kill("SIGKILL") }
+    }),
+    (child) =>
+      Effect.promise(() => {
+        child.kill()
+        return child.exit
+      })
   )
-  let out = ""
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()))
-  child.stderr.on("data", (d: Buffer) => (out += d.toString()))
-  return {
-    exit: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal }))),
-    output: () => out,
-    kill: () => child.kill("SIGKILL")
-  }
-}
 
 /**
- * Commits a complete snapshot, then lets a child process commit a much larger one and kills it
- * with SIGKILL while that commit is being written. The store must open again, still hold the
- * first snapshot as the latest, intact, and accept new commits.
+ * Commits a complete snapshot, then lets a child process commit a larger one and kills it with
+ * SIGKILL while it holds that commit open: chunks, manifests and the snapshot row written, result
+ * rows not yet. The store must open again, still hold the first snapshot as the latest, intact,
+ * and accept new commits. A store whose commit was not one transaction would show the child's
+ * snapshot row (newer than the first) as the latest, without its results.
  */
 const survivesKill = (harness: Harness) =>
   Effect.scoped(
@@ -50,20 +76,13 @@ const survivesKill = (harness: Harness) =>
       ).pipe(Effect.provide(db.open(keys)))
 
       assert.isFalse(yield* db.writeInProgress)
-      const child = startChild(db.env, 200_000)
-      let killed = false
-      const deadline = Date.now() + 30_000
-      while (!killed && Date.now() < deadline) {
-        if (child.output().includes("committed") || child.output().includes("Error")) break
-        if (yield* db.writeInProgress) {
-          child.kill()
-          killed = true
-        } else {
-          yield* Effect.sleep(5)
-        }
-      }
+      const child = yield* startChild(db.env)
+      // An event, not a deadline: the child says when it is holding its commit open mid-write.
+      const reached = yield* Effect.promise(() => child.writing)
+      assert.isTrue(reached, `the child exited before it started writing: ${child.output()}`)
+      assert.isTrue(yield* db.writeInProgress, "the child holds no open write transaction")
+      child.kill()
       const exit = yield* Effect.promise(() => child.exit)
-      assert.isTrue(killed, `the child was not caught mid-write: ${child.output()}`)
       assert.strictEqual(exit.signal, "SIGKILL")
       assert.include(child.output(), "writing")
       assert.notInclude(child.output(), "committed")
@@ -83,13 +102,22 @@ const survivesKill = (harness: Harness) =>
     })
   )
 
+/**
+ * Each test builds and commits 20,000 records, has a child process start up (tsx) and build
+ * 100,000 more, then reopens the store and commits again: about 5 s alone, but several times that
+ * when `turbo run build typecheck lint test` shares two cores between all packages. Nothing in it
+ * waits on time, so this bound only catches a hang; it is generous on purpose.
+ */
+const HEAVY_TIMEOUT = 180_000
+
 describe("Crash safety", () => {
   it.live("SQLite: a process killed mid-commit leaves the previous snapshot intact and the store writable", () =>
-    survivesKill(sqliteHarness)
+    survivesKill(sqliteHarness), HEAVY_TIMEOUT
   )
   const server = pgConfig()
   it.live.skipIf(server === undefined)(
     "PostgreSQL: a process killed mid-commit leaves the previous snapshot intact and the store writable",
-    () => survivesKill(pgHarness(server!))
+    () => survivesKill(pgHarness(server!)),
+    HEAVY_TIMEOUT
   )
 })

@@ -4,24 +4,28 @@
  * empty database and a few raw operations (count rows, run a statement, dump credential storage)
  * so the tests can see what was stored, not only what comes back.
  */
+import type * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Check, ConnectorError, Credential, Drift, Snapshot, Store } from "@plumbline/core"
 import type { Layer, Scope as EffectScope } from "effect"
-import { DateTime, Effect, Either, Inspectable, Logger, LogLevel, Option, Redacted, Schema } from "effect"
+import { DateTime, Effect, Either, Inspectable, Logger, LogLevel, Option, Redacted, Schema, TestClock } from "effect"
 import * as Keyring from "../src/Keyring.js"
+import * as Migrations from "../src/Migrations.js"
 import * as Snapshots from "./fixtures/Snapshots.js"
 
 /** One fresh database for one test. */
 export interface Database {
   /** A store on this database with these keys (the first active); failing to open is a defect. */
   readonly open: (keys: Keys) => Layer.Layer<Store.Store>
+  /** Runs `effect` on a plain client on this database: no store, no migrations, no pragmas. */
+  readonly withSql: <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) => Effect.Effect<A, unknown>
   readonly count: (table: string) => Effect.Effect<number, unknown>
   readonly exec: (statement: string) => Effect.Effect<void, unknown>
   /** Everything the database holds about credentials, as bytes (the file, or the table's rows). */
   readonly contents: Effect.Effect<Buffer, unknown>
   /** The environment a child process needs to open this database through `layerConfig`. */
   readonly env: Record<string, string>
-  /** Whether some other process is writing a large commit right now. */
+  /** Whether another process is inside a write transaction that has written rows, not committed yet. */
   readonly writeInProgress: Effect.Effect<boolean, unknown>
 }
 
@@ -59,6 +63,12 @@ const finding = (connectionId: string, checkId: string, zone: number, at: number
 
 const day = 86_400_000
 
+/**
+ * Bound for the tests that write and read 100,000 records: a few seconds alone, several times that
+ * when every package's build and tests share two cores. Nothing waits on time; this only catches a hang.
+ */
+const HEAVY_TIMEOUT = 120_000
+
 /** Runs `body` with a fresh database and a store on it (keys `k1`). */
 const withStore = <A, E>(
   harness: Harness,
@@ -82,7 +92,8 @@ export const contract = (name: string, harness: Harness) =>
   describe(`${name} store contract`, () => {
     // ----- connections -------------------------------------------------------------------
 
-    it.live("creates, reads, lists, updates and deletes connections", () =>
+    // The test clock, not a real sleep, moves time on between the create and the update.
+    it.effect("creates, reads, lists, updates and deletes connections", () =>
       withStore(harness, (store) =>
         Effect.gen(function* () {
           const created = yield* store.createConnection({
@@ -106,7 +117,7 @@ export const contract = (name: string, harness: Harness) =>
             ["c-a", "c-b", generated.id].sort()
           )
 
-          yield* Effect.sleep(5)
+          yield* TestClock.adjust("1 second")
           const updated = yield* store.updateConnection("c-b", { name: "Acme Ltd", status: "paused", settings: { zones: [] } })
           assert.strictEqual(updated.name, "Acme Ltd")
           assert.strictEqual(updated.status, "paused")
@@ -280,7 +291,9 @@ export const contract = (name: string, harness: Harness) =>
       )
     )
 
-    it.live("reads a 100,000-record snapshot back intact", () =>
+    it.live(
+      "reads a 100,000-record snapshot back intact",
+      () =>
       withStore(harness, (store) =>
         Effect.gen(function* () {
           yield* connect(store, "c1")
@@ -296,7 +309,8 @@ export const contract = (name: string, harness: Harness) =>
             snapshot.results.map((r) => [r.resource, r.scope.key, r.status._tag])
           )
         })
-      )
+      ),
+      HEAVY_TIMEOUT
     )
 
     it.live("refuses unknown connections and snapshots, and mismatched drift or findings", () =>
@@ -653,12 +667,14 @@ export const contract = (name: string, harness: Harness) =>
       )
     )
 
-    it.live("keeps snapshots younger than D days, and always the newest", () =>
+    it.effect("keeps snapshots younger than D days, and always the newest", () =>
       withStore(harness, (store) =>
         Effect.gen(function* () {
           yield* connect(store, "c1")
           yield* connect(store, "c2")
-          const now = Date.now()
+          // Retention measures age against the store's clock: the test clock, set to a fixed day.
+          const now = Date.UTC(2025, 0, 31)
+          yield* TestClock.setTime(now)
           for (const age of [40, 20, 10, 1]) yield* store.commit({ snapshot: small("c1", now - age * day), findings: [] })
           yield* store.commit({ snapshot: small("c2", now - 90 * day), findings: [] })
           const result = yield* store.applyRetention({ maxAgeDays: 15 })
@@ -706,7 +722,7 @@ export const contract = (name: string, harness: Harness) =>
           ).pipe(Effect.provide(db.open([k1])))
           const again = yield* Effect.flatMap(Store.Store, (s) => s.snapshotById(id)).pipe(Effect.provide(db.open([k1])))
           assert.strictEqual(Snapshot.toJson(again.snapshot), Snapshot.toJson(snapshot))
-          assert.strictEqual(yield* db.count("plumbline_migrations"), 1)
+          assert.strictEqual(yield* db.count("plumbline_migrations"), (yield* Migrations.loader).length)
         })
       )
     )
