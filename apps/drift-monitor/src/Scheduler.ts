@@ -420,9 +420,11 @@ export const make = (settings: SchedulerSettings) =>
           }
         }
         yield* SubscriptionRef.update(activity, (a) => ({ ...a, seen, parkedUntil: wakeAt, running: running.size }))
+        // Until `wakeAt` by the clock as it is now: the pass itself took time (a TestClock may have moved).
+        const parkedAt = yield* Clock.currentTimeMillis
         yield* Effect.race(
           Queue.take(wake),
-          Number.isFinite(wakeAt) ? Effect.sleep(Duration.millis(Math.max(0, wakeAt - now))) : Effect.never
+          Number.isFinite(wakeAt) ? Effect.sleep(Duration.millis(Math.max(0, wakeAt - parkedAt))) : Effect.never
         )
       }
     })

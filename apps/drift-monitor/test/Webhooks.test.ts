@@ -1,4 +1,5 @@
 import { HttpClient, HttpClientResponse } from "@effect/platform"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, TestClock } from "effect"
 import { join } from "node:path"
@@ -28,13 +29,16 @@ const fakeClient = (statuses: ReadonlyArray<number>, sent: Array<Sent>) =>
 
 const settings: WebhookSettings = { ...defaultWebhooks, maxAttempts: 4, backoff: Duration.seconds(5), maxBackoff: Duration.seconds(60) }
 
-const withWebhooks = <A, E>(statuses: ReadonlyArray<number>, body: (sent: Array<Sent>) => Effect.Effect<A, E, Webhooks.Webhooks>) =>
+const withWebhooks = <A, E>(
+  statuses: ReadonlyArray<number>,
+  body: (sent: Array<Sent>) => Effect.Effect<A, E, Webhooks.Webhooks | SqlClient.SqlClient>
+) =>
   Effect.gen(function* () {
     const dir = yield* Harness.tempDir
     const sent: Array<Sent> = []
     const sql = Db.layer({ _tag: "sqlite", filename: join(dir, "hooks.db") })
     const layer = Webhooks.layerManual(settings).pipe(
-      Layer.provide(Layer.merge(sql, Layer.succeed(HttpClient.HttpClient, fakeClient(statuses, sent)))),
+      Layer.provideMerge(Layer.merge(sql, Layer.succeed(HttpClient.HttpClient, fakeClient(statuses, sent)))),
       Layer.orDie
     )
     return yield* Effect.provide(body(sent), layer)
@@ -169,6 +173,35 @@ describe("Webhooks", () => {
         assert.strictEqual(bad.reason, "invalid")
         const badUrl = yield* Effect.flip(webhooks.createEndpoint({ url: "ftp://x" }))
         assert.strictEqual(badUrl.reason, "invalid")
+      })
+    )
+  )
+
+  it.effect("a stored endpoint, delivery or event that does not decode is a corrupt failure, never a crash or a wrong value", () =>
+    withWebhooks([204], () =>
+      Effect.gen(function* () {
+        const webhooks = yield* Webhooks.Webhooks
+        const sql = yield* SqlClient.SqlClient
+        yield* webhooks.createEndpoint({ url: "https://a.example/hooks" })
+        yield* webhooks.enqueue([event("evt-1")])
+
+        yield* sql`update drift_monitor_deliveries set status = 'lost'`
+        const delivery = yield* Effect.flip(webhooks.deliveries({}))
+        assert.strictEqual(delivery.reason, "corrupt")
+        assert.include(delivery.message, "status")
+
+        yield* sql`update drift_monitor_events set payload = 'not json'`
+        const stored = yield* Effect.flip(webhooks.events({}))
+        assert.strictEqual(stored.reason, "corrupt")
+        assert.include(stored.message, "payload")
+
+        yield* sql`update drift_monitor_endpoints set event_types = '["drift.detected","nope"]'`
+        const endpoint = yield* Effect.flip(webhooks.listEndpoints)
+        assert.strictEqual(endpoint.reason, "corrupt")
+        assert.include(endpoint.message, "event_types")
+        // Enqueueing fails (and with it the caller's transaction) rather than skip the endpoint silently.
+        const enqueue = yield* Effect.flip(webhooks.enqueue([event("evt-2")]))
+        assert.isTrue(enqueue._tag === "WebhookError" && enqueue.reason === "corrupt")
       })
     )
   )
