@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, TestClock } from "effect"
+import { Duration, Effect, Layer, Redacted, TestClock } from "effect"
 import { join } from "node:path"
 import { Keyring } from "@plumbline/store-sql"
 import { Webhook } from "standardwebhooks"
@@ -10,6 +10,7 @@ import * as Db from "../src/Db.js"
 import type * as Events from "../src/Events.js"
 import * as Webhooks from "../src/Webhooks.js"
 import * as Harness from "./fixtures/Harness.js"
+import { describeWithPostgres, freshDatabase } from "./fixtures/Postgres.js"
 
 interface Sent {
   readonly headers: Record<string, string>
@@ -204,5 +205,37 @@ describe("Webhooks", () => {
         assert.isTrue(enqueue._tag === "WebhookError" && enqueue.reason === "corrupt")
       })
     )
+  )
+})
+
+describeWithPostgres("Webhooks on PostgreSQL", (server) => {
+  it.live(
+    "reads back endpoints, deliveries and events whose times PostgreSQL returns as bigint strings",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* freshDatabase(server)
+        const sent: Array<Sent> = []
+        const layer = Webhooks.layerManual(settings).pipe(
+          Layer.provide(Layer.merge(Db.layer({ _tag: "pg", url: Redacted.make(url) }), Layer.succeed(HttpClient.HttpClient, fakeClient([204], sent)))),
+          Layer.orDie
+        )
+        yield* Effect.gen(function* () {
+          const webhooks = yield* Webhooks.Webhooks
+          const { endpoint } = yield* webhooks.createEndpoint({ url: "https://a.example/hooks", eventTypes: ["finding.changed"] })
+          assert.deepStrictEqual(endpoint.eventTypes, ["finding.changed"])
+          assert.isTrue(Date.parse(endpoint.createdAt) > 0)
+          yield* webhooks.enqueue([event("evt-pg")])
+          assert.strictEqual(yield* webhooks.dispatchDue, 1)
+          const [delivery] = (yield* webhooks.deliveries({})).items
+          assert.strictEqual(delivery?.status, "delivered")
+          assert.strictEqual(delivery?.attempts, 1)
+          assert.isTrue(Date.parse(delivery?.deliveredAt ?? "") > 0)
+          const [stored] = (yield* webhooks.events({})).items
+          assert.strictEqual(stored?.id, "evt-pg")
+          assert.deepStrictEqual((yield* webhooks.listEndpoints).map((e) => e.id), [endpoint.id])
+          assert.strictEqual(sent.length, 1)
+        }).pipe(Effect.provide(layer))
+      }).pipe(Effect.scoped),
+    60_000
   )
 })
