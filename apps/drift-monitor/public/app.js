@@ -1,26 +1,89 @@
+// @ts-check
 /* global document, location, sessionStorage, history, Node, fetch, navigator, EventSource, window */
 // The drift monitor dashboard: vanilla ES module, no build step. The API key is taken once from the
 // URL (`#key=…`, as the demo prints it) or asked for, and kept in sessionStorage for the tab.
+// Checked by tsc (`tsconfig.dashboard.json`) against the JSDoc types below; test/DashboardTypes.ts
+// checks that those are exactly what the API's views send.
+
+// ---- the API's views, as JSON (the encoded form of the Schemas in src/Api.ts)
+
+/** @typedef {{ kind: "credential_expired" | "failing", since: string, message: string }} Alert */
+/** @typedef {{ running: boolean, nextRunAt: string | null, failures: number, lastRunAt: string | null, lastError: string | null }} Schedule */
+/** @typedef {{ id: string, startedAt: string, finishedAt: string, outcome: string, resultCount: number, recordCount: number }} SnapshotSummary */
+/**
+ * @typedef {{
+ *   id: string, name: string, connectorId: string, status: "active" | "paused" | "credential_expired",
+ *   credentialFingerprint: string, zones: ReadonlyArray<string> | null, intervalSeconds: number,
+ *   alert: Alert | null, schedule: Schedule, latestSnapshot: SnapshotSummary | null, score: number | null,
+ *   createdAt: string, updatedAt: string
+ * }} Connection
+ */
+/** @typedef {{ resource: string, status: "granted" | "missing" | "unknown", permissions: ReadonlyArray<string> }} Grant */
+/** @typedef {{ id: string, name: string, status: string | null, plan: string | null, account: string | null }} Zone */
+/**
+ * @typedef {{
+ *   subject: string, status: string, expiresAt: string | null, grants: ReadonlyArray<Grant>,
+ *   missingPermissions: ReadonlyArray<string>, zones: ReadonlyArray<Zone>
+ * }} Verification
+ */
+/**
+ * @typedef {{
+ *   id: string, connectionId: string, snapshotId: string, detectedAt: string,
+ *   kind: "added" | "removed" | "changed" | "coverage", resource: string, scope: string, key: string | null, change: unknown
+ * }} DriftEvent
+ */
+/** @typedef {{ summary: string, expression: string | null, request: { method: string, path: string, body: unknown } | null }} Remediation */
+/**
+ * @typedef {{
+ *   checkId: string, title: string, description: string, severity: string, scope: string, scopeName: string | null,
+ *   status: "pass" | "fail" | "skipped" | "error", evidence: unknown, remediation: Remediation | null,
+ *   detail: string | null, permissions: ReadonlyArray<string>, evaluatedAt: string, snapshotId: string
+ * }} ChecklistItem
+ */
+/** @typedef {{ score: number, snapshotId: string | null, items: ReadonlyArray<ChecklistItem> }} Checklist */
+/**
+ * @template T
+ * @typedef {{ items: ReadonlyArray<T>, next: string | null }} Page
+ */
+/**
+ * A drift event's `change`, as core's Drift encodes it: the fields of a changed record (JSON Pointer
+ * paths), or the whole record before or after.
+ * @typedef {{ fields?: ReadonlyArray<{ path: string, before?: unknown, after?: unknown }>, before?: unknown, after?: unknown }} DriftChange
+ */
+/** A snapshot's progress on the live stream (`progress` events). @typedef {{ _tag: string, resource?: string, scopeName?: string | null }} Progress */
+/** An error the API answers with. @typedef {{ _tag: string, message: string }} ErrorBody */
+
 const KEY = "plumbline.apiKey"
-const app = document.getElementById("app")
+const app = /** @type {HTMLElement} */ (document.getElementById("app"))
+/** @type {EventSource | null} */
 let stream = null
 
 const fromHash = /(?:^#|&)key=([^&]+)/.exec(location.hash)
 if (fromHash) {
-  sessionStorage.setItem(KEY, decodeURIComponent(fromHash[1]))
+  sessionStorage.setItem(KEY, decodeURIComponent(fromHash[1] ?? ""))
   history.replaceState(null, "", location.pathname + (fromHash.index > 0 ? location.hash.slice(0, fromHash.index) : "#/"))
 }
-document.getElementById("logout").addEventListener("click", () => {
+document.getElementById("logout")?.addEventListener("click", () => {
   sessionStorage.removeItem(KEY)
   route()
 })
 
+/** @typedef {Node | string | number | boolean | null | undefined} Child */
+
+/**
+ * An element with attributes (`on…` are listeners, `testid` is `data-testid`) and children.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, unknown>} [attrs]
+ * @param {...(Child | ReadonlyArray<Child>)} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 const el = (tag, attrs = {}, ...children) => {
   const node = document.createElement(tag)
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue
-    if (k.startsWith("on")) node.addEventListener(k.slice(2), v)
-    else if (k === "testid") node.dataset.testid = v
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), /** @type {EventListener} */ (v))
+    else if (k === "testid") node.dataset["testid"] = String(v)
     else node.setAttribute(k, v === true ? "" : String(v))
   }
   for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c instanceof Node ? c : String(c))
@@ -28,6 +91,10 @@ const el = (tag, attrs = {}, ...children) => {
 }
 
 class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {ErrorBody | null} body
+   */
   constructor(status, body) {
     super(body?.message ?? `HTTP ${status}`)
     this.status = status
@@ -35,11 +102,18 @@ class ApiError extends Error {
   }
 }
 
+/**
+ * Calls the API with the key; the answer's JSON is the view the route returns (the caller names it).
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<unknown>}
+ */
 async function api(method, path, body) {
   const res = await fetch(`/api${path}`, {
     method,
     headers: { authorization: `Bearer ${sessionStorage.getItem(KEY) ?? ""}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined
+    ...(body ? { body: JSON.stringify(body) } : {})
   })
   const text = await res.text()
   const json = text ? JSON.parse(text) : null
@@ -51,8 +125,10 @@ async function api(method, path, body) {
   return json
 }
 
+/** @param {...(Node | string)} nodes */
 const show = (...nodes) => app.replaceChildren(...nodes)
-const errorBox = (e) => el("p", { class: "error-msg", testid: "error" }, e.message)
+/** @param {unknown} e */
+const errorBox = (e) => el("p", { class: "error-msg", testid: "error" }, e instanceof Error ? e.message : String(e))
 
 function keyForm() {
   const input = el("input", { type: "password", testid: "api-key", placeholder: "dm_…", autocomplete: "off" })
@@ -64,7 +140,7 @@ function keyForm() {
     el(
       "form",
       {
-        onsubmit: (ev) => {
+        onsubmit: (/** @type {SubmitEvent} */ ev) => {
           ev.preventDefault()
           sessionStorage.setItem(KEY, input.value.trim())
           route()
@@ -78,7 +154,7 @@ function keyForm() {
 }
 
 async function home() {
-  const list = await api("GET", "/connections")
+  const list = /** @type {ReadonlyArray<Connection>} */ (await api("GET", "/connections"))
   show(
     el(
       "section",
@@ -110,11 +186,11 @@ function wizard() {
   const name = el("input", { type: "text", testid: "wizard-name", value: "Redpine" })
   const token = el("textarea", { rows: 2, testid: "wizard-token", placeholder: "Cloudflare API token" })
   const out = el("div", { testid: "wizard-result" })
-  const verify = async (ev) => {
+  const verify = async (/** @type {SubmitEvent} */ ev) => {
     ev.preventDefault()
     out.replaceChildren(el("p", {}, "Verifying…"))
     try {
-      const v = await api("POST", "/connections/verify", { token: token.value.trim() })
+      const v = /** @type {Verification} */ (await api("POST", "/connections/verify", { token: token.value.trim() }))
       const zoneBoxes = v.zones.map((z) => ({ z, box: el("input", { type: "checkbox", checked: true, value: z.id, testid: `zone-${z.name}` }) }))
       out.replaceChildren(
         el("h3", {}, "Permissions"),
@@ -140,7 +216,7 @@ function wizard() {
             onclick: async () => {
               try {
                 const zones = zoneBoxes.filter(({ box }) => box.checked).map(({ z }) => z.id)
-                const c = await api("POST", "/connections", { name: name.value.trim(), token: token.value.trim(), zones })
+                const c = /** @type {Connection} */ (await api("POST", "/connections", { name: name.value.trim(), token: token.value.trim(), zones }))
                 token.value = ""
                 location.hash = `#/connections/${c.id}`
               } catch (e) {
@@ -166,20 +242,25 @@ function wizard() {
   )
 }
 
+/** @param {unknown} v */
 const fmt = (v) => (v === undefined ? "∅" : JSON.stringify(v))
 
+/** @param {DriftChange | undefined} change */
 function changeRows(change) {
   if (change?.fields) return change.fields.map((f) => el("tr", {}, el("td", {}, el("code", {}, f.path)), el("td", {}, el("code", {}, fmt(f.before))), el("td", {}, el("code", {}, fmt(f.after)))))
   // A whole record added or removed: shown pretty-printed, wrapped to the page.
-  const whole = (v) => (v === undefined ? el("code", {}, "∅") : el("pre", {}, JSON.stringify(v, null, 2)))
+  const whole = (/** @type {unknown} */ v) => (v === undefined ? el("code", {}, "∅") : el("pre", {}, JSON.stringify(v, null, 2)))
   return [el("tr", {}, el("td", {}, "—"), el("td", {}, whole(change?.before)), el("td", {}, whole(change?.after)))]
 }
 
+/** @param {string} id */
 async function connection(id) {
   const [c, checklist, drift] = await Promise.all([
-    api("GET", `/connections/${id}`),
-    api("GET", `/connections/${id}/checklist`).catch((e) => (e.status === 404 ? null : Promise.reject(e))),
-    api("GET", `/drift-events?connectionId=${encodeURIComponent(id)}&limit=200`)
+    /** @type {Promise<Connection>} */ (api("GET", `/connections/${id}`)),
+    /** @type {Promise<Checklist | null>} */ (
+      api("GET", `/connections/${id}/checklist`).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e)))
+    ),
+    /** @type {Promise<Page<DriftEvent>>} */ (api("GET", `/drift-events?connectionId=${encodeURIComponent(id)}&limit=200`))
   ])
   const progress = el("div", { testid: "progress" }, c.schedule.running ? "Snapshot running…" : "")
   const tokenInput = el("input", { type: "password", testid: "replace-token", placeholder: "new token" })
@@ -194,13 +275,13 @@ async function connection(id) {
           ? el(
               "form",
               {
-                onsubmit: async (ev) => {
+                onsubmit: async (/** @type {SubmitEvent} */ ev) => {
                   ev.preventDefault()
                   try {
                     await api("PUT", `/connections/${id}/credential`, { token: tokenInput.value.trim() })
                     route()
                   } catch (e) {
-                    ev.target.append(errorBox(e))
+                    /** @type {HTMLFormElement} */ (ev.target).append(errorBox(e))
                   }
                 }
               },
@@ -230,11 +311,13 @@ async function connection(id) {
     "Re-check now"
   )
   const items = checklist?.items ?? []
+  /** @type {Map<string, Array<ChecklistItem>>} */
   const byZone = new Map()
   for (const it of items) {
     const k = it.scopeName ?? it.scope
-    if (!byZone.has(k)) byZone.set(k, [])
-    byZone.get(k).push(it)
+    const list = byZone.get(k) ?? []
+    if (!byZone.has(k)) byZone.set(k, list)
+    list.push(it)
   }
   show(
     alert ?? "",
@@ -274,37 +357,7 @@ async function connection(id) {
                   it.detail ? el("div", { testid: "check-detail" }, it.detail) : null,
                   it.permissions.length ? el("div", {}, "Grant: ", it.permissions.join(", ")) : null,
                   it.status !== "pass" && it.remediation
-                    ? el(
-                        "div",
-                        { testid: "remediation" },
-                        el("p", {}, it.remediation.summary),
-                        it.remediation.expression
-                          ? el(
-                              "div",
-                              {},
-                              el("pre", { testid: "remediation-expression" }, it.remediation.expression),
-                              el(
-                                "button",
-                                {
-                                  type: "button",
-                                  testid: "copy-expression",
-                                  onclick: async (ev) => {
-                                    try {
-                                      await navigator.clipboard.writeText(it.remediation.expression)
-                                      ev.target.textContent = "Copied"
-                                    } catch {
-                                      ev.target.textContent = "Copy failed: select the text"
-                                    }
-                                  }
-                                },
-                                "Copy"
-                              )
-                            )
-                          : null,
-                        it.remediation.request
-                          ? el("details", {}, el("summary", {}, `${it.remediation.request.method} ${it.remediation.request.path}`), el("pre", {}, JSON.stringify(it.remediation.request.body, null, 2)))
-                          : null
-                      )
+                    ? remediation(it.remediation)
                     : null
                 )
               )
@@ -329,7 +382,7 @@ async function connection(id) {
                 el("strong", {}, `${d.kind} ${d.resource}`),
                 ` ${d.key ?? ""} `,
                 el("span", { class: "muted" }, `${d.scope} · ${d.detectedAt}`),
-                el("table", {}, el("tr", {}, el("th", {}, "field"), el("th", {}, "before"), el("th", {}, "after")), changeRows(d.change))
+                el("table", {}, el("tr", {}, el("th", {}, "field"), el("th", {}, "before"), el("th", {}, "after")), changeRows(/** @type {DriftChange | undefined} */ (d.change)))
               )
             )
           )
@@ -343,12 +396,52 @@ async function connection(id) {
     progress.replaceChildren(el("span", { testid: "progress-running" }, "Snapshot running…"))
   })
   stream.addEventListener("progress", (m) => {
-    const p = JSON.parse(m.data).progress
+    const p = /** @type {{ progress: Progress }} */ (JSON.parse(/** @type {MessageEvent<string>} */ (m).data)).progress
     pages += p._tag === "PageFetched" ? 1 : 0
     progress.replaceChildren(el("span", { testid: "progress-running" }, `Snapshot running: ${p._tag} ${p.resource ?? p.scopeName ?? ""} (${pages} pages)`))
   })
   stream.addEventListener("snapshot.finished", () => route())
   stream.addEventListener("connection.status", () => route())
+}
+
+/**
+ * A failing item's remediation: the summary, the expression with a Copy button, the API request.
+ * @param {Remediation} r
+ */
+function remediation(r) {
+  const expression = r.expression
+  return el(
+    "div",
+    { testid: "remediation" },
+    el("p", {}, r.summary),
+    expression
+      ? el(
+          "div",
+          {},
+          el("pre", { testid: "remediation-expression" }, expression),
+          el(
+            "button",
+            {
+              type: "button",
+              testid: "copy-expression",
+              onclick: async (/** @type {MouseEvent} */ ev) => {
+                const button = /** @type {HTMLButtonElement} */ (ev.target)
+                try {
+                  await navigator.clipboard.writeText(expression)
+                  button.textContent = "Copied"
+                } catch {
+                  button.textContent = "Copy failed: select the text"
+                }
+              }
+            },
+            "Copy"
+          )
+        )
+      : null,
+    r.request
+      ? el("details", {}, el("summary", {}, `${r.request.method} ${r.request.path}`), el("pre", {}, JSON.stringify(r.request.body, null, 2)))
+      : null
+  )
 }
 
 async function route() {
@@ -360,7 +453,7 @@ async function route() {
   const h = location.hash
   try {
     const m = /^#\/connections\/([^/]+)/.exec(h)
-    if (m) await connection(decodeURIComponent(m[1]))
+    if (m) await connection(decodeURIComponent(m[1] ?? ""))
     else if (h === "#/new") wizard()
     else await home()
   } catch (e) {

@@ -12,7 +12,7 @@ import { join } from "node:path"
 import { RateLimit } from "@plumbline/cloudflare"
 import type { RequestBudget } from "@plumbline/core"
 import { Keyring } from "@plumbline/store-sql"
-import { Config, ConfigError, Duration, Effect, Either, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import type { Database } from "./Db.js"
 
 /** How the scheduler paces snapshots. */
@@ -71,6 +71,12 @@ export interface AppConfig {
   /** The request budget of each token, across every process sharing the database. */
   readonly budget: RequestBudget.Limits
 }
+
+/** The configuration the app was started with, for the services built from it (see `Services`). */
+export class Configuration extends Context.Tag("@plumbline/drift-monitor/Configuration")<Configuration, AppConfig>() {}
+
+/** Provides `config` as the `Configuration`. */
+export const layerConfiguration = (config: AppConfig): Layer.Layer<Configuration> => Layer.succeed(Configuration, config)
 
 /** The SQLite file inside the data folder. */
 export const databaseFile = (config: AppConfig): string => join(config.dataDir, "drift-monitor.db")

@@ -6,6 +6,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Schema } from "effect"
+import { decode, Integer, type Row } from "./internal/Rows.js"
 
 /** An alert a connection raises. */
 export const AlertKind = Schema.Literal("credential_expired", "failing")
@@ -18,6 +19,13 @@ export class Alert extends Schema.Class<Alert>("Alert")({
   message: Schema.String
 }) {}
 
+/** A connection's stored state does not decode. */
+export class ConnectionStateError extends Schema.TaggedError<ConnectionStateError>()("ConnectionStateError", {
+  reason: Schema.Literal("corrupt"),
+  connectionId: Schema.String,
+  message: Schema.String
+}) {}
+
 /** A connection's run state. */
 export interface State {
   readonly alert: Alert | null
@@ -26,7 +34,15 @@ export interface State {
   readonly failures: number
 }
 
-type Row = Record<string, unknown>
+/** A row of `drift_monitor_connection_state`. */
+const StateRow = Schema.Struct({
+  alert: Schema.NullOr(AlertKind),
+  alert_since: Schema.NullOr(Integer),
+  alert_message: Schema.NullOr(Schema.String),
+  last_run_at: Schema.NullOr(Integer),
+  last_error: Schema.NullOr(Schema.String),
+  failures: Integer
+})
 
 const empty: State = { alert: null, lastRunAt: null, lastError: null, failures: 0 }
 
@@ -34,25 +50,21 @@ const ensure = (sql: SqlClient.SqlClient, id: string) =>
   sql`insert into drift_monitor_connection_state (connection_id, failures) values (${id}, 0) on conflict (connection_id) do nothing`
 
 /** The state of one connection (empty when never run). */
-export const get = (id: string): Effect.Effect<State, SqlError, SqlClient.SqlClient> =>
+export const get = (id: string): Effect.Effect<State, SqlError | ConnectionStateError, SqlClient.SqlClient> =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const row = (yield* sql<Row>`select * from drift_monitor_connection_state where connection_id = ${id}`)[0]
-    if (row === undefined) return empty
-    const failures = Number(row["failures"] ?? 0)
-    const alert =
-      row["alert"] === null || row["alert"] === undefined
-        ? null
-        : new Alert({
-            kind: String(row["alert"]) as AlertKind,
-            since: new Date(Number(row["alert_since"])).toISOString(),
-            message: String(row["alert_message"] ?? "")
-          })
+    const found = (yield* sql<Row>`select * from drift_monitor_connection_state where connection_id = ${id}`)[0]
+    if (found === undefined) return empty
+    const row = yield* decode(
+      StateRow,
+      (detail) => new ConnectionStateError({ reason: "corrupt", connectionId: id, message: `the state of connection ${id}: ${detail}` })
+    )(found)
+    const iso = (millis: number | null) => (millis === null ? null : new Date(millis).toISOString())
     return {
-      alert,
-      lastRunAt: row["last_run_at"] === null ? null : new Date(Number(row["last_run_at"])).toISOString(),
-      lastError: row["last_error"] === null ? null : String(row["last_error"]),
-      failures
+      alert: row.alert === null ? null : new Alert({ kind: row.alert, since: iso(row.alert_since) ?? "", message: row.alert_message ?? "" }),
+      lastRunAt: iso(row.last_run_at),
+      lastError: row.last_error,
+      failures: row.failures
     }
   })
 

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from "node:fs"
 import { extname, join, normalize, resolve, sep } from "node:path"
 import { HttpApiBuilder, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Deferred, Effect, Layer, Schedule, Stream } from "effect"
+import { Deferred, Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
 import * as Api from "./Api.js"
 import * as ApiHandlers from "./ApiHandlers.js"
 import type { AppConfig } from "./Config.js"
@@ -110,16 +110,17 @@ export const layerRoutes = (config: AppConfig) =>
  */
 export const scrubActual = (message: string): string => message.replace(/,? actual [^\n]*/g, "")
 
-interface DecodeErrorBody {
-  readonly _tag: "HttpApiDecodeError"
-  readonly message: string
-  readonly issues: ReadonlyArray<{ readonly message: string }>
-}
+/** The body of a decode failure, as HttpApi sends it; an issue's other fields (path, kind) are kept. */
+const DecodeErrorBody = Schema.parseJson(
+  Schema.Struct({
+    _tag: Schema.Literal("HttpApiDecodeError"),
+    message: Schema.String,
+    issues: Schema.Array(Schema.Struct({ message: Schema.String }, Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+  })
+)
+const decodeErrorBody = Schema.decodeUnknownOption(DecodeErrorBody)
 
-const isDecodeError = (u: unknown): u is DecodeErrorBody =>
-  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "HttpApiDecodeError"
-
-const scrubbed = (error: DecodeErrorBody) =>
+const scrubbed = (error: typeof DecodeErrorBody.Type) =>
   HttpServerResponse.unsafeJson(
     {
       _tag: error._tag,
@@ -129,15 +130,10 @@ const scrubbed = (error: DecodeErrorBody) =>
     { status: 400 }
   )
 
+/** A 400 that is a decode failure, scrubbed; any other response (or body) as it is. */
 const scrubResponse = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
   if (response.status !== 400 || response.body._tag !== "Uint8Array") return response
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(response.body.body))
-  } catch {
-    return response
-  }
-  return isDecodeError(parsed) ? scrubbed(parsed) : response
+  return Option.match(decodeErrorBody(new TextDecoder().decode(response.body.body)), { onNone: () => response, onSome: scrubbed })
 }
 
 /** Rewrites decode failures just before they are sent (a serve middleware sees responses only after). */

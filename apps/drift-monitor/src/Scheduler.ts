@@ -24,14 +24,31 @@
  * - Restart: due times live in the database, so fresh work is not redone.
  * - Shutdown: no new run starts; runs in progress get `shutdownGrace` to finish, then are
  *   interrupted and their leases released for another process to take at once.
+ *
+ * The operations a caller waits on (`add`, `recheck`, `schedule`, …) fail with `SchedulerError`
+ * when the schedule cannot be read or written: a caller must never be told a connection is scheduled
+ * when it is not. The poller, which has no caller, logs such failures and looks again after
+ * `pollEvery`. Its `activity` (caught up, parked until when, runs in progress) is observable, so a
+ * test waits for the scheduler to settle instead of guessing how long that takes.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Store } from "@plumbline/core"
-import { Clock, Context, Deferred, Duration, Effect, Either, Fiber, FiberMap, Layer, Option, Queue, Random, Ref, Schedule as Sched } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Either, Fiber, FiberMap, Layer, Option, Queue, Random, Schema, Stream, SubscriptionRef } from "effect"
 import type { SchedulerSettings } from "./Config.js"
 import * as ConnectionState from "./ConnectionState.js"
+import { decode, Integer, type Row, sqlDetail } from "./internal/Rows.js"
 import * as SnapshotJob from "./SnapshotJob.js"
+
+/** The schedule could not be read or written. */
+export class SchedulerError extends Schema.TaggedError<SchedulerError>()("SchedulerError", {
+  /** `unavailable`: the database failed; `corrupt`: a schedule row does not decode. */
+  reason: Schema.Literal("unavailable", "corrupt"),
+  message: Schema.String
+}) {}
+
+const unavailable = (what: string) => (e: SqlError) => new SchedulerError({ reason: "unavailable", message: `${what}: ${sqlDetail(e)}` })
+const corrupt = (what: string) => (detail: string) => new SchedulerError({ reason: "corrupt", message: `${what}: ${detail}` })
 
 /** The outcome of one run as a waiting caller sees it. */
 export type RunResult = Either.Either<SnapshotJob.Outcome, SnapshotJob.JobFailed>
@@ -46,16 +63,44 @@ export interface Schedule {
   readonly owner: string | null
 }
 
+/** What the poller of this process is doing. */
+export interface Activity {
+  /** Wake-ups asked for so far: schedule changes made here, runs that ended. */
+  readonly requested: number
+  /** The wake-ups the poller had seen when it last looked at the schedule. */
+  readonly seen: number
+  /** Epoch ms the poller sleeps until (`Infinity`: until woken); `null` before it first parks. */
+  readonly parkedUntil: number | null
+  /** Runs in progress in this process. */
+  readonly running: number
+  /** Shutting down: no new run starts. */
+  readonly stopping: boolean
+}
+
 /** The scheduler's operations. */
 export interface Service {
-  /** Starts scheduling a connection (a new one runs at once). */
-  readonly add: (connectionId: string) => Effect.Effect<void>
+  /**
+   * Starts scheduling a connection (a new one runs at once). Inside the caller's transaction the
+   * poller may look before the commit: call `wake` after it.
+   */
+  readonly add: (connectionId: string) => Effect.Effect<void, SchedulerError>
   /** Stops scheduling a connection (a run in progress here is interrupted). */
-  readonly remove: (connectionId: string) => Effect.Effect<void>
-  /** Runs the connection at once; with `wait`, returns that run's result. */
-  readonly recheck: (connectionId: string) => Effect.Effect<void>
-  readonly recheckAndWait: (connectionId: string) => Effect.Effect<RunResult>
-  readonly schedule: (connectionId: string) => Effect.Effect<Option.Option<Schedule>>
+  readonly remove: (connectionId: string) => Effect.Effect<void, SchedulerError>
+  /** Runs the connection at once (after the run in progress, if any); as `add` inside a transaction. */
+  readonly recheck: (connectionId: string) => Effect.Effect<void, SchedulerError>
+  /** Like `recheck`, and returns the result of the run that saw the request. */
+  readonly recheckAndWait: (connectionId: string) => Effect.Effect<RunResult, SchedulerError>
+  readonly schedule: (connectionId: string) => Effect.Effect<Option.Option<Schedule>, SchedulerError>
+  /** Has the poller look at the schedule now (after a transaction that changed it committed). */
+  readonly wake: Effect.Effect<void>
+  /**
+   * Waits until the poller has seen every wake-up asked for so far, sleeps until after the clock's
+   * current time (nothing is due now), and `running` runs (default 0) are in progress here. Tests
+   * step the TestClock with it; on a shared database, only this process's view.
+   */
+  readonly settled: (running?: number) => Effect.Effect<void>
+  /** The poller's activity: the current value, then every change. */
+  readonly activity: Stream.Stream<Activity>
 }
 
 /** The scheduler. */
@@ -69,19 +114,39 @@ export const backoffMillis = (settings: SchedulerSettings, failures: number): nu
 export const jittered = (intervalMillis: number, jitter: number, random: number): number =>
   Math.round(intervalMillis * (1 + jitter * (2 * random - 1)))
 
+/** A run's result as JSON in the schedule (`last_outcome`): an outcome, or a failure without its connection. */
+const StoredResult = Schema.parseJson(
+  Schema.Union(SnapshotJob.Outcome, Schema.TaggedStruct("JobFailed", { reason: SnapshotJob.JobFailed.fields.reason, message: Schema.String }))
+)
+
 /** A run's result as kept in the schedule (`last_outcome`), for callers waiting in another process. */
 export const encodeResult = (result: RunResult): string =>
-  JSON.stringify(Either.isRight(result) ? result.right : { _tag: "JobFailed", reason: result.left.reason, message: result.left.message })
+  Schema.encodeSync(StoredResult)(
+    Either.isRight(result) ? result.right : { _tag: "JobFailed", reason: result.left.reason, message: result.left.message }
+  )
 
-/** Reads back `encodeResult`. */
-export const decodeResult = (connectionId: string, text: string): RunResult => {
-  const value = JSON.parse(text) as SnapshotJob.Outcome | { readonly _tag: "JobFailed"; readonly reason: SnapshotJob.JobFailed["reason"]; readonly message: string }
-  return value._tag === "JobFailed"
-    ? Either.left(new SnapshotJob.JobFailed({ connectionId, reason: value.reason, message: value.message }))
-    : Either.right(value)
-}
+/** Reads back `encodeResult`; text that is not one is a `corrupt` failure. */
+export const decodeResult = (connectionId: string, text: string): Effect.Effect<RunResult, SchedulerError> =>
+  Effect.map(
+    decode(StoredResult, corrupt(`the last outcome of ${connectionId}`))(text),
+    (value): RunResult =>
+      value._tag === "JobFailed"
+        ? Either.left(new SnapshotJob.JobFailed({ connectionId, reason: value.reason, message: value.message }))
+        : Either.right(value)
+  )
 
-type Row = Record<string, unknown>
+/** The columns of a schedule row that `schedule` and waiting callers read. */
+const ScheduleRow = Schema.Struct({
+  next_run_at: Schema.NullOr(Integer),
+  failures: Integer,
+  recheck_requested: Integer,
+  recheck_done: Integer,
+  lease_owner: Schema.NullOr(Schema.String),
+  lease_expires_at: Schema.NullOr(Integer),
+  last_recheck: Schema.NullOr(Integer),
+  last_outcome: Schema.NullOr(Schema.String)
+})
+
 type JobContext = Effect.Effect.Context<ReturnType<typeof SnapshotJob.run>>
 
 /** A run this process holds the lease of. */
@@ -108,7 +173,7 @@ export const make = (settings: SchedulerSettings) =>
     const me = settings.instance
     const leaseMillis = Duration.toMillis(settings.lease)
     const wake = yield* Queue.sliding<void>(1)
-    const stopping = yield* Ref.make(false)
+    const activity = yield* SubscriptionRef.make<Activity>({ requested: 0, seen: 0, parkedUntil: null, running: 0, stopping: false })
     const running = new Map<string, Lease>()
     const waiters = new Map<string, Array<Waiter>>()
     const runs = yield* FiberMap.make<string>()
@@ -116,6 +181,13 @@ export const make = (settings: SchedulerSettings) =>
     const shared = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
     /** Row locks: PostgreSQL's, to let processes claim side by side; SQLite has one writer anyway. */
     const lockRows = (clause: "for update" | "for update skip locked") => sql.literal(shared ? clause : "")
+
+    /** Counts a wake-up, then wakes the poller (counted first, so `settled` never misses it). */
+    const nudge = Effect.zipRight(
+      SubscriptionRef.update(activity, (a) => ({ ...a, requested: a.requested + 1 })),
+      Queue.offer(wake, undefined)
+    )
+    const isStopping = Effect.map(SubscriptionRef.get(activity), (a) => a.stopping)
 
     const intervalOf = (connection: Store.Connection) =>
       (SnapshotJob.settingsOf(connection.settings).intervalSeconds ?? Duration.toSeconds(settings.interval)) * 1000
@@ -269,12 +341,23 @@ export const make = (settings: SchedulerSettings) =>
           else next = null
         } else {
           yield* Effect.logWarning(`snapshot of ${id} failed: ${result.left.message}`)
+          // The count of failures drives the backoff; if even that cannot be recorded, the schedule's
+          // own count still backs off (the database is likely the failure), and the log says so.
           const previous = yield* sql<Row>`select failures from drift_monitor_schedule where connection_id = ${id}`.pipe(
             Effect.map((rows) => Number(rows[0]?.["failures"] ?? 0)),
+            Effect.tapError((e) => Effect.logWarning(`cannot read the failures of ${id}: ${sqlDetail(e)}`)),
             Effect.orElseSucceed(() => 0)
           )
-          failures = yield* ConnectionState.failed(id, finished, result.left.message).pipe(Effect.orElseSucceed(() => previous + 1))
-          if (failures >= 3) yield* ConnectionState.raise(id, "failing", result.left.message, finished).pipe(Effect.ignore)
+          failures = yield* ConnectionState.failed(id, finished, result.left.message).pipe(
+            Effect.tapError((e) => Effect.logWarning(`cannot record the failure of ${id}: ${sqlDetail(e)}`)),
+            Effect.orElseSucceed(() => previous + 1)
+          )
+          if (failures >= 3) {
+            yield* ConnectionState.raise(id, "failing", result.left.message, finished).pipe(
+              Effect.tapError((e) => Effect.logWarning(`cannot raise the failing alert of ${id}: ${sqlDetail(e)}`)),
+              Effect.ignore
+            )
+          }
           next = finished + backoffMillis(settings, failures)
         }
         yield* release(lease, result, next, failures).pipe(
@@ -287,7 +370,10 @@ export const make = (settings: SchedulerSettings) =>
         Effect.ensuring(
           Effect.sync(() => {
             if (running.get(lease.connectionId) === lease) running.delete(lease.connectionId)
-          }).pipe(Effect.zipRight(Queue.offer(wake, undefined)))
+          }).pipe(
+            Effect.zipRight(SubscriptionRef.update(activity, (a) => ({ ...a, running: running.size }))),
+            Effect.zipRight(nudge)
+          )
         )
       )
 
@@ -295,18 +381,24 @@ export const make = (settings: SchedulerSettings) =>
 
     const poll = Effect.gen(function* () {
       for (;;) {
-        if (yield* Ref.get(stopping)) return
+        if (yield* isStopping) return
+        // Every wake-up asked for before this point is handled by this pass: its changes are visible.
+        const seen = (yield* SubscriptionRef.get(activity)).requested
         const now = yield* Clock.currentTimeMillis
         const free = settings.concurrency - running.size
+        const retryAt = now + Duration.toMillis(settings.pollEvery)
         // Other processes change a shared schedule without waking us: look again every `pollEvery`.
         // Alone on SQLite, every change comes through this process and wakes the poller itself.
-        let wakeAt = shared ? now + Duration.toMillis(settings.pollEvery) : Infinity
+        let wakeAt = shared ? retryAt : Infinity
         if (free > 0) {
+          // A failing database wakes no one when it recovers: look again after `pollEvery`.
           const claimed = yield* claim(free, now).pipe(
-            Effect.tapError((e) => Effect.logWarning(`cannot claim due connections: ${e.message}`)),
+            Effect.tapError((e) =>
+              Effect.zipRight(Effect.logWarning(`cannot claim due connections: ${sqlDetail(e)}`), Effect.sync(() => (wakeAt = retryAt)))
+            ),
             Effect.orElseSucceed((): Array<Lease> => [])
           )
-          if (yield* Ref.get(stopping)) {
+          if (yield* isStopping) {
             yield* Effect.forEach(claimed, abandon, { discard: true })
             return
           }
@@ -320,13 +412,19 @@ export const make = (settings: SchedulerSettings) =>
             yield* FiberMap.run(runs, lease.connectionId, Effect.provide(runOne(lease), context))
           }
           if (claimed.length < free) {
-            const due = yield* nextWake(now).pipe(Effect.orElseSucceed(() => Infinity))
+            const due = yield* nextWake(now).pipe(
+              Effect.tapError((e) => Effect.logWarning(`cannot read when connections are due: ${sqlDetail(e)}`)),
+              Effect.orElseSucceed(() => retryAt)
+            )
             wakeAt = Math.min(wakeAt, Math.max(due, now + 1))
           }
         }
+        yield* SubscriptionRef.update(activity, (a) => ({ ...a, seen, parkedUntil: wakeAt, running: running.size }))
+        // Until `wakeAt` by the clock as it is now: the pass itself took time (a TestClock may have moved).
+        const parkedAt = yield* Clock.currentTimeMillis
         yield* Effect.race(
           Queue.take(wake),
-          Number.isFinite(wakeAt) ? Effect.sleep(Duration.millis(Math.max(0, wakeAt - now))) : Effect.never
+          Number.isFinite(wakeAt) ? Effect.sleep(Duration.millis(Math.max(0, wakeAt - parkedAt))) : Effect.never
         )
       }
     })
@@ -348,15 +446,18 @@ export const make = (settings: SchedulerSettings) =>
       sql`insert into drift_monitor_schedule (connection_id, next_run_at) values (${connectionId}, ${nextRunAt})
         on conflict (connection_id) do nothing`
 
-    // Connections stored before the schedule existed (or by another tool) get a row.
-    const connections = yield* Effect.orElseSucceed(store.listConnections, () => [])
+    // Connections stored before the schedule existed (or by another tool) get a row. A scheduler that
+    // cannot read its schedule does not start: it would run nothing and say nothing.
+    const connections = yield* Effect.mapError(store.listConnections, (e) => new SchedulerError({ reason: "unavailable", message: e.message }))
     const known = new Set(
-      (yield* sql<Row>`select connection_id from drift_monitor_schedule`.pipe(Effect.orElseSucceed(() => []))).map((r) =>
-        String(r["connection_id"])
+      (yield* sql<Row>`select connection_id from drift_monitor_schedule`.pipe(Effect.mapError(unavailable("cannot read the schedule")))).map(
+        (r) => String(r["connection_id"])
       )
     )
     for (const connection of connections) {
-      if (!known.has(connection.id)) yield* ensureRow(connection.id, yield* firstRun(connection)).pipe(Effect.ignore)
+      if (!known.has(connection.id)) {
+        yield* ensureRow(connection.id, yield* firstRun(connection)).pipe(Effect.mapError(unavailable(`cannot schedule ${connection.id}`)))
+      }
     }
 
     const poller = yield* Effect.forkScoped(poll)
@@ -365,12 +466,27 @@ export const make = (settings: SchedulerSettings) =>
     // (interrupted runs give their leases back).
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
-        yield* Ref.set(stopping, true)
+        yield* SubscriptionRef.update(activity, (a) => ({ ...a, stopping: true }))
         yield* Fiber.interrupt(poller)
-        const idle = Effect.suspend(() => (running.size > 0 ? Effect.fail("busy") : Effect.void))
-        yield* idle.pipe(Effect.retry(Sched.spaced(Duration.millis(50))), Effect.timeout(settings.shutdownGrace), Effect.ignore)
+        // Every run that ends updates `running`: wait for the last one, at most `shutdownGrace`.
+        yield* activity.changes.pipe(
+          Stream.takeUntil((a) => a.running === 0),
+          Stream.runDrain,
+          Effect.timeout(settings.shutdownGrace),
+          Effect.ignore
+        )
       })
     )
+
+    /** Reads one connection's schedule row, decoded. */
+    const readRow = (connectionId: string) =>
+      Effect.gen(function* () {
+        const rows = yield* sql<Row>`select * from drift_monitor_schedule where connection_id = ${connectionId}`.pipe(
+          Effect.mapError(unavailable(`cannot read the schedule of ${connectionId}`))
+        )
+        if (rows[0] === undefined) return Option.none()
+        return Option.some(yield* decode(ScheduleRow, corrupt(`the schedule of ${connectionId}`))(rows[0]))
+      })
 
     const requestRecheck = (connectionId: string) =>
       Effect.gen(function* () {
@@ -378,46 +494,40 @@ export const make = (settings: SchedulerSettings) =>
         yield* ensureRow(connectionId, now)
         const rows = yield* sql<Row>`update drift_monitor_schedule set recheck_requested = recheck_requested + 1
           where connection_id = ${connectionId} returning recheck_requested`
-        yield* Queue.offer(wake, undefined)
+        yield* nudge
         return Number(rows[0]?.["recheck_requested"] ?? 0)
-      })
+      }).pipe(Effect.mapError(unavailable(`cannot request a re-check of ${connectionId}`)))
 
-    /** Waits for a run in another process that saw re-check `n`. */
-    const awaitElsewhere = (connectionId: string, n: number): Effect.Effect<RunResult, SqlError> =>
+    /** Waits for a run in another process that saw re-check `n` (polls: nothing tells this process). */
+    const awaitElsewhere = (connectionId: string, n: number): Effect.Effect<RunResult, SchedulerError> =>
       Effect.gen(function* () {
         for (;;) {
           yield* Effect.sleep(Duration.millis(Math.max(50, Math.floor(Duration.toMillis(settings.pollEvery) / 4))))
-          const rows = yield* sql<Row>`select last_recheck, last_outcome from drift_monitor_schedule where connection_id = ${connectionId}`
-          const row = rows[0]
-          if (row === undefined) return Either.right({ _tag: "Paused", status: "paused" } as SnapshotJob.Outcome)
-          if (Number(row["last_recheck"] ?? 0) >= n && row["last_outcome"] !== null && row["last_outcome"] !== undefined) {
-            return decodeResult(connectionId, String(row["last_outcome"]))
+          const row = yield* readRow(connectionId)
+          if (Option.isNone(row)) return Either.right({ _tag: "Paused", status: "paused" } satisfies SnapshotJob.Outcome)
+          if ((row.value.last_recheck ?? 0) >= n && row.value.last_outcome !== null) {
+            return yield* decodeResult(connectionId, row.value.last_outcome)
           }
         }
       })
-
-    const storeFailed = (connectionId: string) => (e: SqlError) =>
-      Either.left(new SnapshotJob.JobFailed({ connectionId, reason: "store", message: e.message })) as RunResult
 
     const service: Service = {
       add: (connectionId) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
           yield* sql`insert into drift_monitor_schedule (connection_id, next_run_at) values (${connectionId}, ${now})
-            on conflict (connection_id) do update set next_run_at = ${now}`
-          yield* Queue.offer(wake, undefined)
-        }).pipe(Effect.tapError((e) => Effect.logWarning(`cannot schedule ${connectionId}: ${e.message}`)), Effect.ignore),
+            on conflict (connection_id) do update set next_run_at = ${now}`.pipe(Effect.mapError(unavailable(`cannot schedule ${connectionId}`)))
+          yield* nudge
+        }),
       remove: (connectionId) =>
         Effect.gen(function* () {
-          yield* sql`delete from drift_monitor_schedule where connection_id = ${connectionId}`.pipe(Effect.ignore)
+          yield* sql`delete from drift_monitor_schedule where connection_id = ${connectionId}`.pipe(
+            Effect.mapError(unavailable(`cannot unschedule ${connectionId}`))
+          )
           yield* settle(connectionId, Infinity, Either.right({ _tag: "Paused", status: "paused" }))
           yield* FiberMap.remove(runs, connectionId)
         }),
-      recheck: (connectionId) =>
-        requestRecheck(connectionId).pipe(
-          Effect.tapError((e) => Effect.logWarning(`cannot request a re-check of ${connectionId}: ${e.message}`)),
-          Effect.ignore
-        ),
+      recheck: (connectionId) => Effect.asVoid(requestRecheck(connectionId)),
       recheckAndWait: (connectionId) =>
         Effect.gen(function* () {
           const deferred = yield* Deferred.make<RunResult>()
@@ -427,23 +537,32 @@ export const make = (settings: SchedulerSettings) =>
           waiters.set(connectionId, list)
           // Alone on SQLite every run is ours; with others, the run may happen in another process.
           return yield* shared ? Effect.raceFirst(Deferred.await(deferred), awaitElsewhere(connectionId, n)) : Deferred.await(deferred)
-        }).pipe(Effect.catchAll((e) => Effect.succeed(storeFailed(connectionId)(e)))),
+        }),
       schedule: (connectionId) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
-          const rows = yield* sql<Row>`select * from drift_monitor_schedule where connection_id = ${connectionId}`
-          const row = rows[0]
-          if (row === undefined) return Option.none()
-          const owner = row["lease_owner"] === null || row["lease_owner"] === undefined ? null : String(row["lease_owner"])
-          const held = owner !== null && Number(row["lease_expires_at"]) > now
-          const recheck = Number(row["recheck_requested"] ?? 0) > Number(row["recheck_done"] ?? 0)
+          const found = yield* readRow(connectionId)
+          if (Option.isNone(found)) return Option.none()
+          const row = found.value
+          const held = row.lease_owner !== null && (row.lease_expires_at ?? 0) > now
           return Option.some({
             running: held,
-            nextRunAt: recheck ? now : num(row["next_run_at"]),
-            failures: Number(row["failures"] ?? 0),
-            owner: held ? owner : null
+            nextRunAt: row.recheck_requested > row.recheck_done ? now : row.next_run_at,
+            failures: row.failures,
+            owner: held ? row.lease_owner : null
           })
-        }).pipe(Effect.orElseSucceed(() => Option.none()))
+        }),
+      wake: nudge,
+      settled: (expected = 0) =>
+        Effect.gen(function* () {
+          const { requested } = yield* SubscriptionRef.get(activity)
+          const now = yield* Clock.currentTimeMillis
+          yield* activity.changes.pipe(
+            Stream.takeUntil((a) => a.seen >= requested && a.parkedUntil !== null && a.parkedUntil > now && a.running === expected),
+            Stream.runDrain
+          )
+        }),
+      activity: activity.changes
     }
     return service
   })

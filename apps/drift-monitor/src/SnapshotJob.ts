@@ -17,16 +17,21 @@ import type { Scope } from "@plumbline/core"
 import { Clock, DateTime, Effect, Option, PubSub, Schema } from "effect"
 import * as ConnectionState from "./ConnectionState.js"
 import * as Events from "./Events.js"
-import { Webhooks } from "./Webhooks.js"
+import { type WebhookError, Webhooks } from "./Webhooks.js"
 import { Provider } from "./Wiring.js"
 
-/** What a run did. */
-export type Outcome =
-  | { readonly _tag: "Committed"; readonly snapshotId: string; readonly driftEvents: number; readonly findingChanges: number }
-  | { readonly _tag: "CredentialExpired"; readonly message: string }
-  | { readonly _tag: "Paused"; readonly status: Store.ConnectionStatus }
+/**
+ * What a run did. A Schema, because the scheduler keeps the last outcome in the database for callers
+ * waiting in another process, and reads it back by decoding.
+ */
+export const Outcome = Schema.Union(
+  Schema.TaggedStruct("Committed", { snapshotId: Schema.String, driftEvents: Schema.Number, findingChanges: Schema.Number }),
+  Schema.TaggedStruct("CredentialExpired", { message: Schema.String }),
+  Schema.TaggedStruct("Paused", { status: Store.ConnectionStatus }),
   /** The token was replaced while the run used the old one: nothing stored, run again at once. */
-  | { readonly _tag: "Superseded" }
+  Schema.TaggedStruct("Superseded", {})
+)
+export type Outcome = typeof Outcome.Type
 
 /** A run that failed and should be retried later. */
 export class JobFailed extends Schema.TaggedError<JobFailed>()("JobFailed", {
@@ -61,7 +66,7 @@ export const findingEvents = (
 ): Array<{ readonly before: Check.Finding | undefined; readonly after: Check.Finding }> =>
   Check.changed(before, after).filter((c) => c.before !== undefined || c.after.verdict._tag === "fail")
 
-const storeFailure = (connectionId: string) => (e: Store.StoreError | { readonly _tag: "SqlError"; readonly message: string }) =>
+const storeFailure = (connectionId: string) => (e: { readonly message: string }) =>
   new JobFailed({ connectionId, reason: "store", message: e.message })
 
 /** What a stored run's transaction also does: the scheduler's lease check and next due time. */
@@ -70,7 +75,7 @@ export type OnStore = (
   at: number
 ) => Effect.Effect<void, JobFailed | SqlError, SqlClient.SqlClient>
 
-const keepJobFailed = (fail: ReturnType<typeof storeFailure>) => (e: JobFailed | Store.StoreError | SqlError) =>
+const keepJobFailed = (fail: ReturnType<typeof storeFailure>) => (e: JobFailed | Store.StoreError | SqlError | WebhookError) =>
   e._tag === "JobFailed" ? e : fail(e)
 
 /**

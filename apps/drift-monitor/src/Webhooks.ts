@@ -21,6 +21,7 @@ import { Clock, Context, Duration, Effect, Either, Layer, Queue, Redacted, Schem
 import { Webhook } from "standardwebhooks"
 import type { WebhookSettings } from "./Config.js"
 import * as Events from "./Events.js"
+import { decode, Integer, type Row, sqlDetail } from "./internal/Rows.js"
 
 /** A webhook endpoint as the API shows it (never with its secret). */
 export class Endpoint extends Schema.Class<Endpoint>("Endpoint")({
@@ -69,7 +70,8 @@ export interface Page<A> {
 
 /** Webhook failures the API reports. */
 export class WebhookError extends Schema.TaggedError<WebhookError>()("WebhookError", {
-  reason: Schema.Literal("not-found", "invalid", "unavailable"),
+  /** `corrupt`: a stored endpoint, delivery or event does not decode. */
+  reason: Schema.Literal("not-found", "invalid", "unavailable", "corrupt"),
   message: Schema.String
 }) {}
 
@@ -115,42 +117,88 @@ export const sign = (secret: string, id: string, at: Date, payload: string): Rec
   "webhook-signature": new Webhook(secret).sign(id, at, payload)
 })
 
-type Row = Record<string, unknown>
-const iso = (u: unknown): string | null => (u === null || u === undefined ? null : new Date(Number(u)).toISOString())
-const n = (u: unknown): number | null => (u === null || u === undefined ? null : Number(u))
-const s = (u: unknown): string | null => (u === null || u === undefined ? null : String(u))
+const iso = (millis: number): string => new Date(millis).toISOString()
+const isoOrNull = (millis: number | null): string | null => (millis === null ? null : iso(millis))
+
+const corrupt = (what: string) => (detail: string) => new WebhookError({ reason: "corrupt", message: `${what}: ${detail}` })
+
+/** An endpoint's subscribed event types, as stored: a JSON array. */
+const StoredEventTypes = Schema.parseJson(Schema.Array(Events.EventType))
+
+/** An endpoint row (the secret is read only where a delivery is signed). */
+const EndpointRow = Schema.Struct({
+  id: Schema.String,
+  url: Schema.String,
+  description: Schema.String,
+  event_types: StoredEventTypes,
+  enabled: Integer,
+  created_at: Integer
+})
 
 const endpointOf = (row: Row) =>
-  new Endpoint({
-    id: String(row["id"]),
-    url: String(row["url"]),
-    description: String(row["description"]),
-    eventTypes: JSON.parse(String(row["event_types"])) as Array<Events.EventType>,
-    enabled: Number(row["enabled"]) === 1,
-    createdAt: iso(row["created_at"]) ?? ""
-  })
+  Effect.map(
+    decode(EndpointRow, corrupt(`endpoint ${String(row["id"])}`))(row),
+    (r) =>
+      new Endpoint({
+        id: r.id,
+        url: r.url,
+        description: r.description,
+        eventTypes: r.event_types,
+        enabled: r.enabled === 1,
+        createdAt: iso(r.created_at)
+      })
+  )
+
+const DeliveryRow = Schema.Struct({
+  id: Schema.String,
+  endpoint_id: Schema.String,
+  event_id: Schema.String,
+  event_type: Events.EventType,
+  status: DeliveryStatus,
+  attempts: Integer,
+  next_attempt_at: Schema.NullOr(Integer),
+  last_attempt_at: Schema.NullOr(Integer),
+  last_status: Schema.NullOr(Integer),
+  last_error: Schema.NullOr(Schema.String),
+  created_at: Integer,
+  delivered_at: Schema.NullOr(Integer)
+})
 
 const deliveryOf = (row: Row) =>
-  new Delivery({
-    id: String(row["id"]),
-    endpointId: String(row["endpoint_id"]),
-    eventId: String(row["event_id"]),
-    eventType: String(row["event_type"]) as Events.EventType,
-    status: String(row["status"]) as DeliveryStatus,
-    attempts: Number(row["attempts"]),
-    nextAttemptAt: iso(row["next_attempt_at"]),
-    lastAttemptAt: iso(row["last_attempt_at"]),
-    lastStatus: n(row["last_status"]),
-    lastError: s(row["last_error"]),
-    createdAt: iso(row["created_at"]) ?? "",
-    deliveredAt: iso(row["delivered_at"])
-  })
+  Effect.map(
+    decode(DeliveryRow, corrupt(`delivery ${String(row["id"])}`))(row),
+    (r) =>
+      new Delivery({
+        id: r.id,
+        endpointId: r.endpoint_id,
+        eventId: r.event_id,
+        eventType: r.event_type,
+        status: r.status,
+        attempts: r.attempts,
+        nextAttemptAt: isoOrNull(r.next_attempt_at),
+        lastAttemptAt: isoOrNull(r.last_attempt_at),
+        lastStatus: r.last_status,
+        lastError: r.last_error,
+        createdAt: iso(r.created_at),
+        deliveredAt: isoOrNull(r.delivered_at)
+      })
+  )
 
-const unavailable = (e: SqlError) =>
-  new WebhookError({
-    reason: "unavailable",
-    message: `database: ${e.message}${e.cause instanceof Error ? ` (${e.cause.message.slice(0, 200)})` : ""}`
-  })
+/** An event row of the outbox: its payload is the JSON `payloadOf` wrote. */
+const EventRow = Schema.Struct({
+  id: Schema.String,
+  type: Events.EventType,
+  connection_id: Schema.NullOr(Schema.String),
+  payload: Schema.parseJson(Schema.Struct({ timestamp: Schema.String, data: Schema.Unknown }))
+})
+
+const eventOf = (row: Row) =>
+  Effect.map(
+    decode(EventRow, corrupt(`event ${String(row["id"])}`))(row),
+    (r) => new StoredEvent({ id: r.id, type: r.type, connectionId: r.connection_id, timestamp: r.payload.timestamp, data: r.payload.data })
+  )
+
+const unavailable = (e: SqlError) => new WebhookError({ reason: "unavailable", message: `database: ${sqlDetail(e)}` })
 
 const cursorSeq = (cursor: string | undefined): Either.Either<number | undefined, WebhookError> => {
   if (cursor === undefined) return Either.right(undefined)
@@ -170,8 +218,12 @@ export interface Service {
   }) => Effect.Effect<{ readonly endpoint: Endpoint; readonly secret: string }, WebhookError>
   readonly listEndpoints: Effect.Effect<ReadonlyArray<Endpoint>, WebhookError>
   readonly deleteEndpoint: (id: string) => Effect.Effect<void, WebhookError>
-  /** Writes events to the outbox with one delivery per subscribed endpoint, in the caller's transaction. */
-  readonly enqueue: (events: ReadonlyArray<Events.DomainEvent>) => Effect.Effect<void, SqlError>
+  /**
+   * Writes events to the outbox with one delivery per subscribed endpoint, in the caller's
+   * transaction. An endpoint whose subscriptions do not decode fails it (`corrupt`): better no commit
+   * than a commit whose webhooks silently go nowhere.
+   */
+  readonly enqueue: (events: ReadonlyArray<Events.DomainEvent>) => Effect.Effect<void, SqlError | WebhookError>
   readonly deliveries: (query: {
     readonly endpointId?: string | undefined
     readonly status?: DeliveryStatus | undefined
@@ -207,16 +259,16 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
       Effect.gen(function* () {
         if (events.length === 0) return
         const now = yield* Clock.currentTimeMillis
-        const endpoints = (yield* sql<Row>`select id, event_types from drift_monitor_endpoints where enabled = 1`).map((r) => ({
-          id: String(r["id"]),
-          types: JSON.parse(String(r["event_types"])) as Array<string>
-        }))
+        const rows = yield* sql<Row>`select id, event_types from drift_monitor_endpoints where enabled = 1`
+        const endpoints = yield* Effect.forEach(rows, (row) =>
+          decode(Schema.Struct({ id: Schema.String, event_types: StoredEventTypes }), corrupt(`endpoint ${String(row["id"])}`))(row)
+        )
         for (const event of events) {
           yield* sql`insert into drift_monitor_events (id, type, connection_id, payload, created_at)
             values (${event.id}, ${event.type}, ${event.connectionId}, ${Events.payloadOf(event)}, ${now})
             on conflict (id) do nothing`
           for (const endpoint of endpoints) {
-            if (!endpoint.types.includes(event.type)) continue
+            if (!endpoint.event_types.includes(event.type)) continue
             yield* sql`insert into drift_monitor_deliveries
               (id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at, created_at)
               values (${`dlv_${randomUUID()}`}, ${endpoint.id}, ${event.id}, ${event.type}, 'pending', 0, ${now}, ${now})
@@ -295,7 +347,7 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
       Effect.flatMap(sql<Row>`select * from drift_monitor_deliveries where id = ${id}`, (rows) =>
         rows[0] === undefined
           ? Effect.fail(new WebhookError({ reason: "not-found", message: `delivery ${id} does not exist` }))
-          : Effect.succeed(deliveryOf(rows[0]))
+          : deliveryOf(rows[0])
       )
 
     const service: Service = {
@@ -319,10 +371,12 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
             Effect.mapError(unavailable)
           )
           const rows = yield* Effect.mapError(sql<Row>`select * from drift_monitor_endpoints where id = ${id}`, unavailable)
-          return { endpoint: endpointOf(rows[0] as Row), secret }
+          const row = rows[0]
+          if (row === undefined) return yield* Effect.fail(new WebhookError({ reason: "unavailable", message: `endpoint ${id} was not stored` }))
+          return { endpoint: yield* endpointOf(row), secret }
         }),
-      listEndpoints: Effect.map(sql<Row>`select * from drift_monitor_endpoints order by created_at, id`, (rows) => rows.map(endpointOf)).pipe(
-        Effect.mapError(unavailable)
+      listEndpoints: Effect.flatMap(Effect.mapError(sql<Row>`select * from drift_monitor_endpoints order by created_at, id`, unavailable), (rows) =>
+        Effect.forEach(rows, endpointOf)
       ),
       deleteEndpoint: (id) =>
         Effect.gen(function* () {
@@ -345,7 +399,7 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
           const items = rows.slice(0, limit)
           const last = items[items.length - 1]
           return {
-            items: items.map(deliveryOf),
+            items: yield* Effect.forEach(items, deliveryOf),
             next: rows.length > limit && last !== undefined ? Store.encodeCursor([Number(last["seq"])]) : null
           }
         }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable(e)))),
@@ -371,16 +425,7 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
           const items = rows.slice(0, limit)
           const last = items[items.length - 1]
           return {
-            items: items.map((row) => {
-              const payload = JSON.parse(String(row["payload"])) as { timestamp: string; data: unknown }
-              return new StoredEvent({
-                id: String(row["id"]),
-                type: String(row["type"]) as Events.EventType,
-                connectionId: s(row["connection_id"]),
-                timestamp: payload.timestamp,
-                data: payload.data
-              })
-            }),
+            items: yield* Effect.forEach(items, eventOf),
             next: rows.length > limit && last !== undefined ? Store.encodeCursor([Number(last["seq"])]) : null
           }
         }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable(e)))),

@@ -1,17 +1,32 @@
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { Api } from "../src/Api.js"
+import { databaseFile } from "../src/Config.js"
 import * as Main from "../src/Main.js"
 import * as Harness from "./fixtures/Harness.js"
 
 /** The app on a temp folder against the simulator. */
 const app = Effect.gen(function* () {
   const dir = yield* Harness.tempDir
-  const { sim, baseUrl } = yield* Harness.simulator
-  const started = yield* Main.start(Harness.config(dir, baseUrl))
-  return { sim, started, api: Harness.client(started.baseUrl) }
+  const { sim, baseUrl, origin } = yield* Harness.simulator
+  const config = Harness.config(dir, baseUrl)
+  const started = yield* Main.start(config)
+  return { sim, origin, config, started, api: Harness.client(started.baseUrl) }
 })
+
+/** A connection to redpine.io with the scoped token, its first snapshot committed. */
+const connected = (api: ReturnType<typeof Harness.client>, token: string) =>
+  Effect.gen(function* () {
+    const created = yield* api.call("POST", "/api/connections", { name: "Redpine", token })
+    assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+    const id: string = created.body.id
+    const first = yield* api.call("POST", `/api/connections/${id}/recheck?wait=true`)
+    assert.strictEqual(first.body.outcome, "committed")
+    return id
+  })
 
 const raw = (url: string, init: RequestInit = {}) =>
   Effect.promise(async () => {
@@ -179,14 +194,164 @@ describe("Api", () => {
     }).pipe(Effect.provide(FetchHttpClient.layer))
   )
 
-  it.live("shuts down at once even with an event stream open", () =>
+  it.live(
+    "shuts down even with an event stream open (a server waiting for the client would never close: the test's timeout fails it)",
+    () =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const { started } = yield* app.pipe(Scope.extend(scope))
+        const controller = new AbortController()
+        yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
+        const response = yield* Effect.promise(() =>
+          fetch(`${started.baseUrl}/api/stream?access_token=test-api-key-0123456789`, { signal: controller.signal })
+        )
+        assert.strictEqual(response.status, 200)
+        // The client keeps the stream open throughout: closing must not wait for it.
+        const closed = yield* Effect.exit(Scope.close(scope, Exit.void))
+        assert.isTrue(Exit.isSuccess(closed), "the server closed without waiting for the stream's client")
+      }).pipe(Effect.scoped),
+    30_000
+  )
+
+  it.scopedLive("PATCH renames, sets and resets the interval, pauses and resumes; an expired credential is resumed only by a new token", () =>
     Effect.gen(function* () {
-      const scope = yield* Scope.make()
-      const { started } = yield* app.pipe(Scope.extend(scope))
-      const response = yield* Effect.promise(() => fetch(`${started.baseUrl}/api/stream?access_token=test-api-key-0123456789`))
-      assert.strictEqual(response.status, 200)
-      const closed = yield* Scope.close(scope, Exit.void).pipe(Effect.disconnect, Effect.timeout(Duration.seconds(5)), Effect.either)
-      assert.isTrue(closed._tag === "Right", "the server closed without waiting for the stream's client")
+      const { api, sim } = yield* app
+      const id = yield* connected(api, sim.tokens["scoped"] as string)
+
+      const renamed = yield* api.call("PATCH", `/api/connections/${id}`, { name: "Redpine EU", intervalSeconds: 120 })
+      assert.strictEqual(renamed.status, 200)
+      assert.strictEqual(renamed.body.name, "Redpine EU")
+      assert.strictEqual(renamed.body.intervalSeconds, 120)
+      const reset = yield* api.call("PATCH", `/api/connections/${id}`, { intervalSeconds: null })
+      assert.strictEqual(reset.body.intervalSeconds, 3600, "the default again")
+      assert.strictEqual(reset.body.name, "Redpine EU")
+
+      const paused = yield* api.call("PATCH", `/api/connections/${id}`, { paused: true })
+      assert.strictEqual(paused.status, 200)
+      assert.strictEqual(paused.body.status, "paused")
+      const queued = yield* api.call("POST", `/api/connections/${id}/recheck`)
+      assert.strictEqual(queued.body.outcome, "paused")
+      const resumed = yield* api.call("PATCH", `/api/connections/${id}`, { paused: false })
+      assert.strictEqual(resumed.body.status, "active")
+      assert.isNotNull(resumed.body.schedule.nextRunAt, "re-checked: due now")
+
+      sim.revokeToken("scoped")
+      const expired = yield* api.call("POST", `/api/connections/${id}/recheck?wait=true`)
+      assert.strictEqual(expired.body.outcome, "credential_expired")
+      const refused = yield* api.call("PATCH", `/api/connections/${id}`, { paused: false })
+      assert.strictEqual(refused.status, 400)
+      assert.strictEqual(refused.body._tag, "BadRequest")
+      assert.include(refused.body.message, "supply a new token with PUT /connections/{id}/credential")
+      const stillExpired = yield* api.call("PATCH", `/api/connections/${id}`, { paused: true })
+      assert.strictEqual(stillExpired.status, 200)
+      assert.strictEqual(stillExpired.body.status, "credential_expired")
+      assert.strictEqual(stillExpired.body.alert.kind, "credential_expired")
+      const missing = yield* api.call("PATCH", "/api/connections/nope", { paused: true })
+      assert.strictEqual(missing.status, 404)
+    })
+  )
+
+  it.scopedLive("DELETE removes a connection and everything stored for it", () =>
+    Effect.gen(function* () {
+      const { api, sim } = yield* app
+      const id = yield* connected(api, sim.tokens["scoped"] as string)
+      const deleted = yield* api.call("DELETE", `/api/connections/${id}`)
+      assert.strictEqual(deleted.status, 204)
+      for (const path of [`/api/connections/${id}`, `/api/connections/${id}/snapshots`, `/api/connections/${id}/checklist`]) {
+        const gone = yield* api.call("GET", path)
+        assert.strictEqual(gone.status, 404, path)
+      }
+      const list = yield* api.call("GET", "/api/connections")
+      assert.deepStrictEqual(list.body, [])
+      const again = yield* api.call("DELETE", `/api/connections/${id}`)
+      assert.strictEqual(again.status, 404)
+    })
+  )
+
+  it.scopedLive("GET …/snapshots/latest/records gives one resource's records in one scope; 404 for one the snapshot lacks", () =>
+    Effect.gen(function* () {
+      const { api, sim } = yield* app
+      const id = yield* connected(api, sim.tokens["scoped"] as string)
+      const latest = yield* api.call("GET", `/api/connections/${id}/snapshots/latest`)
+      const result = (latest.body.results as Array<{ resource: string; scope: string; status: string; records: number }>).find(
+        (r) => r.status === "ok" && r.records > 0
+      )
+      assert.isDefined(result)
+      const query = `resource=${encodeURIComponent(result?.resource ?? "")}&scope=${encodeURIComponent(result?.scope ?? "")}`
+      const records = yield* api.call("GET", `/api/connections/${id}/snapshots/latest/records?${query}`)
+      assert.strictEqual(records.status, 200)
+      assert.strictEqual(records.body.snapshotId, latest.body.id)
+      assert.strictEqual(records.body.resource, result?.resource)
+      assert.strictEqual(records.body.scope, result?.scope)
+      assert.strictEqual(records.body.status, "ok")
+      assert.strictEqual(records.body.records.length, result?.records)
+      for (const record of records.body.records) assert.isString(record.key)
+      const unknown = yield* api.call("GET", `/api/connections/${id}/snapshots/latest/records?resource=nope&scope=${encodeURIComponent(result?.scope ?? "")}`)
+      assert.strictEqual(unknown.status, 404)
+      assert.strictEqual(unknown.body.message, `the latest snapshot has no nope in ${result?.scope}`)
+      const noScope = yield* api.call("GET", `/api/connections/${id}/snapshots/latest/records?resource=zones`)
+      assert.strictEqual(noScope.status, 400, "scope is required")
+    })
+  )
+
+  it.scopedLive("GET …/findings/{checkId}/history lists every verdict of a check, oldest first", () =>
+    Effect.gen(function* () {
+      const { api, sim } = yield* app
+      const id = yield* connected(api, sim.tokens["scoped"] as string)
+      const checklist = yield* api.call("GET", `/api/connections/${id}/checklist`)
+      const item = checklist.body.items[0] as { checkId: string; scope: string; status: string }
+      const path = `/api/connections/${id}/findings/${encodeURIComponent(item.checkId)}/history?scope=${encodeURIComponent(item.scope)}`
+      type Verdict = { snapshotId: string; scope: string; status: string; evaluatedAt: string }
+      const first = yield* api.call("GET", path)
+      assert.strictEqual(first.status, 200)
+      const before = first.body as Array<Verdict>
+      // One verdict per snapshot so far (the first, and the re-check's if it ran again), the latest last.
+      assert.isAtLeast(before.length, 1)
+      assert.isTrue(before.every((h) => h.scope === item.scope))
+      assert.deepStrictEqual(
+        [before.at(-1)?.snapshotId, before.at(-1)?.status],
+        [checklist.body.snapshotId, item.status]
+      )
+      const again = yield* api.call("POST", `/api/connections/${id}/recheck?wait=true`)
+      assert.strictEqual(again.body.outcome, "committed")
+      const second = yield* api.call("GET", path)
+      const after = second.body as Array<Verdict>
+      assert.deepStrictEqual(after.slice(0, -1), before, "oldest first: the new verdict comes last")
+      assert.strictEqual(after.at(-1)?.snapshotId, again.body.snapshotId)
+      const times = after.map((h) => h.evaluatedAt)
+      assert.deepStrictEqual(times, [...times].sort())
+      const unknown = yield* api.call("GET", `/api/connections/${id}/findings/no.such-check/history`)
+      assert.deepStrictEqual(unknown.body, [])
+      const missing = yield* api.call("GET", `/api/connections/nope/findings/${encodeURIComponent(item.checkId)}/history`)
+      assert.strictEqual(missing.status, 404)
+    })
+  )
+
+  it.scopedLive("answers 503, not 201, when the schedule cannot be written, and keeps no connection it could not schedule", () =>
+    Effect.gen(function* () {
+      const { api, sim, config } = yield* app
+      const id = yield* connected(api, sim.tokens["scoped"] as string)
+      // Another connection to the app's SQLite file makes the database refuse the scheduler's writes.
+      const sql = Context.get(yield* Layer.build(Layer.orDie(SqliteClient.layer({ filename: databaseFile(config) }))), SqlClient.SqlClient)
+      yield* sql.unsafe("pragma busy_timeout = 10000")
+      yield* Harness.refuseScheduleWrites(sql)
+
+      const created = yield* api.call("POST", "/api/connections", { name: "Never scheduled", token: sim.tokens["account"] })
+      assert.strictEqual(created.status, 503)
+      assert.strictEqual(created.body._tag, "Unavailable")
+      assert.include(created.body.message, "the schedule refuses writes")
+      for (const path of [`/api/connections/${id}/recheck`, `/api/connections/${id}/recheck?wait=true`]) {
+        const recheck = yield* api.call("POST", path)
+        assert.strictEqual(recheck.status, 503, path)
+        assert.strictEqual(recheck.body._tag, "Unavailable", path)
+      }
+
+      yield* Harness.allowScheduleWrites(sql)
+      const list = yield* api.call("GET", "/api/connections")
+      assert.deepStrictEqual(list.body.map((c: { id: string }) => c.id), [id], "the refused connection was not kept")
+      const retried = yield* api.call("POST", "/api/connections", { name: "Scheduled", token: sim.tokens["account"] })
+      assert.strictEqual(retried.status, 201)
+      assert.isNotNull(retried.body.schedule.nextRunAt)
     })
   )
 })

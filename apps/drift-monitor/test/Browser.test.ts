@@ -77,7 +77,16 @@ describe("Browser", () => {
         )
         yield* step(() => context.grantPermissions(["clipboard-read", "clipboard-write"]))
         const page = yield* step(() => context.newPage())
-        page.setDefaultTimeout(20_000)
+        // Every wait below is for something the page shows; none has a deadline of its own (a loaded
+        // machine is slow, not wrong): the test's timeout bounds them, and a failure leaves a screenshot.
+        page.setDefaultTimeout(0)
+        yield* Effect.addFinalizer((exit) =>
+          Exit.isSuccess(exit)
+            ? Effect.void
+            : Effect.promise(() => page.screenshot({ path: join(screenshots, "99-failure.png"), fullPage: true, timeout: 10_000 })).pipe(
+                Effect.ignore
+              )
+        )
         const pageErrors: Array<string> = []
         page.on("pageerror", (e) => pageErrors.push(e.message))
 
@@ -178,6 +187,7 @@ describe("Browser", () => {
         assert.deepStrictEqual(pageErrors, [])
         yield* Scope.close(scope2, Exit.void)
       }).pipe(Effect.scoped),
-    120_000
+    // Chromium, two app starts and a dozen page loads: about 15 s on an idle machine.
+    180_000
   )
 })

@@ -15,6 +15,8 @@ import * as SnapshotFile from "../src/cli/SnapshotFile.js"
 import * as Harness from "./fixtures/Harness.js"
 
 const binary = fileURLToPath(new URL("../dist/bin/plumbline.js", import.meta.url))
+/** The timeout of a test that runs the binary or the simulator: a few node processes, slow on a loaded machine. */
+const SPAWNS = 120_000
 const LOGIN_EXPRESSION = '(http.request.uri.path eq "/login" and http.request.method eq "POST")'
 
 interface Ran {
@@ -91,7 +93,8 @@ describe("Cli", () => {
         // stderr is not a terminal here: a summary line, no progress bar redrawn with \r.
         assert.notInclude(ran.stderr, "\r")
         assert.match(ran.stderr, /snapshot of cloudflare: 1 zone, \d+ results/)
-      })
+      }),
+      SPAWNS
     )
 
     it.scopedLive("writes --output to a file, and two runs over unchanged data hold the same content", () =>
@@ -111,7 +114,8 @@ describe("Cli", () => {
           ["redpine.io"]
         )
         assert.strictEqual(Snapshot.contentJson(a), Snapshot.contentJson(b))
-      })
+      }),
+      SPAWNS
     )
 
     it.scopedLive("without a token, names CLOUDFLARE_API_TOKEN and exits 2", () =>
@@ -124,7 +128,8 @@ describe("Cli", () => {
         const empty = yield* plumbline(["snapshot"], { CLOUDFLARE_BASE_URL: baseUrl, CLOUDFLARE_API_TOKEN: " " })
         assert.strictEqual(empty.code, 2)
         assert.include(empty.stderr, "CLOUDFLARE_API_TOKEN is not set")
-      })
+      }),
+      SPAWNS
     )
 
     it.scopedLive("with a revoked token, says the credential was refused and exits 3 with nothing on stdout", () =>
@@ -138,7 +143,8 @@ describe("Cli", () => {
         const expired = yield* plumbline(["check"], env("expired"))
         assert.strictEqual(expired.code, 3)
         assert.include(expired.stderr, "refused the token")
-      })
+      }),
+      SPAWNS
     )
 
     it.scopedLive("a read that fails is a warning and a partial snapshot (exit 0); a snapshot that reads nothing exits 4", () =>
@@ -157,7 +163,8 @@ describe("Cli", () => {
         assert.strictEqual(failed.code, 4, failed.stderr)
         assert.strictEqual(failed.stdout, "")
         assert.match(failed.stderr, /plumbline: the snapshot read nothing: \d+ reads? failed \(first: accounts in connection:cloudflare: /)
-      })
+      }),
+      SPAWNS
     )
 
     it.scopedLive("--base-url wins over CLOUDFLARE_BASE_URL, and a bad one is a usage error", () =>
@@ -169,7 +176,8 @@ describe("Cli", () => {
         const bad = yield* inProcess(["snapshot", "--base-url", "ftp://example.com"], env)
         assert.strictEqual(bad.code, 2)
         assert.include(bad.stderr, 'the base URL "ftp://example.com" is not an http(s) URL')
-      })
+      }),
+      SPAWNS
     )
 
     it.scopedLive("draws a progress bar on a terminal's stderr, and stdout stays the snapshot alone", () =>
@@ -183,7 +191,8 @@ describe("Cli", () => {
         assert.include(ran.stderr, `${ProgressBar.clearLine}snapshot of cloudflare: 1 zone`)
         const snapshot = yield* Effect.promise(() => decode(ran.stdout, "stdout"))
         assert.deepStrictEqual(zonesOf(snapshot), ["redpine.io"])
-      })
+      }),
+      SPAWNS
     )
   })
 
@@ -202,7 +211,8 @@ describe("Cli", () => {
         assert.strictEqual(json.code, 0)
         const report = JSON.parse(json.stdout) as { changes: Array<unknown>; coverage: Array<unknown> }
         assert.deepStrictEqual([report.changes, report.coverage], [[], []])
-      })
+      }),
+      SPAWNS
     )
 
     it.scopedLive("after the customer adds the login rule, shows the added rule and exits 1; check then passes it", () =>
@@ -242,7 +252,8 @@ describe("Cli", () => {
 
         const checked = yield* plumbline(["check", after])
         assert.match(checked.stdout, /cloudflare\.waf\.login-rate-limited\s+pass\s+high/)
-      })
+      }),
+      SPAWNS
     )
 
     it.scopedLive("names the file that is missing, not JSON or not a snapshot, and exits 2", () =>
@@ -269,7 +280,8 @@ describe("Cli", () => {
         const usage = yield* plumbline(["diff", good])
         assert.strictEqual(usage.code, 2)
         assert.include(usage.stderr, "Missing argument <after>")
-      })
+      }),
+      SPAWNS
     )
   })
 
@@ -291,7 +303,8 @@ describe("Cli", () => {
         assert.match(remediation.join("\n"), /request: POST \/zones\/[0-9a-f]+\/rulesets\//)
         // What the scoped token may not read is skipped, with the permission to grant.
         assert.match(ran.stdout, /cloudflare\.tls\.ssl-strict\s+skipped\s+high .*\n\s+why: .*grant Zone Settings Read/)
-      })
+      }),
+      SPAWNS
     )
 
     it.scopedLive("--format ocsf over a live snapshot prints OCSF Compliance Findings (class 2003)", () =>
@@ -314,7 +327,8 @@ describe("Cli", () => {
         const login = events.find((e) => e.compliance.control === "cloudflare.waf.login-rate-limited")
         assert.strictEqual(login?.compliance.status, "Fail")
         assert.match(ran.stderr, /snapshot of cloudflare: 1 zone/)
-      })
+      }),
+      SPAWNS
     )
   })
 
@@ -328,7 +342,8 @@ describe("Cli", () => {
       const help = yield* plumbline(["--help"])
       assert.strictEqual(help.code, 0)
       assert.include(help.stdout, "snapshot")
-    })
+    }),
+    SPAWNS
   )
 })
 

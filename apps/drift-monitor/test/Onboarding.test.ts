@@ -118,14 +118,14 @@ describe("Onboarding", () => {
         assert.strictEqual(drift.body.items[0].kind, "added")
 
         // The webhooks arrive signed (the first attempt was refused with a 500 and retried).
-        const changed = yield* Harness.eventually(() =>
-          hooks.received.find(
+        const changed = yield* hooks.until((received) =>
+          received.find(
             (r) => r.payload.type === "finding.changed" && r.payload.data["checkId"] === login.checkId && r.payload.data["after"] === "pass"
           )
         )
         assert.isTrue(changed.verified)
         assert.strictEqual(changed.payload.data["before"], "fail")
-        const driftHook = yield* Harness.eventually(() => hooks.received.find((r) => r.payload.type === "drift.detected"))
+        const driftHook = yield* hooks.until((received) => received.find((r) => r.payload.type === "drift.detected"))
         assert.strictEqual(driftHook.headers["webhook-id"], drift.body.items[0].id)
 
         // The customer revokes the token: the next check pauses the connection with an alert.
@@ -138,9 +138,7 @@ describe("Onboarding", () => {
         assert.strictEqual(expired.body.alert.kind, "credential_expired")
         const paused = yield* api.call("POST", `/api/connections/${id}/recheck?wait=true`)
         assert.strictEqual(paused.body.outcome, "credential_expired")
-        const expiredHook = yield* Harness.eventually(() =>
-          hooks.received.find((r) => r.payload.type === "connection.credential_expired")
-        )
+        const expiredHook = yield* hooks.until((received) => received.find((r) => r.payload.type === "connection.credential_expired"))
         assert.isTrue(expiredHook.verified)
 
         // A bad replacement is refused; a good one restores the connection.
@@ -150,13 +148,11 @@ describe("Onboarding", () => {
         assert.strictEqual(replaced.status, 200)
         assert.strictEqual(replaced.body.status, "active")
         assert.isNull(replaced.body.alert)
-        yield* Harness.eventually(() => hooks.received.find((r) => r.payload.type === "connection.restored"))
+        yield* hooks.until((received) => received.find((r) => r.payload.type === "connection.restored"))
         const fourth = yield* api.call("POST", `/api/connections/${id}/recheck?wait=true`)
         assert.strictEqual(fourth.body.outcome, "committed")
 
-        const deliveries = yield* Harness.eventually(() =>
-          hooks.received.length >= 4 ? hooks.received : undefined
-        )
+        const deliveries = yield* hooks.until((received) => (received.length >= 4 ? received : undefined))
         assert.isTrue(deliveries.every((r) => r.verified))
         const snapshotsBefore = yield* api.call("GET", `/api/connections/${id}/snapshots`)
         const driftBefore = yield* api.call("GET", `/api/drift-events?connectionId=${id}`)
@@ -169,6 +165,14 @@ describe("Onboarding", () => {
         const again = yield* api2.call("GET", `/api/connections/${id}`)
         assert.strictEqual(again.body.status, "active")
         assert.strictEqual(again.body.latestSnapshot.id, fourth.body.snapshotId)
+        // Nothing is re-read: the restarted scheduler has the connection due an interval (1 h) after its
+        // last snapshot, not now, and runs nothing.
+        assert.isFalse(again.body.schedule.running)
+        assert.isAbove(
+          Date.parse(again.body.schedule.nextRunAt) - Date.parse(again.body.latestSnapshot.finishedAt),
+          30 * 60_000,
+          "due an interval after the last snapshot"
+        )
         const checklist2 = yield* api2.call("GET", `/api/connections/${id}/checklist`)
         assert.strictEqual(sameItem(checklist2.body)?.status, "pass")
         const driftAfter = yield* api2.call("GET", `/api/drift-events?connectionId=${id}`)
@@ -176,7 +180,6 @@ describe("Onboarding", () => {
         const log2 = yield* api2.call("GET", `/api/webhooks/deliveries?limit=100`)
         assert.isAtLeast(log2.body.items.length, 4)
         assert.isTrue(log2.body.items.every((d: { status: string }) => d.status === "delivered"))
-        yield* Effect.sleep("300 millis")
         const snapshotsAfter = yield* api2.call("GET", `/api/connections/${id}/snapshots`)
         assert.deepStrictEqual(snapshotsAfter.body, snapshotsBefore.body)
         yield* Scope.close(scope2, Exit.void)

@@ -40,7 +40,11 @@ interface Instance {
   readonly exited: Promise<number | null>
 }
 
-/** Starts `node dist/bin/main.js` as instance `name`; resolves once it listens. */
+/**
+ * Starts `node dist/bin/main.js` as instance `name`; resolves once it listens, fails if it exits
+ * first. No deadline of its own: a loaded machine may take long to start three processes, and the
+ * test's timeout bounds the wait.
+ */
 const startInstance = (name: string, env: Record<string, string>, logDir: string) =>
   Effect.promise(
     () =>
@@ -52,24 +56,17 @@ const startInstance = (name: string, env: Record<string, string>, logDir: string
         const log = createWriteStream(join(logDir, `${name}.log`))
         const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)))
         let seen = ""
-        const timer = setTimeout(() => reject(new Error(`${name} did not start in 30 s:\n${seen}`)), 30_000)
         child.stdout?.on("data", (chunk: Buffer) => {
           log.write(chunk)
           seen += chunk.toString("utf8")
           const m = /listening on (http:\/\/[^\s"]+)/.exec(seen)
-          if (m !== null) {
-            clearTimeout(timer)
-            resolve({ name, child, baseUrl: m[1] as string, exited })
-          }
+          if (m !== null) resolve({ name, child, baseUrl: m[1] as string, exited })
         })
         child.stderr?.on("data", (chunk: Buffer) => {
           log.write(chunk)
           seen += chunk.toString("utf8")
         })
-        child.on("exit", (code) => {
-          clearTimeout(timer)
-          reject(new Error(`${name} exited with ${code} before listening:\n${seen}`))
-        })
+        child.on("exit", (code) => reject(new Error(`${name} exited with ${code} before listening:\n${seen}`)))
       })
   )
 
@@ -191,23 +188,31 @@ describeWithPostgres("ScaleOut", (server) => {
         assert.isAtLeast(orphans.length, 1, `p2 held ${held.length} leases just before the kill`)
         yield* progress(`p2 killed holding ${orphans.length} leases`)
 
-        // Wait until every connection has two committed snapshots (two intervals).
-        const deadline = Date.now() + 150_000
-        for (;;) {
-          const [row] = yield* db((sql) => sql<Row>`select count(*) as n from (select connection_id from drift_monitor_runs
-            group by connection_id having count(*) >= 2) as done`)
-          if (Number(row?.["n"]) === CONNECTIONS) break
-          if (Date.now() % 10_000 < 1000) yield* progress(`${String(row?.["n"])} connections have two snapshots`)
-          if (Date.now() > deadline) {
-            const stuck = yield* db((sql) => sql<Row>`select s.* from drift_monitor_schedule s where (select count(*) from drift_monitor_runs r
-              where r.connection_id = s.connection_id) < 2`)
-            const logs = instances.map((i) => `${i.name}:\n${readFileSync(join(logDir, `${i.name}.log`), "utf8").split("\n").slice(-15).join("\n")}`)
-            assert.fail(
-              `only ${String(row?.["n"])} of ${CONNECTIONS} connections have two snapshots after 150 s; behind: ${JSON.stringify(stuck)}\n${logs.join("\n")}`
-            )
+        // Wait until every connection has two committed snapshots (two intervals). The processes tell
+        // this test nothing, so it polls their database — with no deadline but the test's own timeout,
+        // which (interrupting this wait) reports who is behind and the processes' last log lines.
+        let twice = 0
+        yield* Effect.gen(function* () {
+          for (;;) {
+            const [row] = yield* db((sql) => sql<Row>`select count(*) as n from (select connection_id from drift_monitor_runs
+              group by connection_id having count(*) >= 2) as done`)
+            twice = Number(row?.["n"])
+            if (twice === CONNECTIONS) return
+            if (Date.now() % 10_000 < 1000) yield* progress(`${twice} connections have two snapshots`)
+            yield* sleep(1000)
           }
-          yield* sleep(1000)
-        }
+        }).pipe(
+          Effect.onInterrupt(() =>
+            Effect.gen(function* () {
+              const stuck = yield* db((sql) => sql<Row>`select s.* from drift_monitor_schedule s where (select count(*) from drift_monitor_runs r
+                where r.connection_id = s.connection_id) < 2`)
+              const logs = instances.map((i) => `${i.name}:\n${readFileSync(join(logDir, `${i.name}.log`), "utf8").split("\n").slice(-15).join("\n")}`)
+              yield* Effect.logError(
+                `only ${twice} of ${CONNECTIONS} connections had two snapshots when the test timed out; behind: ${JSON.stringify(stuck)}\n${logs.join("\n")}`
+              )
+            })
+          )
+        )
         p1.child.kill("SIGTERM")
         p3.child.kill("SIGTERM")
         assert.deepStrictEqual(yield* Effect.promise(() => Promise.all([p1.exited, p3.exited])), [0, 0], "graceful shutdown exits 0")
@@ -273,6 +278,7 @@ describeWithPostgres("ScaleOut", (server) => {
             `busiest ${WINDOW_MS} ms window per token ${TOKENS.map((t) => busiestWindow((arrivals.get(t) ?? []).sort((a, b) => a - b), WINDOW_MS)).join("/")} of ${LIMIT}`
         )
       }).pipe(Effect.scoped),
-    240_000
+    // About 2 minutes on an idle machine (two 30 s intervals, 300 connections through shared budgets).
+    300_000
   )
 })

@@ -1,14 +1,15 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Store } from "@plumbline/core"
-import { Context, Deferred, Duration, Effect, Either, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
+import { Context, Deferred, Duration, Effect, Either, Exit, Fiber, Layer, Option, Scope, Stream, TestClock } from "effect"
 import * as ConnectionState from "../src/ConnectionState.js"
 import * as Scheduler from "../src/Scheduler.js"
+import * as SnapshotJob from "../src/SnapshotJob.js"
 import * as Fake from "./fixtures/FakeProvider.js"
 import * as Harness from "./fixtures/Harness.js"
 
-/** Lets forked fibers run (SQLite answers synchronously, so no real time passes). */
-const settle = Effect.repeatN(Effect.yieldNow(), 200)
+// Every wait below is on the scheduler's own signal (`settled`: caught up, nothing due now, the
+// runs in progress counted) or on a run's result, never on a number of yields or an amount of time.
 
 const startScheduler = (settings = Fake.schedulerSettings) =>
   Effect.gen(function* () {
@@ -33,14 +34,14 @@ describe("Scheduler", () => {
         const { scheduler, close } = yield* startScheduler()
         const connection = yield* newConnection()
         yield* scheduler.add(connection.id)
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 1)
         // 60 s ± 10 %: never before 54 s, always by 66 s.
         yield* TestClock.adjust(Duration.seconds(53))
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 1)
         yield* TestClock.adjust(Duration.seconds(13))
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 2)
         const schedule = yield* scheduler.schedule(connection.id)
         assert.isTrue(Option.isSome(schedule))
@@ -57,10 +58,12 @@ describe("Scheduler", () => {
         s.latch = yield* Deferred.make<void>()
         const { scheduler, close } = yield* startScheduler({ ...Fake.schedulerSettings, concurrency: 2 })
         for (const name of ["a", "b", "c", "d"]) yield* scheduler.add((yield* newConnection(name)).id)
-        yield* settle
+        // Two snapshots started and held by the latch; the poller caught up with all four and parked.
+        yield* Fake.entered(s, 2)
+        yield* scheduler.settled(2)
         assert.strictEqual(s.inFlight, 2)
         yield* Deferred.succeed(s.latch, undefined)
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 4)
         assert.strictEqual(s.maxInFlight, 2)
         yield* close
@@ -78,11 +81,11 @@ describe("Scheduler", () => {
         const { scheduler, close } = yield* startScheduler({ ...Fake.schedulerSettings, jitter: 0 })
         const connection = yield* newConnection()
         yield* scheduler.add(connection.id)
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 1)
         for (const [wait, runs] of [[29, 1], [1, 2], [59, 2], [1, 3], [119, 3], [1, 4]] as const) {
           yield* TestClock.adjust(Duration.seconds(wait))
-          yield* settle
+          yield* scheduler.settled()
           assert.strictEqual(s.runs, runs, `after ${wait} s more`)
         }
         assert.isTrue(Option.isNone(yield* store.latestSnapshot(connection.id)), "a failed snapshot is not committed")
@@ -91,15 +94,15 @@ describe("Scheduler", () => {
         assert.strictEqual(failing.alert?.kind, "failing", "three failures in a row raise an alert")
         s.mode = "ok"
         yield* TestClock.adjust(Duration.seconds(240))
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 5)
         assert.isTrue(Option.isSome(yield* store.latestSnapshot(connection.id)))
         assert.isNull((yield* ConnectionState.get(connection.id)).alert, "a success clears it")
         yield* TestClock.adjust(Duration.seconds(59))
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 5)
         yield* TestClock.adjust(Duration.seconds(1))
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 6)
         yield* close
       })
@@ -115,21 +118,21 @@ describe("Scheduler", () => {
         const { scheduler, close } = yield* startScheduler()
         const connection = yield* newConnection()
         yield* scheduler.add(connection.id)
-        yield* settle
+        yield* scheduler.settled()
         s.mode = "credential-invalid"
         const result = yield* scheduler.recheckAndWait(connection.id)
         assert.isTrue(Either.isRight(result) && result.right._tag === "CredentialExpired")
         assert.strictEqual((yield* store.getConnection(connection.id)).status, "credential_expired")
         const runs = s.runs
         yield* TestClock.adjust(Duration.hours(5))
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, runs, "no run while the credential is expired")
         const paused = yield* scheduler.recheckAndWait(connection.id)
         assert.isTrue(Either.isRight(paused) && paused.right._tag === "Paused")
         s.mode = "ok"
         yield* store.replaceCredential(connection.id, Fake.credential)
         yield* scheduler.recheck(connection.id)
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, runs + 1)
         assert.strictEqual((yield* store.getConnection(connection.id)).status, "active")
         yield* close
@@ -145,7 +148,7 @@ describe("Scheduler", () => {
         const { scheduler, close } = yield* startScheduler()
         const connection = yield* newConnection()
         yield* scheduler.add(connection.id)
-        yield* settle
+        yield* scheduler.settled()
         s.items.push("b")
         const result = yield* scheduler.recheckAndWait(connection.id)
         assert.strictEqual(s.runs, 2)
@@ -167,21 +170,21 @@ describe("Scheduler", () => {
         const first = yield* startScheduler({ ...Fake.schedulerSettings, jitter: 0 })
         const connection = yield* newConnection()
         yield* first.scheduler.add(connection.id)
-        yield* settle
+        yield* first.scheduler.settled()
         yield* first.close
         assert.strictEqual(s.runs, 1)
         yield* TestClock.adjust(Duration.seconds(20))
         const second = yield* startScheduler({ ...Fake.schedulerSettings, jitter: 0 })
-        yield* settle
+        yield* second.scheduler.settled()
         assert.strictEqual(s.runs, 1, "the snapshot of 20 s ago is still fresh")
         yield* TestClock.adjust(Duration.seconds(40))
-        yield* settle
+        yield* second.scheduler.settled()
         assert.strictEqual(s.runs, 2, "due 60 s after the last snapshot")
         yield* second.close
         // A stale connection runs at once on start.
         yield* TestClock.adjust(Duration.minutes(10))
         const third = yield* startScheduler()
-        yield* settle
+        yield* third.scheduler.settled()
         assert.strictEqual(s.runs, 3)
         yield* third.close
       })
@@ -198,12 +201,14 @@ describe("Scheduler", () => {
         const { scheduler, close } = yield* startScheduler()
         const connection = yield* newConnection()
         yield* scheduler.add(connection.id)
-        yield* settle
+        yield* Fake.entered(s)
+        yield* scheduler.settled(1)
         assert.strictEqual(s.inFlight, 1)
         const closing = yield* Effect.fork(close)
-        yield* settle
+        // Shutdown has begun (no new run may start) while the snapshot still waits on the latch.
+        yield* scheduler.activity.pipe(Stream.takeUntil((a) => a.stopping), Stream.runDrain)
+        assert.strictEqual(s.inFlight, 1)
         yield* Deferred.succeed(s.latch, undefined)
-        yield* TestClock.adjust(Duration.millis(100))
         yield* Fiber.join(closing)
         assert.isTrue(Option.isSome(yield* store.latestSnapshot(connection.id)))
         assert.strictEqual(s.runs, 1, "no new run starts during shutdown")
@@ -220,7 +225,7 @@ describe("Scheduler", () => {
         const { scheduler, close } = yield* startScheduler({ ...Fake.schedulerSettings, jitter: 0 })
         const connection = yield* newConnection()
         yield* scheduler.add(connection.id)
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 1)
         yield* sql.unsafe("alter table plumbline_connections rename to plumbline_connections_away")
         const result = yield* scheduler.recheckAndWait(connection.id)
@@ -228,10 +233,89 @@ describe("Scheduler", () => {
         yield* sql.unsafe("alter table plumbline_connections_away rename to plumbline_connections")
         assert.strictEqual(s.runs, 1)
         yield* TestClock.adjust(Duration.seconds(30))
-        yield* settle
+        yield* scheduler.settled()
         assert.strictEqual(s.runs, 2, "retried after the backoff")
         yield* close
       })
     )
   })
+
+  it.effect("a schedule the database cannot read or write is a failure for every caller; the poller looks again after pollEvery", () => {
+    const s = Fake.state()
+    return withServices(
+      s,
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const { scheduler, close } = yield* startScheduler({ ...Fake.schedulerSettings, jitter: 0, pollEvery: Duration.minutes(4) })
+        const first = yield* newConnection("first")
+        yield* scheduler.add(first.id)
+        yield* scheduler.settled()
+        assert.strictEqual(s.runs, 1)
+        const second = yield* newConnection("second")
+
+        yield* sql.unsafe("alter table drift_monitor_schedule rename to drift_monitor_schedule_away")
+        const operations = {
+          add: scheduler.add(second.id),
+          recheck: scheduler.recheck(first.id),
+          recheckAndWait: Effect.asVoid(scheduler.recheckAndWait(first.id)),
+          schedule: Effect.asVoid(scheduler.schedule(first.id)),
+          remove: scheduler.remove(second.id)
+        }
+        for (const [name, operation] of Object.entries(operations)) {
+          const error = yield* Effect.flip(operation)
+          assert.strictEqual(error._tag, "SchedulerError", name)
+          assert.strictEqual(error.reason, "unavailable", name)
+          assert.include(error.message, "no such table: drift_monitor_schedule", name)
+        }
+        // Woken while the schedule is away, the poller fails to claim; it must not sleep until woken again.
+        yield* scheduler.wake
+        yield* scheduler.settled()
+        yield* sql.unsafe("alter table drift_monitor_schedule_away rename to drift_monitor_schedule")
+        yield* TestClock.adjust(Duration.minutes(4))
+        yield* scheduler.settled()
+        assert.strictEqual(s.runs, 2, "the overdue connection ran at the poller's next look")
+        yield* close
+      })
+    )
+  })
+
+  it.effect("a schedule row or stored outcome that does not decode is a corrupt failure, not a wrong value", () => {
+    const s = Fake.state()
+    return withServices(
+      s,
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        const { scheduler, close } = yield* startScheduler()
+        const connection = yield* newConnection()
+        yield* scheduler.add(connection.id)
+        yield* scheduler.settled()
+        assert.isTrue(Option.isSome(yield* scheduler.schedule(connection.id)))
+        yield* sql`update drift_monitor_schedule set failures = 'many' where connection_id = ${connection.id}`
+        const error = yield* Effect.flip(scheduler.schedule(connection.id))
+        assert.strictEqual(error.reason, "corrupt")
+        assert.include(error.message, "failures")
+        assert.notInclude(error.message, "many", "the stored value is not quoted")
+        yield* close
+      })
+    )
+  })
+
+  it.effect("keeps a run's result as JSON a process reads back; anything else is corrupt", () =>
+    Effect.gen(function* () {
+      const results: ReadonlyArray<Scheduler.RunResult> = [
+        Either.right({ _tag: "Committed", snapshotId: "s1", driftEvents: 2, findingChanges: 1 }),
+        Either.right({ _tag: "CredentialExpired", message: "revoked" }),
+        Either.right({ _tag: "Paused", status: "paused" }),
+        Either.right({ _tag: "Superseded" }),
+        Either.left(new SnapshotJob.JobFailed({ connectionId: "c1", reason: "upstream", message: "every read failed" }))
+      ]
+      for (const result of results) {
+        assert.deepStrictEqual(yield* Scheduler.decodeResult("c1", Scheduler.encodeResult(result)), result)
+      }
+      for (const text of ["not json", '{"_tag":"Committed"}', '{"_tag":"Exploded"}', '{"_tag":"JobFailed","reason":"bored","message":"x"}']) {
+        const error = yield* Effect.flip(Scheduler.decodeResult("c1", text))
+        assert.strictEqual(error.reason, "corrupt", text)
+      }
+    })
+  )
 })

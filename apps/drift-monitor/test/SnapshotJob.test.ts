@@ -111,7 +111,8 @@ describe("SnapshotJob", () => {
         s.mode = "credential-invalid"
         s.latch = yield* Deferred.make<void>()
         const running = yield* Effect.fork(SnapshotJob.run(id))
-        yield* Effect.repeatN(Effect.yieldNow(), 50)
+        // The run has read the connection and its token, and waits inside the provider.
+        yield* Fake.entered(s)
         yield* store.replaceCredential(id, Credential.make("fake-token", "another-secret-0123456789"))
         yield* Deferred.succeed(s.latch, undefined)
         const outcome = yield* Fiber.join(running)

@@ -1,6 +1,7 @@
 import { HttpClient, HttpClientResponse } from "@effect/platform"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, TestClock } from "effect"
+import { Duration, Effect, Layer, Redacted, TestClock } from "effect"
 import { join } from "node:path"
 import { Keyring } from "@plumbline/store-sql"
 import { Webhook } from "standardwebhooks"
@@ -9,6 +10,7 @@ import * as Db from "../src/Db.js"
 import type * as Events from "../src/Events.js"
 import * as Webhooks from "../src/Webhooks.js"
 import * as Harness from "./fixtures/Harness.js"
+import { describeWithPostgres, freshDatabase } from "./fixtures/Postgres.js"
 
 interface Sent {
   readonly headers: Record<string, string>
@@ -28,13 +30,16 @@ const fakeClient = (statuses: ReadonlyArray<number>, sent: Array<Sent>) =>
 
 const settings: WebhookSettings = { ...defaultWebhooks, maxAttempts: 4, backoff: Duration.seconds(5), maxBackoff: Duration.seconds(60) }
 
-const withWebhooks = <A, E>(statuses: ReadonlyArray<number>, body: (sent: Array<Sent>) => Effect.Effect<A, E, Webhooks.Webhooks>) =>
+const withWebhooks = <A, E>(
+  statuses: ReadonlyArray<number>,
+  body: (sent: Array<Sent>) => Effect.Effect<A, E, Webhooks.Webhooks | SqlClient.SqlClient>
+) =>
   Effect.gen(function* () {
     const dir = yield* Harness.tempDir
     const sent: Array<Sent> = []
     const sql = Db.layer({ _tag: "sqlite", filename: join(dir, "hooks.db") })
     const layer = Webhooks.layerManual(settings).pipe(
-      Layer.provide(Layer.merge(sql, Layer.succeed(HttpClient.HttpClient, fakeClient(statuses, sent)))),
+      Layer.provideMerge(Layer.merge(sql, Layer.succeed(HttpClient.HttpClient, fakeClient(statuses, sent)))),
       Layer.orDie
     )
     return yield* Effect.provide(body(sent), layer)
@@ -171,5 +176,66 @@ describe("Webhooks", () => {
         assert.strictEqual(badUrl.reason, "invalid")
       })
     )
+  )
+
+  it.effect("a stored endpoint, delivery or event that does not decode is a corrupt failure, never a crash or a wrong value", () =>
+    withWebhooks([204], () =>
+      Effect.gen(function* () {
+        const webhooks = yield* Webhooks.Webhooks
+        const sql = yield* SqlClient.SqlClient
+        yield* webhooks.createEndpoint({ url: "https://a.example/hooks" })
+        yield* webhooks.enqueue([event("evt-1")])
+
+        yield* sql`update drift_monitor_deliveries set status = 'lost'`
+        const delivery = yield* Effect.flip(webhooks.deliveries({}))
+        assert.strictEqual(delivery.reason, "corrupt")
+        assert.include(delivery.message, "status")
+
+        yield* sql`update drift_monitor_events set payload = 'not json'`
+        const stored = yield* Effect.flip(webhooks.events({}))
+        assert.strictEqual(stored.reason, "corrupt")
+        assert.include(stored.message, "payload")
+
+        yield* sql`update drift_monitor_endpoints set event_types = '["drift.detected","nope"]'`
+        const endpoint = yield* Effect.flip(webhooks.listEndpoints)
+        assert.strictEqual(endpoint.reason, "corrupt")
+        assert.include(endpoint.message, "event_types")
+        // Enqueueing fails (and with it the caller's transaction) rather than skip the endpoint silently.
+        const enqueue = yield* Effect.flip(webhooks.enqueue([event("evt-2")]))
+        assert.isTrue(enqueue._tag === "WebhookError" && enqueue.reason === "corrupt")
+      })
+    )
+  )
+})
+
+describeWithPostgres("Webhooks on PostgreSQL", (server) => {
+  it.live(
+    "reads back endpoints, deliveries and events whose times PostgreSQL returns as bigint strings",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* freshDatabase(server)
+        const sent: Array<Sent> = []
+        const layer = Webhooks.layerManual(settings).pipe(
+          Layer.provide(Layer.merge(Db.layer({ _tag: "pg", url: Redacted.make(url) }), Layer.succeed(HttpClient.HttpClient, fakeClient([204], sent)))),
+          Layer.orDie
+        )
+        yield* Effect.gen(function* () {
+          const webhooks = yield* Webhooks.Webhooks
+          const { endpoint } = yield* webhooks.createEndpoint({ url: "https://a.example/hooks", eventTypes: ["finding.changed"] })
+          assert.deepStrictEqual(endpoint.eventTypes, ["finding.changed"])
+          assert.isTrue(Date.parse(endpoint.createdAt) > 0)
+          yield* webhooks.enqueue([event("evt-pg")])
+          assert.strictEqual(yield* webhooks.dispatchDue, 1)
+          const [delivery] = (yield* webhooks.deliveries({})).items
+          assert.strictEqual(delivery?.status, "delivered")
+          assert.strictEqual(delivery?.attempts, 1)
+          assert.isTrue(Date.parse(delivery?.deliveredAt ?? "") > 0)
+          const [stored] = (yield* webhooks.events({})).items
+          assert.strictEqual(stored?.id, "evt-pg")
+          assert.deepStrictEqual((yield* webhooks.listEndpoints).map((e) => e.id), [endpoint.id])
+          assert.strictEqual(sent.length, 1)
+        }).pipe(Effect.provide(layer))
+      }).pipe(Effect.scoped),
+    60_000
   )
 })

@@ -1,0 +1,341 @@
+/**
+ * The connections domain: what can be done with a connection, whoever asks (the HTTP API today).
+ * It verifies pasted tokens with the provider, keeps a connection's settings, status and schedule
+ * consistent — a change the scheduler must see is written in the same transaction as the change
+ * itself, so no answer ever claims a schedule that was not stored — raises the events a status change
+ * means, and gathers what a connection's overview, checklist and snapshots show. Failures are the
+ * services' own typed errors (`ConnectionsError`); the API decides what each means over HTTP.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { ConnectorError } from "@plumbline/core"
+import { Check, Credential, Snapshot, Store } from "@plumbline/core"
+import { Clock, DateTime, Duration, Effect, Option, Schema } from "effect"
+import { Configuration } from "./Config.js"
+import * as ConnectionState from "./ConnectionState.js"
+import * as Events from "./Events.js"
+import { type RunResult, type Schedule, Scheduler, type SchedulerError } from "./Scheduler.js"
+import * as Services from "./Services.js"
+import * as SnapshotJob from "./SnapshotJob.js"
+import { type WebhookError, Webhooks } from "./Webhooks.js"
+import { type DiscoveredZone, type Discovery, Provider } from "./Wiring.js"
+
+/** A request the connection cannot satisfy. */
+export class ConnectionError extends Schema.TaggedError<ConnectionError>()("ConnectionError", {
+  /**
+   * `not-found`: the connection has no snapshot yet, or its latest has no such result; `invalid`:
+   * the request contradicts the connection (a zone its token cannot see, resuming an expired one).
+   */
+  reason: Schema.Literal("not-found", "invalid"),
+  message: Schema.String
+}) {}
+
+/** Every way a `Connections` operation fails. */
+export type ConnectionsError =
+  | ConnectionError
+  | Store.StoreError
+  | ConnectorError.ConnectorError
+  | SchedulerError
+  | WebhookError
+  | ConnectionState.ConnectionStateError
+  | SqlError
+
+/** A new connection: its name, the pasted token, and optionally its zones and interval. */
+export interface NewConnection {
+  readonly name: string
+  readonly token: string
+  /** Zone ids to monitor; every zone the token sees when absent. */
+  readonly zones?: ReadonlyArray<string> | undefined
+  readonly intervalSeconds?: number | undefined
+}
+
+/** Changes to a connection; `null` returns a setting to its default, absent leaves it. */
+export interface ConnectionPatch {
+  readonly name?: string | undefined
+  readonly zones?: ReadonlyArray<string> | null | undefined
+  readonly intervalSeconds?: number | null | undefined
+  readonly paused?: boolean | undefined
+}
+
+/** A connection with everything its overview shows. */
+export interface Overview {
+  readonly connection: Store.Connection
+  /** Zone ids monitored; `null`: every zone the token sees. */
+  readonly zones: ReadonlyArray<string> | null
+  /** Seconds between snapshots: the connection's own, or the scheduler's default. */
+  readonly intervalSeconds: number
+  /** The alert it raises: the stored one, or the credential's when the connection is expired. */
+  readonly alert: ConnectionState.Alert | null
+  readonly state: ConnectionState.State
+  /** Its schedule; none for a connection the scheduler does not know (yet). */
+  readonly schedule: Option.Option<Schedule>
+  readonly latest: Store.SnapshotSummary | undefined
+  /** The latest checklist's score; `null` before the first snapshot. */
+  readonly score: number | null
+}
+
+/** What a re-check did. */
+export type Recheck =
+  /** Requested; the scheduler runs it at once. */
+  | { readonly _tag: "Queued" }
+  /** Not requested: the connection is paused or its credential expired. */
+  | { readonly _tag: "Inactive"; readonly status: Exclude<Store.ConnectionStatus, "active"> }
+  /** Run, and waited for. */
+  | { readonly _tag: "Ran"; readonly result: RunResult }
+
+/** A zone of the latest snapshot, and whether the connection monitors it. */
+export interface ConnectionZone {
+  readonly zone: DiscoveredZone
+  readonly monitored: boolean
+}
+
+/** The latest findings, each with its check (`undefined` for a check no longer wired). */
+export interface Checklist {
+  readonly score: number
+  readonly snapshotId: string | null
+  readonly items: ReadonlyArray<{ readonly stored: Store.StoredFinding; readonly check: Check.Check | undefined }>
+}
+
+/** One resource in one scope of the latest snapshot. */
+export interface Records {
+  readonly snapshotId: string
+  readonly result: Snapshot.ResourceResult
+}
+
+const make = Effect.gen(function* () {
+  const store = yield* Store.Store
+  const provider = yield* Provider
+  const scheduler = yield* Scheduler
+  const webhooks = yield* Webhooks
+  const sql = yield* SqlClient.SqlClient
+  const bus = yield* Events.Bus
+  const config = yield* Configuration
+  const defaultInterval = Duration.toSeconds(config.scheduler.interval)
+  const withSql = Effect.provideService(SqlClient.SqlClient, sql)
+  const publish = (event: Events.LiveEvent) => Effect.provideService(Events.publish(event), Events.Bus, bus)
+
+  const overview = (connection: Store.Connection) =>
+    Effect.gen(function* () {
+      const state = yield* withSql(ConnectionState.get(connection.id))
+      const schedule = yield* scheduler.schedule(connection.id)
+      const latest = yield* store.listSnapshots(connection.id, { limit: 1 })
+      const findings = yield* store.latestFindings(connection.id)
+      const settings = SnapshotJob.settingsOf(connection.settings)
+      return {
+        connection,
+        zones: settings.zones ?? null,
+        intervalSeconds: settings.intervalSeconds ?? defaultInterval,
+        alert:
+          state.alert ??
+          (connection.status === "credential_expired"
+            ? new ConnectionState.Alert({
+                kind: "credential_expired",
+                since: DateTime.formatIso(connection.updatedAt),
+                message: "The credential was refused"
+              })
+            : null),
+        state,
+        schedule,
+        latest: latest.items[0],
+        score: findings.length === 0 ? null : Check.score(findings.map((f) => f.finding))
+      } satisfies Overview
+    })
+
+  /** The pasted token as a credential (its secret `Redacted` from here on), verified. */
+  const discover = (token: string) => {
+    const credential = Credential.make(provider.credentialKind, token)
+    return Effect.map(provider.discover(credential), (discovery) => ({ credential, discovery }))
+  }
+
+  const latestOf = (id: string) =>
+    Effect.flatMap(store.latestSnapshot(id), (latest) =>
+      Option.match(latest, {
+        onNone: () => Effect.fail(new ConnectionError({ reason: "not-found", message: `connection ${id} has no snapshot yet` })),
+        onSome: Effect.succeed
+      })
+    )
+
+  return {
+    /** What a pasted token can do and see. */
+    verify: (token: string): Effect.Effect<Discovery, ConnectorError.ConnectorError> =>
+      Effect.map(discover(token), ({ discovery }) => discovery),
+
+    /** Stores a connection with a verified token and schedules its first snapshot at once. */
+    create: (input: NewConnection) =>
+      Effect.gen(function* () {
+        const { credential, discovery } = yield* discover(input.token)
+        if (input.zones !== undefined) {
+          const visible = new Set(discovery.zones.map((z) => z.id))
+          const unknown = input.zones.filter((z) => !visible.has(z))
+          if (unknown.length > 0) {
+            return yield* new ConnectionError({ reason: "invalid", message: `zones: the token cannot see ${unknown.join(", ")}` })
+          }
+        }
+        const connection = yield* Effect.gen(function* () {
+          const connection = yield* store.createConnection({
+            connectorId: provider.connectorId,
+            name: input.name,
+            settings: {
+              ...(input.zones === undefined ? {} : { zones: [...input.zones] }),
+              ...(input.intervalSeconds === undefined ? {} : { intervalSeconds: input.intervalSeconds })
+            },
+            credential
+          })
+          yield* scheduler.add(connection.id)
+          return connection
+        }).pipe(sql.withTransaction)
+        yield* scheduler.wake
+        return yield* overview(connection)
+      }),
+
+    /** Every connection. */
+    list: Effect.flatMap(store.listConnections, (all) => Effect.forEach(all, overview)),
+
+    /** One connection. */
+    get: (id: string) => Effect.flatMap(store.getConnection(id), overview),
+
+    /**
+     * Renames, changes zones or interval, pauses or resumes. An expired credential cannot be resumed
+     * this way (a new token can: `replaceCredential`), and pausing leaves it expired. An active
+     * connection is re-checked with its new settings.
+     */
+    update: (id: string, patch: ConnectionPatch) =>
+      Effect.gen(function* () {
+        const connection = yield* store.getConnection(id)
+        if (patch.paused === false && connection.status === "credential_expired") {
+          return yield* new ConnectionError({
+            reason: "invalid",
+            message: "paused: the credential expired; supply a new token with PUT /connections/{id}/credential"
+          })
+        }
+        const settings: Record<string, Store.Settings[string]> = { ...connection.settings }
+        if (patch.zones === null) delete settings["zones"]
+        else if (patch.zones !== undefined) settings["zones"] = [...patch.zones]
+        if (patch.intervalSeconds === null) delete settings["intervalSeconds"]
+        else if (patch.intervalSeconds !== undefined) settings["intervalSeconds"] = patch.intervalSeconds
+        const status =
+          patch.paused === undefined || connection.status === "credential_expired" ? undefined : patch.paused ? "paused" : "active"
+        const updated = yield* Effect.gen(function* () {
+          const updated = yield* store.updateConnection(id, {
+            ...(patch.name === undefined ? {} : { name: patch.name }),
+            settings,
+            ...(status === undefined ? {} : { status })
+          })
+          if (updated.status === "active") yield* scheduler.recheck(id)
+          return updated
+        }).pipe(sql.withTransaction)
+        if (updated.status !== connection.status) {
+          yield* publish({ type: "connection.status", connectionId: id, status: updated.status, alert: null })
+        }
+        if (updated.status === "active") yield* scheduler.wake
+        return yield* overview(updated)
+      }),
+
+    /** Deletes a connection with everything stored for it; a run in progress here is interrupted. */
+    remove: (id: string) =>
+      Effect.gen(function* () {
+        yield* store.getConnection(id)
+        yield* scheduler.remove(id)
+        yield* store.deleteConnection(id)
+        yield* withSql(ConnectionState.remove(id))
+      }),
+
+    /**
+     * Replaces the token with a verified one. An expired connection becomes active again (a
+     * `connection.restored` webhook, its alert cleared) and is re-checked at once.
+     */
+    replaceCredential: (id: string, token: string) =>
+      Effect.gen(function* () {
+        const connection = yield* store.getConnection(id)
+        const { credential } = yield* discover(token)
+        const wasExpired = connection.status === "credential_expired"
+        const now = yield* Clock.currentTimeMillis
+        const replaced = yield* Effect.gen(function* () {
+          const replaced = yield* store.replaceCredential(id, credential)
+          yield* withSql(ConnectionState.clear(id))
+          if (wasExpired) {
+            yield* webhooks.enqueue([
+              Events.restored({
+                connectionId: id,
+                connectionName: replaced.name,
+                credentialFingerprint: replaced.credentialFingerprint,
+                at: new Date(now)
+              })
+            ])
+          }
+          if (replaced.status === "active") yield* scheduler.recheck(id)
+          return replaced
+        }).pipe(sql.withTransaction)
+        yield* publish({ type: "connection.status", connectionId: id, status: replaced.status, alert: null })
+        if (replaced.status === "active") yield* scheduler.wake
+        return yield* overview(replaced)
+      }),
+
+    /**
+     * Re-checks now. Without `wait`, only an active connection is queued; with it, the scheduler
+     * runs it (a paused one answers `Paused`) and the run's result is returned.
+     */
+    recheck: (id: string, options: { readonly wait: boolean }) =>
+      Effect.gen(function* () {
+        const connection = yield* store.getConnection(id)
+        if (options.wait) return { _tag: "Ran", result: yield* scheduler.recheckAndWait(id) } satisfies Recheck
+        if (connection.status !== "active") return { _tag: "Inactive", status: connection.status } satisfies Recheck
+        yield* scheduler.recheck(id)
+        return { _tag: "Queued" } satisfies Recheck
+      }),
+
+    /** The zones of the latest snapshot, monitored or not. */
+    zones: (id: string) =>
+      Effect.gen(function* () {
+        const connection = yield* store.getConnection(id)
+        const latest = yield* latestOf(id)
+        const selected = SnapshotJob.settingsOf(connection.settings).zones
+        return provider.zonesOf(latest.snapshot).map(
+          (zone): ConnectionZone => ({ zone, monitored: selected === undefined || selected.includes(zone.id) })
+        )
+      }),
+
+    /** A page of snapshot summaries, newest first. */
+    snapshots: (id: string, paging: Store.Paging) => Effect.zipRight(store.getConnection(id), store.listSnapshots(id, paging)),
+
+    /** The latest snapshot with its results. */
+    latestSnapshot: (id: string) => Effect.zipRight(store.getConnection(id), latestOf(id)),
+
+    /** The result of one resource in one scope (`kind:id`) of the latest snapshot. */
+    records: (id: string, resource: string, scope: string) =>
+      Effect.gen(function* () {
+        yield* store.getConnection(id)
+        const latest = yield* latestOf(id)
+        const result = Snapshot.find(latest.snapshot, resource, scope)
+        if (result === undefined) {
+          return yield* new ConnectionError({ reason: "not-found", message: `the latest snapshot has no ${resource} in ${scope}` })
+        }
+        return { snapshotId: latest.id, result } satisfies Records
+      }),
+
+    /** The checklist of the latest snapshot. */
+    checklist: (id: string) =>
+      Effect.gen(function* () {
+        yield* store.getConnection(id)
+        const findings = yield* store.latestFindings(id)
+        return {
+          score: Check.score(findings.map((f) => f.finding)),
+          snapshotId: findings[0]?.snapshotId ?? null,
+          items: findings.map((stored) => ({ stored, check: provider.checks.find((c) => c.id === stored.finding.checkId) }))
+        } satisfies Checklist
+      }),
+
+    /** Every verdict of one check, oldest first; of one scope (`kind:id`) when given. */
+    findingHistory: (id: string, checkId: string, scope?: string) =>
+      Effect.zipRight(store.getConnection(id), store.findingHistory({ connectionId: id, checkId, scope }))
+  }
+})
+
+/**
+ * The connections service. `Default` builds it with the app's services (`Services.layer`, from the
+ * `Configuration`); `DefaultWithoutDependencies` takes them from context (tests give a fake provider).
+ */
+export class Connections extends Effect.Service<Connections>()("@plumbline/drift-monitor/Connections", {
+  effect: make,
+  dependencies: [Services.layer]
+}) {}
