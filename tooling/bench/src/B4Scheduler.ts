@@ -63,7 +63,8 @@ const fakeProvider = (seen: Seen, scheduler: () => Scheduler.Service | undefined
       seen.runs++
       const service = scheduler()
       if (service !== undefined) {
-        const schedule = yield* service.schedule(options.connectionId)
+        // The bench cannot go on without its schedule: a database failure here is a defect.
+        const schedule = yield* Effect.orDie(service.schedule(options.connectionId))
         if (Option.isSome(schedule) && schedule.value.nextRunAt !== null) {
           seen.lags.push(startedMs - schedule.value.nextRunAt)
         }
