@@ -154,7 +154,7 @@ export const run = (options: Options = defaults) =>
           settings: { intervalSeconds: options.intervalSeconds }
         }).pipe(Effect.orDie)
         addedAt.set(connection.id, Date.now())
-        yield* scheduler.add(connection.id)
+        yield* Effect.orDie(scheduler.add(connection.id))
       }
       const rampDoneMs = Date.now() - started
 
@@ -166,7 +166,7 @@ export const run = (options: Options = defaults) =>
       let backlog = 0
       let maxOverdue = 0
       for (const id of addedAt.keys()) {
-        const schedule = yield* scheduler.schedule(id)
+        const schedule = yield* Effect.orDie(scheduler.schedule(id))
         if (Option.isNone(schedule) || schedule.value.running || schedule.value.nextRunAt === null) continue
         const overdue = endedAt - schedule.value.nextRunAt
         if (overdue > 0) {
