@@ -136,7 +136,7 @@ export const run = (options: Options = defaults) =>
       const heapAtStart = process.memoryUsage().heapUsed
 
       const schedulerScope = yield* Scope.make()
-      const built = yield* Layer.buildWithScope(Scheduler.layer(settings), schedulerScope)
+      const built = yield* Effect.orDie(Layer.buildWithScope(Scheduler.layer(settings), schedulerScope))
       scheduler = Context.get(built, Scheduler.Scheduler)
       const started = Date.now()
 
