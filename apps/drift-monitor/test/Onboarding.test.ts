@@ -27,7 +27,8 @@ describe("Onboarding", () => {
         const dir = yield* Harness.tempDir
         const { sim, baseUrl: simUrl, origin } = yield* Harness.simulator
         const hooks = yield* Harness.receiver({ failFirst: 1 })
-        const config = Harness.config(dir, simUrl)
+        // The receiver is on loopback, which webhooks may reach only when allowlisted.
+        const config = Harness.config(dir, simUrl, undefined, [hooks.host])
         const scoped = sim.tokens["scoped"] as string
         const replacement = sim.tokens["account"] as string
 
