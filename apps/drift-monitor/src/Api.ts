@@ -350,6 +350,19 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
   )
   .add(HttpApiEndpoint.get("list", "/webhooks").addSuccess(Schema.Array(Endpoint)))
   .add(HttpApiEndpoint.del("delete", "/webhooks/:id").setPath(Id).addSuccess(HttpApiSchema.NoContent))
+  // Secret rotation: the new secret once; the previous one keeps signing until `previousValidUntil`.
+  .add(
+    HttpApiEndpoint.post("rotateSecret", "/webhooks/:id/rotate-secret")
+      .setPath(Id)
+      .addSuccess(Schema.Struct({ endpoint: Endpoint, secret: Schema.String, previousValidUntil: Schema.String }))
+      .annotate(OpenApi.Summary, "Rotate the signing secret; the new one is returned only here, and deliveries carry both signatures until previousValidUntil")
+  )
+  .add(
+    HttpApiEndpoint.del("dropPreviousSecret", "/webhooks/:id/previous-secret")
+      .setPath(Id)
+      .addSuccess(HttpApiSchema.NoContent)
+      .annotate(OpenApi.Summary, "End a rotation's overlap now: deliveries are signed with the new secret only")
+  )
   .add(
     HttpApiEndpoint.get("deliveries", "/webhooks/deliveries")
       .setUrlParams(

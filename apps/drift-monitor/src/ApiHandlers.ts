@@ -159,6 +159,8 @@ export const layer = (config: AppConfig) => {
         .handle("create", ({ payload }) => Effect.mapError(webhooks.createEndpoint(payload), fromWebhook))
         .handle("list", () => Effect.mapError(webhooks.listEndpoints, fromWebhook))
         .handle("delete", ({ path }) => Effect.mapError(webhooks.deleteEndpoint(path.id), fromWebhook))
+        .handle("rotateSecret", ({ path }) => Effect.mapError(webhooks.rotateSecret(path.id), fromWebhook))
+        .handle("dropPreviousSecret", ({ path }) => Effect.mapError(webhooks.dropPreviousSecret(path.id), fromWebhook))
         .handle("deliveries", ({ urlParams }) => Effect.mapError(webhooks.deliveries(urlParams), fromWebhook))
         .handle("redeliver", ({ path }) => Effect.mapError(webhooks.redeliver(path.id), fromWebhook))
         .handle("events", ({ urlParams }) => Effect.mapError(webhooks.events(urlParams), fromWebhook))

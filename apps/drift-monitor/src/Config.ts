@@ -14,6 +14,7 @@ import type { RequestBudget } from "@plumbline/core"
 import { Keyring } from "@plumbline/store-sql"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import type { Database } from "./Db.js"
+import * as WebhookTarget from "./WebhookTarget.js"
 
 /** How the scheduler paces snapshots. */
 export interface SchedulerSettings {
@@ -50,6 +51,10 @@ export interface WebhookSettings {
   readonly timeout: Duration.Duration
   /** How often the dispatcher looks for due deliveries when nothing woke it. */
   readonly pollEvery: Duration.Duration
+  /** `host:port` receivers exempt from the outbound address policy (self-hosted receivers). */
+  readonly allowedHosts: ReadonlyArray<string>
+  /** How long a rotated-out signing secret still signs deliveries, besides the new one. */
+  readonly secretOverlap: Duration.Duration
 }
 
 /** Everything the app needs to start. */
@@ -110,7 +115,9 @@ export const defaultWebhooks: WebhookSettings = {
   backoff: Duration.seconds(5),
   maxBackoff: Duration.hours(1),
   timeout: Duration.seconds(10),
-  pollEvery: Duration.seconds(2)
+  pollEvery: Duration.seconds(2),
+  allowedHosts: [],
+  secretOverlap: Duration.hours(24)
 }
 
 /**
@@ -140,6 +147,16 @@ const seconds = (name: string, fallback: Duration.Duration) =>
     Config.map((s) => Duration.seconds(s)),
     Config.withDefault(fallback)
   )
+
+/** The webhook allowlist and secret overlap (see `WebhookTarget`). */
+const webhookTargets = Effect.gen(function* () {
+  const name = "DRIFT_MONITOR_WEBHOOK_ALLOWED_HOSTS"
+  const text = yield* Config.string(name).pipe(Config.withDefault(""))
+  const allowedHosts = WebhookTarget.parseAllowlist(text)
+  if (Either.isLeft(allowedHosts)) return yield* Effect.fail(ConfigError.InvalidData([name], allowedHosts.left))
+  const secretOverlap = yield* seconds("DRIFT_MONITOR_WEBHOOK_SECRET_OVERLAP_SECONDS", defaultWebhooks.secretOverlap)
+  return { allowedHosts: allowedHosts.right, secretOverlap }
+})
 
 /** The configuration from Effect Config (see the README for every variable). */
 export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.gen(function* () {
@@ -193,7 +210,8 @@ export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.ge
     backoff: yield* seconds(c("WEBHOOK_BACKOFF_SECONDS"), defaultWebhooks.backoff),
     maxBackoff: yield* seconds(c("WEBHOOK_MAX_BACKOFF_SECONDS"), defaultWebhooks.maxBackoff),
     timeout: defaultWebhooks.timeout,
-    pollEvery: defaultWebhooks.pollEvery
+    pollEvery: defaultWebhooks.pollEvery,
+    ...(yield* webhookTargets)
   }
   return {
     host,

@@ -131,12 +131,20 @@ const schedule = Effect.gen(function* () {
   for (const statement of statements) yield* sql.unsafe(statement)
 })
 
+/** Webhook secret rotation: the rotated-out secret (sealed) and until when it still signs. */
+const webhookSecretRotation = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const t = types(sql)
+  yield* sql.unsafe(`alter table drift_monitor_endpoints add column previous_secret text`)
+  yield* sql.unsafe(`alter table drift_monitor_endpoints add column previous_until ${t.int}`)
+})
+
 /** The Migrator table of the app's own migrations (the store keeps `plumbline_migrations`). */
 export const migrationsTable = "drift_monitor_migrations"
 
 /** Runs the app's migrations. */
 export const migrate = Migrator.make({})({
-  loader: Migrator.fromRecord({ "1_initial": initial, "2_schedule": schedule }),
+  loader: Migrator.fromRecord({ "1_initial": initial, "2_schedule": schedule, "3_webhook_secret_rotation": webhookSecretRotation }),
   table: migrationsTable
 })
 

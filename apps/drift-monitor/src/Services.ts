@@ -14,6 +14,7 @@ import * as Events from "./Events.js"
 import * as Scheduler from "./Scheduler.js"
 import * as SharedBudget from "./SharedBudget.js"
 import * as Webhooks from "./Webhooks.js"
+import * as WebhookTransport from "./WebhookTransport.js"
 import * as Wiring from "./Wiring.js"
 
 /** What the services provide. */
@@ -32,7 +33,7 @@ export const make = (config: AppConfig) => {
     Wiring.cloudflare(config.cloudflareBaseUrl, config.budget).pipe(Layer.provide(Layer.merge(http, budget))),
     Layer.unwrapEffect(
       Effect.map(Wiring.keyring(config.storeKeys), (keys) => Webhooks.layer(config.webhooks, Webhooks.sealWith(keys)))
-    ).pipe(Layer.provide(Layer.merge(sql, http))),
+    ).pipe(Layer.provide(Layer.merge(sql, WebhookTransport.layer(config.webhooks.allowedHosts)))),
     Events.layerBus
   )
   return Layer.provideMerge(Scheduler.layer(config.scheduler), core)

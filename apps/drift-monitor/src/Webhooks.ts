@@ -9,10 +9,14 @@
  * a crash mid-attempt only means it is sent again with the same `webhook-id` (the event's stable
  * id). A failed attempt is retried with exponential backoff (`WebhookSettings`); after the last
  * attempt the delivery is `failed` and can be retried by hand. Every attempt's outcome is kept in
- * the delivery log.
+ * the delivery log, as a class only (`timeout`, `refused`, `status 500`, …; see `WebhookTransport`).
+ *
+ * Where a webhook may go is `WebhookTarget`'s policy, checked when an endpoint is added and again
+ * on the resolved address of every send. A secret can be rotated: for `secretOverlap` (or until the
+ * previous secret is dropped) deliveries carry a signature with each, so a receiver can switch over
+ * without missing a delivery.
  */
 import { randomBytes, randomUUID } from "node:crypto"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Store } from "@plumbline/core"
@@ -22,6 +26,8 @@ import { Webhook } from "standardwebhooks"
 import type { WebhookSettings } from "./Config.js"
 import * as Events from "./Events.js"
 import { decode, Integer, type Row, sqlDetail } from "./internal/Rows.js"
+import * as WebhookTarget from "./WebhookTarget.js"
+import { WebhookTransport } from "./WebhookTransport.js"
 
 /** A webhook endpoint as the API shows it (never with its secret). */
 export class Endpoint extends Schema.Class<Endpoint>("Endpoint")({
@@ -110,11 +116,14 @@ const aadOf = (endpointId: string) => `drift-monitor/webhook-endpoint/${endpoint
 /** A fresh Standard Webhooks secret. */
 export const generateSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`
 
-/** Signs `payload` as Standard Webhooks headers. */
-export const sign = (secret: string, id: string, at: Date, payload: string): Record<string, string> => ({
+/**
+ * Signs `payload` as Standard Webhooks headers; with several secrets (a rotation's overlap), the
+ * signature header carries one `v1,…` entry per secret, space-separated, as the spec allows.
+ */
+export const sign = (secret: string | ReadonlyArray<string>, id: string, at: Date, payload: string): Record<string, string> => ({
   "webhook-id": id,
   "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
-  "webhook-signature": new Webhook(secret).sign(id, at, payload)
+  "webhook-signature": (typeof secret === "string" ? [secret] : secret).map((s) => new Webhook(s).sign(id, at, payload)).join(" ")
 })
 
 const iso = (millis: number): string => new Date(millis).toISOString()
@@ -219,6 +228,13 @@ export interface Service {
   readonly listEndpoints: Effect.Effect<ReadonlyArray<Endpoint>, WebhookError>
   readonly deleteEndpoint: (id: string) => Effect.Effect<void, WebhookError>
   /**
+   * Gives an endpoint a new secret, returned here once. The previous one keeps signing too (both
+   * signatures on each delivery) for `secretOverlap`, or until `dropPreviousSecret`.
+   */
+  readonly rotateSecret: (id: string) => Effect.Effect<{ readonly endpoint: Endpoint; readonly secret: string; readonly previousValidUntil: string }, WebhookError>
+  /** Ends a rotation's overlap now: deliveries are signed with the new secret only. */
+  readonly dropPreviousSecret: (id: string) => Effect.Effect<void, WebhookError>
+  /**
    * Writes events to the outbox with one delivery per subscribed endpoint, in the caller's
    * transaction. An endpoint whose subscriptions do not decode fails it (`corrupt`): better no commit
    * than a commit whose webhooks silently go nowhere.
@@ -249,10 +265,10 @@ export interface Service {
 export class Webhooks extends Context.Tag("@plumbline/drift-monitor/Webhooks")<Webhooks, Service>() {}
 
 /** Builds the service; `dispatcher` (below) runs the sending loop. */
-export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<Service & { readonly signal: Queue.Queue<void> }, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<Service & { readonly signal: Queue.Queue<void> }, never, SqlClient.SqlClient | WebhookTransport> =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const client = yield* HttpClient.HttpClient
+    const transport = yield* WebhookTransport
     const signal = yield* Queue.sliding<void>(1)
 
     const enqueue: Service["enqueue"] = (events) =>
@@ -291,23 +307,25 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
             last_attempt_at = ${now}, last_error = ${"the endpoint's signing secret cannot be opened with the configured keys"} where id = ${id}`
           return
         }
-        const headers = sign(secret, eventId, new Date(now), payload)
-        const request = HttpClientRequest.post(String(row["url"])).pipe(
-          HttpClientRequest.setHeaders(headers),
-          HttpClientRequest.setHeader("user-agent", "plumbline-drift-monitor"),
-          HttpClientRequest.bodyText(payload, "application/json")
-        )
-        const outcome = yield* client.execute(request).pipe(
-          Effect.flatMap((response) => Effect.as(Effect.ignore(response.text), response.status)),
-          Effect.timeoutFail({ duration: settings.timeout, onTimeout: () => `no answer within ${Duration.format(settings.timeout)}` }),
-          Effect.mapError((e) => (typeof e === "string" ? e : `transport failure: ${e.message.slice(0, 200)}`)),
-          Effect.either,
-          Effect.scoped
-        )
+        // The rotated-out secret signs too while its overlap lasts.
+        const previousUntil = row["previous_until"] === null || row["previous_until"] === undefined ? 0 : Number(row["previous_until"])
+        const previous =
+          row["previous_secret"] !== null && row["previous_secret"] !== undefined && previousUntil > now
+            ? box.open(String(row["previous_secret"]), aadOf(String(row["endpoint_id"])))
+            : undefined
+        const headers = sign(previous === undefined ? [secret] : [secret, previous], eventId, new Date(now), payload)
+        const outcome = yield* transport
+          .send({
+            url: new URL(String(row["url"])),
+            headers: { ...headers, "user-agent": "plumbline-drift-monitor" },
+            body: payload,
+            timeout: settings.timeout
+          })
+          .pipe(Effect.either)
         const finished = yield* Clock.currentTimeMillis
         const ok = Either.isRight(outcome) && outcome.right >= 200 && outcome.right < 300
         const lastStatus = Either.isRight(outcome) ? outcome.right : null
-        const lastError = ok ? null : Either.isLeft(outcome) ? outcome.left : `HTTP ${outcome.right}`
+        const lastError = ok ? null : Either.isLeft(outcome) ? outcome.left : `status ${outcome.right}`
         if (ok) {
           yield* sql`update drift_monitor_deliveries set status = 'delivered', attempts = ${attempts}, next_attempt_at = null,
             last_attempt_at = ${finished}, last_status = ${lastStatus}, last_error = null, delivered_at = ${finished} where id = ${id}`
@@ -333,7 +351,7 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
           order by next_attempt_at, seq limit 100 ${sql.literal(skipLocked ? "for update skip locked" : "")})
         returning id`
       if (claimed.length === 0) return 0
-      const due = yield* sql<Row>`select d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret, ev.payload
+      const due = yield* sql<Row>`select d.id, d.event_id, d.endpoint_id, d.attempts, e.url, e.secret, e.previous_secret, e.previous_until, ev.payload
         from drift_monitor_deliveries d
         join drift_monitor_endpoints e on e.id = d.endpoint_id
         join drift_monitor_events ev on ev.id = d.event_id
@@ -353,15 +371,10 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
     const service: Service = {
       createEndpoint: (input) =>
         Effect.gen(function* () {
-          let url: URL
-          try {
-            url = new URL(input.url)
-          } catch {
-            return yield* Effect.fail(new WebhookError({ reason: "invalid", message: "url: not an absolute URL" }))
-          }
-          if (url.protocol !== "https:" && url.protocol !== "http:") {
-            return yield* Effect.fail(new WebhookError({ reason: "invalid", message: "url: must be http or https" }))
-          }
+          const parsed = WebhookTarget.parseUrl(input.url)
+          if (Either.isLeft(parsed)) return yield* Effect.fail(new WebhookError({ reason: "invalid", message: parsed.left }))
+          const url = parsed.right
+          yield* Effect.mapError(transport.admit(url), (message) => new WebhookError({ reason: "invalid", message }))
           const types = input.eventTypes === undefined || input.eventTypes.length === 0 ? Events.eventTypes : input.eventTypes
           const id = `ep_${randomUUID()}`
           const secret = generateSecret()
@@ -383,6 +396,28 @@ export const make = (settings: WebhookSettings, box: SecretBox): Effect.Effect<S
           const rows = yield* sql<Row>`select id from drift_monitor_endpoints where id = ${id}`
           if (rows.length === 0) return yield* Effect.fail(new WebhookError({ reason: "not-found", message: `endpoint ${id} does not exist` }))
           yield* sql`delete from drift_monitor_endpoints where id = ${id}`
+        }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable(e)))),
+      rotateSecret: (id) =>
+        Effect.gen(function* () {
+          const rows = yield* sql<Row>`select * from drift_monitor_endpoints where id = ${id}`
+          const row = rows[0]
+          if (row === undefined) return yield* Effect.fail(new WebhookError({ reason: "not-found", message: `endpoint ${id} does not exist` }))
+          const current = box.open(String(row["secret"]), aadOf(id))
+          if (current === undefined) {
+            return yield* Effect.fail(new WebhookError({ reason: "corrupt", message: `endpoint ${id}: its signing secret cannot be opened with the configured keys` }))
+          }
+          const secret = generateSecret()
+          const now = yield* Clock.currentTimeMillis
+          const until = now + Duration.toMillis(settings.secretOverlap)
+          yield* sql`update drift_monitor_endpoints set secret = ${box.seal(secret, aadOf(id))},
+            previous_secret = ${box.seal(current, aadOf(id))}, previous_until = ${until} where id = ${id}`
+          return { endpoint: yield* endpointOf(row), secret, previousValidUntil: iso(until) }
+        }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable(e)))),
+      dropPreviousSecret: (id) =>
+        Effect.gen(function* () {
+          const rows = yield* sql<Row>`select id from drift_monitor_endpoints where id = ${id}`
+          if (rows.length === 0) return yield* Effect.fail(new WebhookError({ reason: "not-found", message: `endpoint ${id} does not exist` }))
+          yield* sql`update drift_monitor_endpoints set previous_secret = null, previous_until = null where id = ${id}`
         }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(unavailable(e)))),
       enqueue,
       deliveries: (query) =>
@@ -449,7 +484,7 @@ const dispatcher = (service: Service, signal: Queue.Queue<void>, settings: Webho
   })
 
 /** The webhooks with their dispatcher running for the layer's lifetime. */
-export const layer = (settings: WebhookSettings, box: SecretBox): Layer.Layer<Webhooks, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+export const layer = (settings: WebhookSettings, box: SecretBox): Layer.Layer<Webhooks, never, SqlClient.SqlClient | WebhookTransport> =>
   Layer.scoped(
     Webhooks,
     Effect.gen(function* () {
@@ -460,7 +495,7 @@ export const layer = (settings: WebhookSettings, box: SecretBox): Layer.Layer<We
   )
 
 /** The webhooks without a dispatcher (tests drive `dispatchDue` themselves). */
-export const layerManual = (settings: WebhookSettings, box: SecretBox = plainBox): Layer.Layer<Webhooks, never, SqlClient.SqlClient | HttpClient.HttpClient> =>
+export const layerManual = (settings: WebhookSettings, box: SecretBox = plainBox): Layer.Layer<Webhooks, never, SqlClient.SqlClient | WebhookTransport> =>
   Layer.effect(
     Webhooks,
     Effect.map(make(settings, box), ({ signal: _signal, ...service }) => service)

@@ -27,7 +27,8 @@ describe("Onboarding", () => {
         const dir = yield* Harness.tempDir
         const { sim, baseUrl: simUrl, origin } = yield* Harness.simulator
         const hooks = yield* Harness.receiver({ failFirst: 1 })
-        const config = Harness.config(dir, simUrl)
+        // The receiver is on loopback, which webhooks may reach only when allowlisted.
+        const config = Harness.config(dir, simUrl, undefined, [hooks.host])
         const scoped = sim.tokens["scoped"] as string
         const replacement = sim.tokens["account"] as string
 
@@ -153,6 +154,10 @@ describe("Onboarding", () => {
         assert.strictEqual(fourth.body.outcome, "committed")
 
         const deliveries = yield* hooks.until((received) => (received.length >= 4 ? received : undefined))
+        // Every delivery enqueued so far reaches the receiver before the restart (which checks that none
+        // is left pending): waited for here, on arrivals, rather than raced against the shutdown.
+        const enqueued: number = (yield* api.call("GET", "/api/webhooks/deliveries?limit=100")).body.items.length
+        yield* hooks.until((received) => (received.length >= enqueued ? true : undefined))
         assert.isTrue(deliveries.every((r) => r.verified))
         const snapshotsBefore = yield* api.call("GET", `/api/connections/${id}/snapshots`)
         const driftBefore = yield* api.call("GET", `/api/drift-events?connectionId=${id}`)

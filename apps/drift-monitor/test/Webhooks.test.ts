@@ -1,7 +1,6 @@
-import { HttpClient, HttpClientResponse } from "@effect/platform"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Redacted, TestClock } from "effect"
+import { Clock, Duration, Effect, Either, Layer, Redacted, TestClock } from "effect"
 import { join } from "node:path"
 import { Keyring } from "@plumbline/store-sql"
 import { Webhook } from "standardwebhooks"
@@ -9,6 +8,8 @@ import { defaultWebhooks, type WebhookSettings } from "../src/Config.js"
 import * as Db from "../src/Db.js"
 import type * as Events from "../src/Events.js"
 import * as Webhooks from "../src/Webhooks.js"
+import * as WebhookTarget from "../src/WebhookTarget.js"
+import * as WebhookTransport from "../src/WebhookTransport.js"
 import * as Harness from "./fixtures/Harness.js"
 import { describeWithPostgres, freshDatabase } from "./fixtures/Postgres.js"
 
@@ -17,18 +18,16 @@ interface Sent {
   readonly body: string
 }
 
-/** An HttpClient answering with `statuses` in turn (the last one repeats), recording each request. */
+/** A transport answering with `statuses` in turn (the last one repeats), recording each request. */
 const fakeClient = (statuses: ReadonlyArray<number>, sent: Array<Sent>) =>
-  HttpClient.make((request) =>
+  WebhookTransport.layerFake((outgoing) =>
     Effect.sync(() => {
-      const body = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
-      sent.push({ headers: { ...request.headers }, body })
-      const status = statuses[Math.min(sent.length - 1, statuses.length - 1)] ?? 204
-      return HttpClientResponse.fromWeb(request, new Response(status === 204 ? null : "nope", { status }))
+      sent.push({ headers: { ...outgoing.headers }, body: outgoing.body })
+      return statuses[Math.min(sent.length - 1, statuses.length - 1)] ?? 204
     })
   )
 
-const settings: WebhookSettings = { ...defaultWebhooks, maxAttempts: 4, backoff: Duration.seconds(5), maxBackoff: Duration.seconds(60) }
+const settings: WebhookSettings = { ...defaultWebhooks, maxAttempts: 4, backoff: Duration.seconds(5), maxBackoff: Duration.seconds(60), secretOverlap: Duration.minutes(1) }
 
 const withWebhooks = <A, E>(
   statuses: ReadonlyArray<number>,
@@ -39,7 +38,7 @@ const withWebhooks = <A, E>(
     const sent: Array<Sent> = []
     const sql = Db.layer({ _tag: "sqlite", filename: join(dir, "hooks.db") })
     const layer = Webhooks.layerManual(settings).pipe(
-      Layer.provideMerge(Layer.merge(sql, Layer.succeed(HttpClient.HttpClient, fakeClient(statuses, sent)))),
+      Layer.provideMerge(Layer.merge(sql, fakeClient(statuses, sent))),
       Layer.orDie
     )
     return yield* Effect.provide(body(sent), layer)
@@ -126,7 +125,7 @@ describe("Webhooks", () => {
         assert.strictEqual(sent.length, 4)
         const failed = yield* webhooks.deliveries({ status: "failed" })
         assert.strictEqual(failed.items.length, 1)
-        assert.strictEqual(failed.items[0]?.lastError, "HTTP 500")
+        assert.strictEqual(failed.items[0]?.lastError, "status 500")
         const retried = yield* webhooks.redeliver(failed.items[0]?.id ?? "")
         assert.strictEqual(retried.status, "pending")
         assert.strictEqual(retried.attempts, 0)
@@ -206,6 +205,78 @@ describe("Webhooks", () => {
       })
     )
   )
+
+  it.effect("a rotated secret overlaps: both signatures verify during the overlap, only the new one after it or after dropping the old", () =>
+    withWebhooks([204], (sent) =>
+      Effect.gen(function* () {
+        // Receivers check the signed timestamp against their own clock.
+        yield* TestClock.setTime(Date.now())
+        const webhooks = yield* Webhooks.Webhooks
+        const { endpoint, secret: old } = yield* webhooks.createEndpoint({ url: "https://backend.example/hooks" })
+        const verifies = (secret: string, i: number) => {
+          const s = sent[i]
+          if (s === undefined) return false
+          try {
+            new Webhook(secret).verify(s.body, s.headers)
+            return true
+          } catch {
+            return false
+          }
+        }
+        yield* webhooks.enqueue([event("evt-r1")])
+        yield* webhooks.dispatchDue
+        assert.isTrue(verifies(old, 0))
+
+        const rotated = yield* webhooks.rotateSecret(endpoint.id)
+        assert.notStrictEqual(rotated.secret, old)
+        assert.strictEqual(Date.parse(rotated.previousValidUntil), (yield* Clock.currentTimeMillis) + 60_000)
+        yield* webhooks.enqueue([event("evt-r2")])
+        yield* webhooks.dispatchDue
+        assert.strictEqual(sent[1]?.headers["webhook-signature"]?.split(" ").length, 2, "two space-separated v1 entries")
+        assert.isTrue(verifies(old, 1), "the previous secret still verifies during the overlap")
+        assert.isTrue(verifies(rotated.secret, 1), "the new secret verifies")
+
+        yield* TestClock.adjust(Duration.seconds(61))
+        yield* webhooks.enqueue([event("evt-r3")])
+        yield* webhooks.dispatchDue
+        assert.isFalse(verifies(old, 2), "the previous secret no longer signs after the overlap")
+        assert.isTrue(verifies(rotated.secret, 2))
+
+        const again = yield* webhooks.rotateSecret(endpoint.id)
+        yield* webhooks.dropPreviousSecret(endpoint.id)
+        yield* webhooks.enqueue([event("evt-r4")])
+        yield* webhooks.dispatchDue
+        assert.isFalse(verifies(rotated.secret, 3), "dropping the previous secret ends the overlap at once")
+        assert.isTrue(verifies(again.secret, 3))
+        assert.strictEqual(sent[3]?.headers["webhook-signature"]?.split(" ").length, 1)
+
+        const missing = yield* Effect.flip(webhooks.rotateSecret("ep_nope"))
+        assert.strictEqual(missing.reason, "not-found")
+      })
+    )
+  )
+
+  it("the address policy refuses every non-public address, in every spelling, and lets public ones through", () => {
+    const host = (url: string) => WebhookTarget.hostOf(new URL(url))
+    const refused = [
+      "127.0.0.1", "127.255.255.254", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.0.1", "169.254.169.254",
+      "100.64.0.1", "100.127.255.255", "224.0.0.1", "239.255.255.250", "0.0.0.0", "255.255.255.255", "::", "::1",
+      "fe80::1", "fc00::1", "fd00:ec2::254", "ff02::1", "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:10.0.0.1",
+      "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::ffff:0:127.0.0.1",
+      host("http://2130706433/"), host("http://0x7f000001/"), host("http://0177.0.0.1/"), host("http://127.1/"),
+      host("http://0x7f.1/"), host("http://[::ffff:127.0.0.1]/"), host("http://[0:0:0:0:0:ffff:7f00:1]/")
+    ]
+    for (const address of refused) assert.isDefined(WebhookTarget.refusal(address), address)
+    const allowed = ["93.184.216.34", "1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111", "::ffff:93.184.216.34"]
+    for (const address of allowed) assert.isUndefined(WebhookTarget.refusal(address), address)
+    assert.isDefined(WebhookTarget.refusal("example.com"), "a name is never an address")
+    assert.isTrue(Either.isLeft(WebhookTarget.parseUrl("https://u:p@example.com/")))
+    assert.isTrue(Either.isLeft(WebhookTarget.parseUrl(`https://example.com/${"a".repeat(2048)}`)))
+    assert.isTrue(Either.isLeft(WebhookTarget.parseUrl("gopher://example.com/")))
+    assert.isTrue(Either.isRight(WebhookTarget.parseUrl("https://example.com/hooks")))
+    assert.deepStrictEqual(WebhookTarget.parseAllowlist(" Hooks.Internal:8443, 127.0.0.1:9000 "), Either.right(["hooks.internal:8443", "127.0.0.1:9000"]))
+    assert.isTrue(Either.isLeft(WebhookTarget.parseAllowlist("no-port")))
+  })
 })
 
 describeWithPostgres("Webhooks on PostgreSQL", (server) => {
@@ -216,7 +287,7 @@ describeWithPostgres("Webhooks on PostgreSQL", (server) => {
         const { url } = yield* freshDatabase(server)
         const sent: Array<Sent> = []
         const layer = Webhooks.layerManual(settings).pipe(
-          Layer.provide(Layer.merge(Db.layer({ _tag: "pg", url: Redacted.make(url) }), Layer.succeed(HttpClient.HttpClient, fakeClient([204], sent)))),
+          Layer.provide(Layer.merge(Db.layer({ _tag: "pg", url: Redacted.make(url) }), fakeClient([204], sent))),
           Layer.orDie
         )
         yield* Effect.gen(function* () {
