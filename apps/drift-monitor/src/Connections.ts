@@ -8,9 +8,10 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import { TokenFormat } from "@plumbline/cloudflare"
 import type { ConnectorError } from "@plumbline/core"
 import { Check, Credential, Snapshot, Store } from "@plumbline/core"
-import { Clock, DateTime, Duration, Effect, Option, Schema } from "effect"
+import { Clock, DateTime, Duration, Effect, Either, Option, Schema } from "effect"
 import { Configuration } from "./Config.js"
 import * as ConnectionState from "./ConnectionState.js"
 import * as Events from "./Events.js"
@@ -72,6 +73,8 @@ export interface Overview {
   readonly latest: Store.SnapshotSummary | undefined
   /** The latest checklist's score; `null` before the first snapshot. */
   readonly score: number | null
+  /** What the caller should know about its request (the pasted token was trimmed). */
+  readonly notes?: ReadonlyArray<string> | undefined
 }
 
 /** What a re-check did. */
@@ -82,6 +85,11 @@ export type Recheck =
   | { readonly _tag: "Inactive"; readonly status: Exclude<Store.ConnectionStatus, "active"> }
   /** Run, and waited for. */
   | { readonly _tag: "Ran"; readonly result: RunResult }
+
+/** What a pasted token can do and see, and notes on the request (the token was trimmed). */
+export interface Verified extends Discovery {
+  readonly notes: ReadonlyArray<string>
+}
 
 /** A zone of the latest snapshot, and whether the connection monitors it. */
 export interface ConnectionZone {
@@ -141,11 +149,22 @@ const make = Effect.gen(function* () {
       } satisfies Overview
     })
 
-  /** The pasted token as a credential (its secret `Redacted` from here on), verified. */
-  const discover = (token: string) => {
-    const credential = Credential.make(provider.credentialKind, token)
-    return Effect.map(provider.discover(credential), (discovery) => ({ credential, discovery }))
-  }
+  /**
+   * The pasted token as a credential (its secret `Redacted` from here on), verified. A token with a
+   * character no token has is refused before any request is sent (the client would retry it for
+   * seconds); surrounding whitespace is trimmed, and a note says so.
+   */
+  const discover = (raw: string) =>
+    Effect.gen(function* () {
+      const checked = TokenFormat.check(raw)
+      if (Either.isLeft(checked)) {
+        return yield* new ConnectionError({ reason: "invalid", message: `token: ${checked.left.message}` })
+      }
+      const credential = Credential.make(provider.credentialKind, checked.right.token)
+      const discovery = yield* provider.discover(credential)
+      const notes: ReadonlyArray<string> = checked.right.trimmed ? [TokenFormat.trimmedNote] : []
+      return { credential, discovery, notes }
+    })
 
   const latestOf = (id: string) =>
     Effect.flatMap(store.latestSnapshot(id), (latest) =>
@@ -157,13 +176,13 @@ const make = Effect.gen(function* () {
 
   return {
     /** What a pasted token can do and see. */
-    verify: (token: string): Effect.Effect<Discovery, ConnectorError.ConnectorError> =>
-      Effect.map(discover(token), ({ discovery }) => discovery),
+    verify: (token: string): Effect.Effect<Verified, ConnectorError.ConnectorError | ConnectionError> =>
+      Effect.map(discover(token), ({ discovery, notes }) => ({ ...discovery, notes })),
 
     /** Stores a connection with a verified token and schedules its first snapshot at once. */
     create: (input: NewConnection) =>
       Effect.gen(function* () {
-        const { credential, discovery } = yield* discover(input.token)
+        const { credential, discovery, notes } = yield* discover(input.token)
         if (input.zones !== undefined) {
           const visible = new Set(discovery.zones.map((z) => z.id))
           const unknown = input.zones.filter((z) => !visible.has(z))
@@ -185,7 +204,7 @@ const make = Effect.gen(function* () {
           return connection
         }).pipe(sql.withTransaction)
         yield* scheduler.wake
-        return yield* overview(connection)
+        return { ...(yield* overview(connection)), notes }
       }),
 
     /** Every connection. */
@@ -247,7 +266,7 @@ const make = Effect.gen(function* () {
     replaceCredential: (id: string, token: string) =>
       Effect.gen(function* () {
         const connection = yield* store.getConnection(id)
-        const { credential } = yield* discover(token)
+        const { credential, notes } = yield* discover(token)
         const wasExpired = connection.status === "credential_expired"
         const now = yield* Clock.currentTimeMillis
         const replaced = yield* Effect.gen(function* () {
@@ -268,7 +287,7 @@ const make = Effect.gen(function* () {
         }).pipe(sql.withTransaction)
         yield* publish({ type: "connection.status", connectionId: id, status: replaced.status, alert: null })
         if (replaced.status === "active") yield* scheduler.wake
-        return yield* overview(replaced)
+        return { ...(yield* overview(replaced)), notes }
       }),
 
     /**
