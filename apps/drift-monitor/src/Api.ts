@@ -69,6 +69,7 @@ const Token = Schema.String.pipe(
     message: () => "token: expected a non-empty token without spaces, at most 4096 characters"
   })
 ).annotations({
+  identifier: "Token",
   description: "The provider token. Write-only: never returned, logged or stored unencrypted.",
   message: () => "token: expected a non-empty token without spaces, at most 4096 characters"
 })
@@ -285,6 +286,9 @@ export class ConnectionsGroup extends HttpApiGroup.make("connections")
         })
       )
       .addSuccess(ConnectionView)
+      // New zones are checked with the provider, with the stored token.
+      .addError(CredentialRejected)
+      .addError(UpstreamFailed)
   )
   .add(HttpApiEndpoint.del("delete", "/connections/:id").setPath(Id).addSuccess(HttpApiSchema.NoContent))
   .add(

@@ -166,6 +166,15 @@ const make = Effect.gen(function* () {
       return { credential, discovery, notes }
     })
 
+  /** Fails naming the zones of `zones` that `discovery`'s token cannot see (`whose`: "the token", "the new token"). */
+  const visibleOrFail = (discovery: Discovery, zones: ReadonlyArray<string>, whose: string) => {
+    const visible = new Set(discovery.zones.map((z) => z.id))
+    const unknown = zones.filter((z) => !visible.has(z))
+    return unknown.length === 0
+      ? Effect.void
+      : Effect.fail(new ConnectionError({ reason: "invalid", message: `zones: ${whose} cannot see ${unknown.join(", ")}` }))
+  }
+
   const latestOf = (id: string) =>
     Effect.flatMap(store.latestSnapshot(id), (latest) =>
       Option.match(latest, {
@@ -183,13 +192,7 @@ const make = Effect.gen(function* () {
     create: (input: NewConnection) =>
       Effect.gen(function* () {
         const { credential, discovery, notes } = yield* discover(input.token)
-        if (input.zones !== undefined) {
-          const visible = new Set(discovery.zones.map((z) => z.id))
-          const unknown = input.zones.filter((z) => !visible.has(z))
-          if (unknown.length > 0) {
-            return yield* new ConnectionError({ reason: "invalid", message: `zones: the token cannot see ${unknown.join(", ")}` })
-          }
-        }
+        if (input.zones !== undefined) yield* visibleOrFail(discovery, input.zones, "the token")
         const connection = yield* Effect.gen(function* () {
           const connection = yield* store.createConnection({
             connectorId: provider.connectorId,
@@ -215,8 +218,9 @@ const make = Effect.gen(function* () {
 
     /**
      * Renames, changes zones or interval, pauses or resumes. An expired credential cannot be resumed
-     * this way (a new token can: `replaceCredential`), and pausing leaves it expired. An active
-     * connection is re-checked with its new settings.
+     * this way (a new token can: `replaceCredential`), and pausing leaves it expired. New zones are
+     * checked with the provider, as on create: a zone the token cannot see would silently stop
+     * monitoring. An active connection is re-checked with its new settings.
      */
     update: (id: string, patch: ConnectionPatch) =>
       Effect.gen(function* () {
@@ -226,6 +230,10 @@ const make = Effect.gen(function* () {
             reason: "invalid",
             message: "paused: the credential expired; supply a new token with PUT /connections/{id}/credential"
           })
+        }
+        if (patch.zones !== undefined && patch.zones !== null) {
+          const discovery = yield* provider.discover(yield* store.credentialOf(id))
+          yield* visibleOrFail(discovery, patch.zones, "the token")
         }
         const settings: Record<string, Store.Settings[string]> = { ...connection.settings }
         if (patch.zones === null) delete settings["zones"]
@@ -260,13 +268,15 @@ const make = Effect.gen(function* () {
       }),
 
     /**
-     * Replaces the token with a verified one. An expired connection becomes active again (a
+     * Replaces the token with a verified one that sees every zone the connection monitors. An expired connection becomes active again (a
      * `connection.restored` webhook, its alert cleared) and is re-checked at once.
      */
     replaceCredential: (id: string, token: string) =>
       Effect.gen(function* () {
         const connection = yield* store.getConnection(id)
-        const { credential, notes } = yield* discover(token)
+        const { credential, discovery, notes } = yield* discover(token)
+        const selected = SnapshotJob.settingsOf(connection.settings).zones
+        if (selected !== undefined) yield* visibleOrFail(discovery, selected, "the new token")
         const wasExpired = connection.status === "credential_expired"
         const now = yield* Clock.currentTimeMillis
         const replaced = yield* Effect.gen(function* () {

@@ -80,4 +80,32 @@ describe("HostileTokens", () => {
       assert.isUndefined(listed.body.notes)
     })
   )
+
+  it.scopedLive("PATCH and a credential replacement refuse zones the token cannot see, naming them", () =>
+    Effect.gen(function* () {
+      const { sim, api } = yield* app
+      const all = yield* api.call("POST", "/api/connections/verify", { token: sim.tokens["account"] })
+      const zoneId = (name: string): string => all.body.zones.find((z: { name: string }) => z.name === name).id
+      const [io, dev] = [zoneId("redpine.io"), zoneId("redpine.dev")]
+
+      const scoped = yield* api.call("POST", "/api/connections", { name: "Scoped", token: sim.tokens["scoped"] })
+      assert.strictEqual(scoped.status, 201, JSON.stringify(scoped.body))
+      const patched = yield* api.call("PATCH", `/api/connections/${scoped.body.id}`, { zones: [io, dev, "nope"] })
+      assert.strictEqual(patched.status, 400, JSON.stringify(patched.body))
+      assert.deepStrictEqual(patched.body, { _tag: "BadRequest", message: `zones: the token cannot see ${dev}, nope` })
+      const unchanged = yield* api.call("GET", `/api/connections/${scoped.body.id}`)
+      assert.isNull(unchanged.body.zones)
+      const visible = yield* api.call("PATCH", `/api/connections/${scoped.body.id}`, { zones: [io] })
+      assert.strictEqual(visible.status, 200, JSON.stringify(visible.body))
+      assert.deepStrictEqual(visible.body.zones, [io])
+
+      const both = yield* api.call("POST", "/api/connections", { name: "Both", token: sim.tokens["account"], zones: [io, dev] })
+      assert.strictEqual(both.status, 201, JSON.stringify(both.body))
+      const narrower = yield* api.call("PUT", `/api/connections/${both.body.id}/credential`, { token: sim.tokens["scoped"] })
+      assert.strictEqual(narrower.status, 400, JSON.stringify(narrower.body))
+      assert.deepStrictEqual(narrower.body, { _tag: "BadRequest", message: `zones: the new token cannot see ${dev}` })
+      const kept = yield* api.call("GET", `/api/connections/${both.body.id}`)
+      assert.strictEqual(kept.body.credentialFingerprint, both.body.credentialFingerprint)
+    })
+  )
 })
