@@ -11,7 +11,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { TokenFormat } from "@plumbline/cloudflare"
 import type { ConnectorError } from "@plumbline/core"
 import { Check, Credential, Snapshot, Store } from "@plumbline/core"
-import { Clock, DateTime, Duration, Effect, Either, Option, Schema } from "effect"
+import { Clock, DateTime, Deferred, Duration, Effect, Either, FiberId, Option, Schema, SubscriptionRef } from "effect"
 import { Configuration } from "./Config.js"
 import * as ConnectionState from "./ConnectionState.js"
 import * as Events from "./Events.js"
@@ -175,6 +175,38 @@ const make = Effect.gen(function* () {
       : Effect.fail(new ConnectionError({ reason: "invalid", message: `zones: ${whose} cannot see ${unknown.join(", ")}` }))
   }
 
+  /**
+   * Re-checks in progress, by connection, started here: concurrent re-checks of one connection share
+   * one run (a burst of clicks or a flood of requests must not run a full snapshot each). A caller
+   * that arrives while one is queued or running gets its result; one that arrives after it ended
+   * starts the next. The run belongs to the service's scope, not to a caller that may go away.
+   */
+  const rechecks = new Map<string, Deferred.Deferred<RunResult, SchedulerError>>()
+  const scope = yield* Effect.scope
+  /** Callers waiting on a shared re-check; observable, so a test waits for a flood to have joined. */
+  const recheckWaiters = yield* SubscriptionRef.make(0)
+  const awaitShared = (id: string) =>
+    Effect.acquireUseRelease(
+      SubscriptionRef.update(recheckWaiters, (n) => n + 1),
+      () => Effect.flatMap(sharedRecheck(id), Deferred.await),
+      () => SubscriptionRef.update(recheckWaiters, (n) => n - 1)
+    )
+  const sharedRecheck = (id: string): Effect.Effect<Deferred.Deferred<RunResult, SchedulerError>> =>
+    Effect.suspend(() => {
+      const running = rechecks.get(id)
+      if (running !== undefined) return Effect.succeed(running)
+      // Made and registered synchronously, so no second caller can slip in between.
+      const done = Deferred.unsafeMake<RunResult, SchedulerError>(FiberId.none)
+      rechecks.set(id, done)
+      const forget = Effect.sync(() => rechecks.delete(id))
+      return Effect.exit(scheduler.recheckAndWait(id)).pipe(
+        Effect.flatMap((exit) => Effect.zipRight(forget, Deferred.done(done, exit))),
+        Effect.onInterrupt(() => Effect.zipRight(forget, Deferred.interrupt(done))),
+        Effect.forkIn(scope),
+        Effect.as(done)
+      )
+    })
+
   const latestOf = (id: string) =>
     Effect.flatMap(store.latestSnapshot(id), (latest) =>
       Option.match(latest, {
@@ -302,16 +334,21 @@ const make = Effect.gen(function* () {
 
     /**
      * Re-checks now. Without `wait`, only an active connection is queued; with it, the scheduler
-     * runs it (a paused one answers `Paused`) and the run's result is returned.
+     * runs it (a paused one answers `Paused`) and the run's result is returned. Concurrent re-checks
+     * of one connection share one run.
      */
     recheck: (id: string, options: { readonly wait: boolean }) =>
       Effect.gen(function* () {
         const connection = yield* store.getConnection(id)
-        if (options.wait) return { _tag: "Ran", result: yield* scheduler.recheckAndWait(id) } satisfies Recheck
+        if (options.wait) return { _tag: "Ran", result: yield* awaitShared(id) } satisfies Recheck
         if (connection.status !== "active") return { _tag: "Inactive", status: connection.status } satisfies Recheck
-        yield* scheduler.recheck(id)
+        // One already in progress will do; otherwise queued as before, so a schedule that cannot be written is an error here.
+        if (!rechecks.has(id)) yield* scheduler.recheck(id)
         return { _tag: "Queued" } satisfies Recheck
       }),
+
+    /** How many callers wait on a shared re-check, as it changes. */
+    recheckWaiters: recheckWaiters.changes,
 
     /** The zones of the latest snapshot, monitored or not. */
     zones: (id: string) =>
@@ -365,6 +402,6 @@ const make = Effect.gen(function* () {
  * `Configuration`); `DefaultWithoutDependencies` takes them from context (tests give a fake provider).
  */
 export class Connections extends Effect.Service<Connections>()("@plumbline/drift-monitor/Connections", {
-  effect: make,
+  scoped: make,
   dependencies: [Services.layer]
 }) {}
