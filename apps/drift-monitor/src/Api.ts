@@ -57,12 +57,19 @@ export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("Autho
 // Shapes
 
 const Id = Schema.Struct({ id: Schema.String })
-/** A pasted token. Its failure message never quotes the value, so a rejected token is not echoed back. */
-const Token = Schema.Trim.pipe(
-  Schema.filter((s) => s.length > 0 && s.length <= 4096 && !/\s/.test(s), {
+/**
+ * A pasted token. Its failure message never quotes the value, so a rejected token is not echoed back.
+ * Whitespace around it is allowed here and left in: `Connections` trims it and tells the caller so.
+ */
+const Token = Schema.String.pipe(
+  Schema.filter((raw) => {
+    const s = raw.trim()
+    return s.length > 0 && s.length <= 4096 && !/\s/.test(s)
+  }, {
     message: () => "token: expected a non-empty token without spaces, at most 4096 characters"
   })
 ).annotations({
+  identifier: "Token",
   description: "The provider token. Write-only: never returned, logged or stored unencrypted.",
   message: () => "token: expected a non-empty token without spaces, at most 4096 characters"
 })
@@ -92,7 +99,9 @@ export const VerificationView = Schema.Struct({
   grants: Schema.Array(GrantView),
   /** Every permission to grant so that every resource can be read. */
   missingPermissions: Schema.Array(Schema.String),
-  zones: Schema.Array(ZoneView)
+  zones: Schema.Array(ZoneView),
+  /** What the caller should know about its request, e.g. that the pasted token was trimmed. */
+  notes: Schema.optional(Schema.Array(Schema.String))
 })
 
 /** A stored snapshot without its records. */
@@ -129,7 +138,9 @@ export const ConnectionView = Schema.Struct({
   latestSnapshot: Schema.NullOr(SnapshotSummaryView),
   score: Schema.NullOr(Schema.Number),
   createdAt: Schema.String,
-  updatedAt: Schema.String
+  updatedAt: Schema.String,
+  /** What the caller should know about its request, e.g. that the pasted token was trimmed. */
+  notes: Schema.optional(Schema.Array(Schema.String))
 })
 
 /** A zone of a connection, from its latest snapshot. */
@@ -275,6 +286,9 @@ export class ConnectionsGroup extends HttpApiGroup.make("connections")
         })
       )
       .addSuccess(ConnectionView)
+      // New zones are checked with the provider, with the stored token.
+      .addError(CredentialRejected)
+      .addError(UpstreamFailed)
   )
   .add(HttpApiEndpoint.del("delete", "/connections/:id").setPath(Id).addSuccess(HttpApiSchema.NoContent))
   .add(

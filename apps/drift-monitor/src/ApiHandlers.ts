@@ -107,7 +107,7 @@ export const layer = (config: AppConfig) => {
         .handle("create", ({ payload }) => withToken(Effect.map(service.create(payload), Views.connection)))
         .handle("list", () => domain(Effect.map(service.list, (all) => all.map(Views.connection))))
         .handle("get", ({ path }) => domain(Effect.map(service.get(path.id), Views.connection)))
-        .handle("update", ({ path, payload }) => domain(Effect.map(service.update(path.id, payload), Views.connection)))
+        .handle("update", ({ path, payload }) => withToken(Effect.map(service.update(path.id, payload), Views.connection)))
         .handle("delete", ({ path }) => domain(service.remove(path.id)))
         .handle("replaceCredential", ({ path, payload }) =>
           withToken(Effect.map(service.replaceCredential(path.id, payload.token), Views.connection))

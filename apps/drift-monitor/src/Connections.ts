@@ -8,9 +8,10 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import { TokenFormat } from "@plumbline/cloudflare"
 import type { ConnectorError } from "@plumbline/core"
 import { Check, Credential, Snapshot, Store } from "@plumbline/core"
-import { Clock, DateTime, Duration, Effect, Option, Schema } from "effect"
+import { Clock, DateTime, Deferred, Duration, Effect, Either, FiberId, Option, Schema, SubscriptionRef } from "effect"
 import { Configuration } from "./Config.js"
 import * as ConnectionState from "./ConnectionState.js"
 import * as Events from "./Events.js"
@@ -72,6 +73,8 @@ export interface Overview {
   readonly latest: Store.SnapshotSummary | undefined
   /** The latest checklist's score; `null` before the first snapshot. */
   readonly score: number | null
+  /** What the caller should know about its request (the pasted token was trimmed). */
+  readonly notes?: ReadonlyArray<string> | undefined
 }
 
 /** What a re-check did. */
@@ -82,6 +85,11 @@ export type Recheck =
   | { readonly _tag: "Inactive"; readonly status: Exclude<Store.ConnectionStatus, "active"> }
   /** Run, and waited for. */
   | { readonly _tag: "Ran"; readonly result: RunResult }
+
+/** What a pasted token can do and see, and notes on the request (the token was trimmed). */
+export interface Verified extends Discovery {
+  readonly notes: ReadonlyArray<string>
+}
 
 /** A zone of the latest snapshot, and whether the connection monitors it. */
 export interface ConnectionZone {
@@ -141,11 +149,63 @@ const make = Effect.gen(function* () {
       } satisfies Overview
     })
 
-  /** The pasted token as a credential (its secret `Redacted` from here on), verified. */
-  const discover = (token: string) => {
-    const credential = Credential.make(provider.credentialKind, token)
-    return Effect.map(provider.discover(credential), (discovery) => ({ credential, discovery }))
+  /**
+   * The pasted token as a credential (its secret `Redacted` from here on), verified. A token with a
+   * character no token has is refused before any request is sent (the client would retry it for
+   * seconds); surrounding whitespace is trimmed, and a note says so.
+   */
+  const discover = (raw: string) =>
+    Effect.gen(function* () {
+      const checked = TokenFormat.check(raw)
+      if (Either.isLeft(checked)) {
+        return yield* new ConnectionError({ reason: "invalid", message: `token: ${checked.left.message}` })
+      }
+      const credential = Credential.make(provider.credentialKind, checked.right.token)
+      const discovery = yield* provider.discover(credential)
+      const notes: ReadonlyArray<string> = checked.right.trimmed ? [TokenFormat.trimmedNote] : []
+      return { credential, discovery, notes }
+    })
+
+  /** Fails naming the zones of `zones` that `discovery`'s token cannot see (`whose`: "the token", "the new token"). */
+  const visibleOrFail = (discovery: Discovery, zones: ReadonlyArray<string>, whose: string) => {
+    const visible = new Set(discovery.zones.map((z) => z.id))
+    const unknown = zones.filter((z) => !visible.has(z))
+    return unknown.length === 0
+      ? Effect.void
+      : Effect.fail(new ConnectionError({ reason: "invalid", message: `zones: ${whose} cannot see ${unknown.join(", ")}` }))
   }
+
+  /**
+   * Re-checks in progress, by connection, started here: concurrent re-checks of one connection share
+   * one run (a burst of clicks or a flood of requests must not run a full snapshot each). A caller
+   * that arrives while one is queued or running gets its result; one that arrives after it ended
+   * starts the next. The run belongs to the service's scope, not to a caller that may go away.
+   */
+  const rechecks = new Map<string, Deferred.Deferred<RunResult, SchedulerError>>()
+  const scope = yield* Effect.scope
+  /** Callers waiting on a shared re-check; observable, so a test waits for a flood to have joined. */
+  const recheckWaiters = yield* SubscriptionRef.make(0)
+  const awaitShared = (id: string) =>
+    Effect.acquireUseRelease(
+      SubscriptionRef.update(recheckWaiters, (n) => n + 1),
+      () => Effect.flatMap(sharedRecheck(id), Deferred.await),
+      () => SubscriptionRef.update(recheckWaiters, (n) => n - 1)
+    )
+  const sharedRecheck = (id: string): Effect.Effect<Deferred.Deferred<RunResult, SchedulerError>> =>
+    Effect.suspend(() => {
+      const running = rechecks.get(id)
+      if (running !== undefined) return Effect.succeed(running)
+      // Made and registered synchronously, so no second caller can slip in between.
+      const done = Deferred.unsafeMake<RunResult, SchedulerError>(FiberId.none)
+      rechecks.set(id, done)
+      const forget = Effect.sync(() => rechecks.delete(id))
+      return Effect.exit(scheduler.recheckAndWait(id)).pipe(
+        Effect.flatMap((exit) => Effect.zipRight(forget, Deferred.done(done, exit))),
+        Effect.onInterrupt(() => Effect.zipRight(forget, Deferred.interrupt(done))),
+        Effect.forkIn(scope),
+        Effect.as(done)
+      )
+    })
 
   const latestOf = (id: string) =>
     Effect.flatMap(store.latestSnapshot(id), (latest) =>
@@ -157,20 +217,14 @@ const make = Effect.gen(function* () {
 
   return {
     /** What a pasted token can do and see. */
-    verify: (token: string): Effect.Effect<Discovery, ConnectorError.ConnectorError> =>
-      Effect.map(discover(token), ({ discovery }) => discovery),
+    verify: (token: string): Effect.Effect<Verified, ConnectorError.ConnectorError | ConnectionError> =>
+      Effect.map(discover(token), ({ discovery, notes }) => ({ ...discovery, notes })),
 
     /** Stores a connection with a verified token and schedules its first snapshot at once. */
     create: (input: NewConnection) =>
       Effect.gen(function* () {
-        const { credential, discovery } = yield* discover(input.token)
-        if (input.zones !== undefined) {
-          const visible = new Set(discovery.zones.map((z) => z.id))
-          const unknown = input.zones.filter((z) => !visible.has(z))
-          if (unknown.length > 0) {
-            return yield* new ConnectionError({ reason: "invalid", message: `zones: the token cannot see ${unknown.join(", ")}` })
-          }
-        }
+        const { credential, discovery, notes } = yield* discover(input.token)
+        if (input.zones !== undefined) yield* visibleOrFail(discovery, input.zones, "the token")
         const connection = yield* Effect.gen(function* () {
           const connection = yield* store.createConnection({
             connectorId: provider.connectorId,
@@ -185,7 +239,7 @@ const make = Effect.gen(function* () {
           return connection
         }).pipe(sql.withTransaction)
         yield* scheduler.wake
-        return yield* overview(connection)
+        return { ...(yield* overview(connection)), notes }
       }),
 
     /** Every connection. */
@@ -196,8 +250,9 @@ const make = Effect.gen(function* () {
 
     /**
      * Renames, changes zones or interval, pauses or resumes. An expired credential cannot be resumed
-     * this way (a new token can: `replaceCredential`), and pausing leaves it expired. An active
-     * connection is re-checked with its new settings.
+     * this way (a new token can: `replaceCredential`), and pausing leaves it expired. New zones are
+     * checked with the provider, as on create: a zone the token cannot see would silently stop
+     * monitoring. An active connection is re-checked with its new settings.
      */
     update: (id: string, patch: ConnectionPatch) =>
       Effect.gen(function* () {
@@ -207,6 +262,10 @@ const make = Effect.gen(function* () {
             reason: "invalid",
             message: "paused: the credential expired; supply a new token with PUT /connections/{id}/credential"
           })
+        }
+        if (patch.zones !== undefined && patch.zones !== null) {
+          const discovery = yield* provider.discover(yield* store.credentialOf(id))
+          yield* visibleOrFail(discovery, patch.zones, "the token")
         }
         const settings: Record<string, Store.Settings[string]> = { ...connection.settings }
         if (patch.zones === null) delete settings["zones"]
@@ -241,13 +300,15 @@ const make = Effect.gen(function* () {
       }),
 
     /**
-     * Replaces the token with a verified one. An expired connection becomes active again (a
+     * Replaces the token with a verified one that sees every zone the connection monitors. An expired connection becomes active again (a
      * `connection.restored` webhook, its alert cleared) and is re-checked at once.
      */
     replaceCredential: (id: string, token: string) =>
       Effect.gen(function* () {
         const connection = yield* store.getConnection(id)
-        const { credential } = yield* discover(token)
+        const { credential, discovery, notes } = yield* discover(token)
+        const selected = SnapshotJob.settingsOf(connection.settings).zones
+        if (selected !== undefined) yield* visibleOrFail(discovery, selected, "the new token")
         const wasExpired = connection.status === "credential_expired"
         const now = yield* Clock.currentTimeMillis
         const replaced = yield* Effect.gen(function* () {
@@ -268,21 +329,26 @@ const make = Effect.gen(function* () {
         }).pipe(sql.withTransaction)
         yield* publish({ type: "connection.status", connectionId: id, status: replaced.status, alert: null })
         if (replaced.status === "active") yield* scheduler.wake
-        return yield* overview(replaced)
+        return { ...(yield* overview(replaced)), notes }
       }),
 
     /**
      * Re-checks now. Without `wait`, only an active connection is queued; with it, the scheduler
-     * runs it (a paused one answers `Paused`) and the run's result is returned.
+     * runs it (a paused one answers `Paused`) and the run's result is returned. Concurrent re-checks
+     * of one connection share one run.
      */
     recheck: (id: string, options: { readonly wait: boolean }) =>
       Effect.gen(function* () {
         const connection = yield* store.getConnection(id)
-        if (options.wait) return { _tag: "Ran", result: yield* scheduler.recheckAndWait(id) } satisfies Recheck
+        if (options.wait) return { _tag: "Ran", result: yield* awaitShared(id) } satisfies Recheck
         if (connection.status !== "active") return { _tag: "Inactive", status: connection.status } satisfies Recheck
-        yield* scheduler.recheck(id)
+        // One already in progress will do; otherwise queued as before, so a schedule that cannot be written is an error here.
+        if (!rechecks.has(id)) yield* scheduler.recheck(id)
         return { _tag: "Queued" } satisfies Recheck
       }),
+
+    /** How many callers wait on a shared re-check, as it changes. */
+    recheckWaiters: recheckWaiters.changes,
 
     /** The zones of the latest snapshot, monitored or not. */
     zones: (id: string) =>
@@ -336,6 +402,6 @@ const make = Effect.gen(function* () {
  * `Configuration`); `DefaultWithoutDependencies` takes them from context (tests give a fake provider).
  */
 export class Connections extends Effect.Service<Connections>()("@plumbline/drift-monitor/Connections", {
-  effect: make,
+  scoped: make,
   dependencies: [Services.layer]
 }) {}

@@ -52,11 +52,15 @@ export const connection = (o: Connections.Overview): typeof Api.ConnectionView.T
   latestSnapshot: o.latest === undefined ? null : snapshotSummary(o.latest),
   score: o.score,
   createdAt: iso(o.connection.createdAt),
-  updatedAt: iso(o.connection.updatedAt)
+  updatedAt: iso(o.connection.updatedAt),
+  ...notesOf(o.notes)
 })
 
+/** Notes when there are any; absent otherwise, so a plain answer stays as it was. */
+const notesOf = (notes: ReadonlyArray<string> | undefined) => (notes === undefined || notes.length === 0 ? {} : { notes: [...notes] })
+
 /** What a pasted token can do and see, with every permission to add so that everything can be read. */
-export const verification = (discovery: Discovery): typeof Api.VerificationView.Type => {
+export const verification = (discovery: Discovery & { readonly notes?: ReadonlyArray<string> }): typeof Api.VerificationView.Type => {
   const missing = new Set<string>()
   for (const grant of discovery.verification.grants) if (grant.status === "missing") for (const p of grant.permissions) missing.add(p)
   return {
@@ -65,7 +69,8 @@ export const verification = (discovery: Discovery): typeof Api.VerificationView.
     expiresAt: discovery.verification.expiresAt ?? null,
     grants: discovery.verification.grants.map((g) => ({ resource: g.resource, status: g.status, permissions: [...g.permissions] })),
     missingPermissions: Array.from(missing).sort(),
-    zones: discovery.zones.map((z) => ({ id: z.id, name: z.name, status: z.status, plan: z.plan ?? null, account: z.account ?? null }))
+    zones: discovery.zones.map((z) => ({ id: z.id, name: z.name, status: z.status, plan: z.plan ?? null, account: z.account ?? null })),
+    ...notesOf(discovery.notes)
   }
 }
 

@@ -132,6 +132,32 @@ describe("Cli", () => {
       SPAWNS
     )
 
+    it.scopedLive("a token with characters no token has exits 2 naming the position, sending nothing; whitespace around it is trimmed with a warning", () =>
+      Effect.gen(function* () {
+        const { sim, baseUrl, env } = yield* setup
+        const token = sim.tokens["scoped"]!
+        for (const [bad, position] of [
+          [`${token.slice(0, 5)}\u200b${token.slice(5)}`, 6],
+          [`\u201c${token}\u201d`, 1],
+          [`${token}\u007f`, token.length + 1]
+        ] as const) {
+          const ran = yield* plumbline(["snapshot"], { CLOUDFLARE_BASE_URL: baseUrl, CLOUDFLARE_API_TOKEN: bad })
+          assert.strictEqual(ran.code, 2, ran.stderr)
+          assert.strictEqual(ran.stdout, "")
+          assert.include(
+            ran.stderr,
+            `plumbline: CLOUDFLARE_API_TOKEN: the token contains characters a Cloudflare token never has (position ${position})`
+          )
+          assert.notInclude(ran.stderr, token.slice(0, 12))
+        }
+        assert.strictEqual(Object.values(sim.requestCounts()).reduce((a, b) => a + b, 0), 0, "no request was sent")
+        const trimmed = yield* plumbline(["snapshot"], { ...env("scoped"), CLOUDFLARE_API_TOKEN: `  ${token}\n` })
+        assert.strictEqual(trimmed.code, 0, trimmed.stderr)
+        assert.include(trimmed.stderr, "plumbline: warning: whitespace around the token in CLOUDFLARE_API_TOKEN was removed")
+      }),
+      SPAWNS
+    )
+
     it.scopedLive("with a revoked token, says the credential was refused and exits 3 with nothing on stdout", () =>
       Effect.gen(function* () {
         const { env, sim } = yield* setup
@@ -280,6 +306,29 @@ describe("Cli", () => {
         const usage = yield* plumbline(["diff", good])
         assert.strictEqual(usage.code, 2)
         assert.include(usage.stderr, "Missing argument <after>")
+      }),
+      SPAWNS
+    )
+    it.scopedLive("a file nested 5,000 levels deep is refused naming the file, exit 2, no stack trace", () =>
+      Effect.gen(function* () {
+        const { dir, env } = yield* setup
+        const good = join(dir, "good.json")
+        assert.strictEqual((yield* plumbline(["snapshot", "-o", good], env("scoped"))).code, 0)
+        // A snapshot whose first record's value nests 5,000 arrays deep: valid JSON, valid shape above it.
+        const snapshot = JSON.parse(readFileSync(good, "utf8")) as { results: Array<{ status: { records?: Array<{ value: unknown }> } }> }
+        const record = snapshot.results.flatMap((r) => r.status.records ?? [])[0]
+        assert.isDefined(record)
+        record!.value = "DEEP"
+        const deep = join(dir, "deep.json")
+        writeFileSync(deep, JSON.stringify(snapshot).replace('"DEEP"', "[".repeat(5000) + "]".repeat(5000)))
+        for (const args of [["diff", good, deep], ["diff", deep, good], ["check", deep]]) {
+          const ran = yield* plumbline(args)
+          assert.strictEqual(ran.code, 2, `${args.join(" ")}: ${ran.stderr}`)
+          assert.strictEqual(ran.stdout, "")
+          assert.include(ran.stderr, `plumbline: ${deep}: not a Plumbline snapshot: nested deeper than 256 levels`)
+          assert.notInclude(ran.stderr, "internal error")
+          assert.notInclude(ran.stderr, "    at ")
+        }
       }),
       SPAWNS
     )

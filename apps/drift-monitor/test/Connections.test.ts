@@ -1,7 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Store } from "@plumbline/core"
-import { Duration, Effect, Layer, Option, PubSub, Queue, TestClock } from "effect"
+import { Deferred, Duration, Effect, Fiber, Layer, Option, PubSub, Queue, Stream, TestClock } from "effect"
 import { type AppConfig, layerConfiguration } from "../src/Config.js"
 import * as ConnectionState from "../src/ConnectionState.js"
 import { Connections } from "../src/Connections.js"
@@ -39,6 +39,38 @@ const settled = Effect.flatMap(Scheduler.Scheduler, (scheduler) => scheduler.set
 const zone = (id: string, name: string) => ({ id, name, status: "active", plan: undefined, account: undefined })
 
 describe("Connections", () => {
+  it.effect("33 concurrent re-checks of one connection share one run (issue #16)", () => {
+    const s = Fake.state()
+    return withConnections(
+      s,
+      Effect.gen(function* () {
+        const connections = yield* Connections
+        const created = yield* connections.create({ name: "Acme", token: "fake-token-0123456789" })
+        yield* settled
+        assert.strictEqual(s.runs, 1)
+        yield* Fake.entered(s) // the first run's
+        s.latch = yield* Deferred.make<void>()
+        // One re-check starts the run, held open; 32 more come while it runs, and join it.
+        const firstCaller = yield* Effect.fork(connections.recheck(created.connection.id, { wait: true }))
+        yield* Fake.entered(s)
+        const flood = yield* Effect.fork(
+          Effect.all(
+            Array.from({ length: 32 }, () => connections.recheck(created.connection.id, { wait: true })),
+            { concurrency: "unbounded" }
+          )
+        )
+        // Released only once all 33 callers wait on a re-check: none of them can have missed it.
+        yield* Stream.runDrain(Stream.takeUntil(connections.recheckWaiters, (n) => n >= 33))
+        yield* Deferred.succeed(s.latch, undefined)
+        const results = [yield* Fiber.join(firstCaller), ...(yield* Fiber.join(flood))]
+        yield* settled
+        assert.strictEqual(s.runs, 2, "one run for the 33 re-checks")
+        assert.strictEqual(new Set(results.map((r) => JSON.stringify(Views.recheck(r)))).size, 1, "all got its result")
+        assert.strictEqual(Views.recheck(results[0]!).outcome, "committed")
+      })
+    )
+  })
+
   it.effect("creates a connection with the zones its token sees; its first snapshot runs at once", () => {
     const s = Fake.state()
     s.zones = [zone("z1", "one.example"), zone("z2", "two.example")]

@@ -27,6 +27,7 @@ import {
   Context,
   Duration,
   Effect,
+  Either,
   Exit,
   FiberRef,
   HashSet,
@@ -100,8 +101,24 @@ const connectorById = (id: string): Effect.Effect<Connectors.CliConnector, CliEr
     : Effect.succeed(connector)
 }
 
-/** The token from the environment; a missing or empty one is an error naming the variable. */
+/**
+ * The token from the environment; a missing or empty one is an error naming the variable, and so is
+ * one with a character no token has (refused before any request, which would only be retried).
+ * Whitespace around it is trimmed, with a warning.
+ */
 const tokenOf = (connector: Connectors.CliConnector) =>
+  Effect.flatMap(presentTokenOf(connector), (token) => {
+    const checked = connector.checkToken(Redacted.value(token))
+    if (Either.isLeft(checked)) {
+      return Effect.fail(new CliError({ reason: "token-malformed", variable: connector.tokenVariable, detail: checked.left.message }))
+    }
+    return checked.right.trimmed
+      ? Effect.as(warn(`whitespace around the token in ${connector.tokenVariable} was removed`), Redacted.make(checked.right.token))
+      : Effect.succeed(token)
+  })
+
+/** The token from the environment; a missing or empty one is an error naming the variable. */
+const presentTokenOf = (connector: Connectors.CliConnector) =>
   Config.redacted(connector.tokenVariable).pipe(
     Effect.filterOrFail((token) => Redacted.value(token).trim().length > 0),
     Effect.mapError(

@@ -6,7 +6,7 @@
  *
  * Exit codes (shared by every subcommand; see the README's CLI section):
  * - `0` success; `1` the answer is "yes" (drift found, a check fails) — set by the commands, not here;
- * - `2` usage or input: a missing token, an unreadable or malformed snapshot file, an unknown connector;
+ * - `2` usage or input: a missing token or one with characters no token has, an unreadable or malformed snapshot file, an unknown connector;
  * - `3` the provider refused the credential (invalid, expired, revoked, disabled);
  * - `4` the snapshot read nothing (every read failed: provider down, rate limited, …);
  * - `70` an internal error (a bug).
@@ -26,6 +26,7 @@ export const ExitCode = {
 /** Why the command failed. */
 export const Reason = Schema.Literal(
   "token-missing",
+  "token-malformed",
   "bad-option",
   "file-unreadable",
   "file-malformed",
@@ -44,13 +45,15 @@ export class CliError extends Schema.TaggedError<CliError>("@plumbline/drift-mon
   detail: Schema.String,
   /** The file concerned, for file reasons. */
   file: Schema.optional(Schema.String),
-  /** The environment variable concerned, for `token-missing`. */
+  /** The environment variable concerned, for `token-missing` and `token-malformed`. */
   variable: Schema.optional(Schema.String)
 }) {
   override get message(): string {
     switch (this.reason) {
       case "token-missing":
         return `${this.variable ?? "the token variable"} is not set: ${this.detail}`
+      case "token-malformed":
+        return `${this.variable ?? "the token variable"}: ${this.detail}`
       case "file-unreadable":
       case "file-malformed":
       case "file-not-written":

@@ -5,7 +5,7 @@
  * posture. The CLI's counterpart of `Wiring.ts`: the one place the CLI names a provider.
  */
 import type { HttpClient } from "@effect/platform"
-import { Checks, CloudflareClient, CloudflareConnector, PostureReport } from "@plumbline/cloudflare"
+import { Checks, CloudflareClient, CloudflareConnector, PostureReport, TokenFormat } from "@plumbline/cloudflare"
 import type { Json, RequestBudget, Snapshot } from "@plumbline/core"
 import { Connector, SnapshotRunner } from "@plumbline/core"
 import { Effect, type Redacted } from "effect"
@@ -24,6 +24,8 @@ export interface CliConnector {
   readonly resourcesIn: (kind: string) => number
   /** Volatile fields per resource, which drift leaves out. */
   readonly volatile: ReadonlyMap<string, ReadonlyArray<string>>
+  /** Checks the token's shape before any request: trimmed, or refused with the position of a character no token has. */
+  readonly checkToken: typeof TokenFormat.check
   /** Takes a snapshot with `token` against `baseUrl`. Never fails: problems are statuses in it. */
   readonly snapshot: (
     credential: { readonly token: Redacted.Redacted<string>; readonly baseUrl: string },
@@ -46,6 +48,7 @@ export const cloudflare: CliConnector = {
   zoneKind: "zone",
   resourcesIn: (kind) => Connector.resourcesIn(cloudflareConnector, kind).length,
   volatile: Connector.volatileFields(cloudflareConnector),
+  checkToken: TokenFormat.check,
   snapshot: ({ baseUrl, token }, options) =>
     SnapshotRunner.run(cloudflareConnector, options).pipe(Effect.provide(CloudflareClient.layer({ token, baseUrl }))),
   posture: (snapshot) => PostureReport.make(snapshot, Checks.checks),

@@ -13,6 +13,24 @@ import { CliError } from "./CliError.js"
 /** A snapshot as the text of a snapshot file. */
 export const encode = (snapshot: Snapshot.Snapshot): string => `${Snapshot.toJson(snapshot, 2)}\n`
 
+/**
+ * How deep a snapshot file may nest. A snapshot's records are API objects a few dozen levels deep at
+ * most; decoding much deeper values recurses past the stack, so such a file is refused first.
+ */
+export const maxDepth = 256
+
+/** Whether `json` nests deeper than `limit` (arrays and objects); iterative, so any depth is measured safely. */
+const deeperThan = (json: unknown, limit: number): boolean => {
+  const stack: Array<readonly [unknown, number]> = [[json, 0]]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [value, depth] = next
+    if (typeof value !== "object" || value === null) continue
+    if (depth + 1 > limit) return true
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
 /** Where in a value a parse issue is, as a JSON Pointer. */
 const pointer = (path: ReadonlyArray<PropertyKey>): string =>
   path.length === 0 ? "/" : path.map((s) => `/${String(s).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("")
@@ -29,6 +47,9 @@ export const decode = (text: string, file: string): Effect.Effect<Snapshot.Snaps
           detail: `not JSON (${error instanceof Error ? error.message : String(error)})`
         })
     })
+    if (deeperThan(json, maxDepth)) {
+      return yield* new CliError({ reason: "file-malformed", file, detail: `not a Plumbline snapshot: nested deeper than ${maxDepth} levels` })
+    }
     return yield* Schema.decodeUnknown(Snapshot.Snapshot)(json).pipe(
       Effect.mapError((error) => {
         const first = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
