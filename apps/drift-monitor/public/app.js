@@ -125,6 +125,17 @@ async function api(method, path, body) {
   return json
 }
 
+/**
+ * One path segment of an API URL: the id encoded, so an id from the address bar (`..%2Fwebhooks`)
+ * can never point the request at another route. `.` and `..` are refused: URLs resolve them (even
+ * encoded) as "this folder" and "the parent".
+ * @param {string} id
+ */
+function seg(id) {
+  if (id === "" || id === "." || id === "..") throw new Error("No such connection")
+  return encodeURIComponent(id)
+}
+
 /** @param {...(Node | string)} nodes */
 const show = (...nodes) => app.replaceChildren(...nodes)
 /** @param {unknown} e */
@@ -170,7 +181,7 @@ async function home() {
               el(
                 "tr",
                 { testid: "connection-row" },
-                el("td", {}, el("a", { href: `#/connections/${c.id}` }, c.name)),
+                el("td", {}, el("a", { href: `#/connections/${encodeURIComponent(c.id)}` }, c.name)),
                 el("td", {}, c.status, c.alert ? el("span", { class: "badge fail" }, " alert") : null),
                 el("td", {}, c.score ?? "–"),
                 el("td", {}, c.latestSnapshot?.finishedAt ?? "–")
@@ -218,7 +229,7 @@ function wizard() {
                 const zones = zoneBoxes.filter(({ box }) => box.checked).map(({ z }) => z.id)
                 const c = /** @type {Connection} */ (await api("POST", "/connections", { name: name.value.trim(), token: token.value.trim(), zones }))
                 token.value = ""
-                location.hash = `#/connections/${c.id}`
+                location.hash = `#/connections/${encodeURIComponent(c.id)}`
               } catch (e) {
                 out.append(errorBox(e))
               }
@@ -256,14 +267,20 @@ function changeRows(change) {
 /** @param {string} id */
 async function connection(id) {
   const [c, checklist, drift] = await Promise.all([
-    /** @type {Promise<Connection>} */ (api("GET", `/connections/${id}`)),
+    /** @type {Promise<Connection>} */ (api("GET", `/connections/${seg(id)}`)),
     /** @type {Promise<Checklist | null>} */ (
-      api("GET", `/connections/${id}/checklist`).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e)))
+      api("GET", `/connections/${seg(id)}/checklist`).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e)))
     ),
     /** @type {Promise<Page<DriftEvent>>} */ (api("GET", `/drift-events?connectionId=${encodeURIComponent(id)}&limit=200`))
   ])
   const progress = el("div", { testid: "progress" }, c.schedule.running ? "Snapshot running…" : "")
-  const tokenInput = el("input", { type: "password", testid: "replace-token", placeholder: "new token" })
+  // A refresh (a stream event) keeps a half-typed replacement token: the same input, its value,
+  // its caret and its focus carry over to the new page.
+  const typing = /** @type {HTMLInputElement | null} */ (document.querySelector('[data-testid="replace-token"]'))
+  const kept = typing !== null && typing.value !== "" && c.alert?.kind === "credential_expired" ? typing : null
+  const hadFocus = kept !== null && document.activeElement === kept
+  const caret = kept === null ? null : { start: kept.selectionStart, end: kept.selectionEnd }
+  const tokenInput = kept ?? el("input", { type: "password", testid: "replace-token", placeholder: "new token" })
   const alert = c.alert
     ? el(
         "div",
@@ -278,7 +295,7 @@ async function connection(id) {
                 onsubmit: async (/** @type {SubmitEvent} */ ev) => {
                   ev.preventDefault()
                   try {
-                    await api("PUT", `/connections/${id}/credential`, { token: tokenInput.value.trim() })
+                    await api("PUT", `/connections/${seg(id)}/credential`, { token: tokenInput.value.trim() })
                     route()
                   } catch (e) {
                     /** @type {HTMLFormElement} */ (ev.target).append(errorBox(e))
@@ -301,7 +318,7 @@ async function connection(id) {
         recheck.disabled = true
         progress.textContent = "Re-checking…"
         try {
-          await api("POST", `/connections/${id}/recheck?wait=true`)
+          await api("POST", `/connections/${seg(id)}/recheck?wait=true`)
         } catch (e) {
           progress.append(errorBox(e))
         }
@@ -388,6 +405,10 @@ async function connection(id) {
           )
     )
   )
+  if (hadFocus) {
+    tokenInput.focus()
+    if (caret) tokenInput.setSelectionRange(caret.start, caret.end)
+  }
   // Live: progress of a running snapshot; refresh when it finishes or the status changes.
   stream = new EventSource(`/api/stream?connectionId=${encodeURIComponent(id)}&access_token=${encodeURIComponent(sessionStorage.getItem(KEY) ?? "")}`)
   let pages = 0

@@ -6,13 +6,14 @@
  * 0600 permissions), so a restart keeps both.
  */
 import { randomBytes } from "node:crypto"
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
 import { RateLimit } from "@plumbline/cloudflare"
 import type { RequestBudget } from "@plumbline/core"
 import { Keyring } from "@plumbline/store-sql"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
+import * as DataFolder from "./DataFolder.js"
 import type { Database } from "./Db.js"
 import * as WebhookTarget from "./WebhookTarget.js"
 
@@ -131,8 +132,11 @@ const persistedSecret = (name: string, dataDir: string, file: string, generate: 
     const path = join(dataDir, file)
     return yield* Effect.try({
       try: () => {
-        mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-        if (existsSync(path)) return Redacted.make(readFileSync(path, "utf8").trim())
+        DataFolder.secureFolder(dataDir)
+        if (existsSync(path)) {
+          DataFolder.secureFile(path)
+          return Redacted.make(readFileSync(path, "utf8").trim())
+        }
         const value = generate()
         writeFileSync(path, `${value}\n`, { mode: 0o600 })
         chmodSync(path, 0o600)

@@ -17,6 +17,8 @@ import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { Migrations, SqliteStore } from "@plumbline/store-sql"
 import type { ConfigError, Redacted } from "effect"
 import { Effect, Layer } from "effect"
+import { dirname } from "node:path"
+import * as DataFolder from "./DataFolder.js"
 
 /** Where the app keeps its data. */
 export type Database =
@@ -171,13 +173,25 @@ const migrateLocked = Effect.gen(function* () {
   ).pipe(Effect.scoped)
 })
 
+/**
+ * Before SQLite opens the file: the data folder 0700 and the database with its WAL and SHM 0600
+ * (see `DataFolder`). After the migrations (the first write, which creates the WAL and SHM), once
+ * more, in case a file appeared with other bits.
+ */
+const secureSqlite = (filename: string) =>
+  Effect.sync(() => {
+    DataFolder.secureFolder(dirname(filename))
+    DataFolder.secureDatabase(filename)
+  })
+
 /** The `SqlClient` on `database`, configured and with the app's tables migrated. */
 export const layer = (
   database: Database
 ): Layer.Layer<SqlClient.SqlClient, SqlError | Migrator.MigrationError | ConfigError.ConfigError> =>
   database._tag === "sqlite"
-    ? (Layer.effectDiscard(Effect.zipRight(configureSqlite, migrate)).pipe(
-        Layer.provideMerge(SqliteClient.layer({ filename: database.filename }))
+    ? (Layer.effectDiscard(Effect.zipRight(Effect.zipRight(configureSqlite, migrate), secureSqlite(database.filename))).pipe(
+        Layer.provideMerge(SqliteClient.layer({ filename: database.filename })),
+        Layer.provide(Layer.effectDiscard(secureSqlite(database.filename)))
       ) as Layer.Layer<SqlClient.SqlClient, SqlError | Migrator.MigrationError>)
     : (Layer.effectDiscard(migrateLocked).pipe(
         Layer.provideMerge(PgClient.layer({ url: database.url, applicationName: "drift-monitor", maxConnections: 16 }))

@@ -174,12 +174,40 @@ describe("Browser", () => {
         assert.strictEqual(overflow, 0, "nothing on the page is wider than the window")
         yield* shot(page, "05-after-restart")
 
+        // A refresh of the page (here after "Re-check now"; stream events refresh it the same way)
+        // keeps a half-typed replacement token.
+        const half = (sim.tokens["account"] as string).slice(0, 12)
+        yield* step(() => page.getByTestId("replace-token").fill(half))
+        yield* step(() => page.getByTestId("connection").evaluate((e) => e.setAttribute("data-before-refresh", "")))
+        yield* step(() => page.getByTestId("recheck").click())
+        // The page was rebuilt: the section marked before the refresh is gone.
+        yield* step(() => page.locator('[data-testid="connection"]:not([data-before-refresh])').waitFor())
+        assert.strictEqual(yield* step(() => page.getByTestId("replace-token").inputValue()), half)
+
         // A new token from the alert restores the connection.
         yield* step(() => page.getByTestId("replace-token").fill(sim.tokens["account"] as string))
         yield* step(() => page.getByTestId("replace-submit").click())
         yield* step(() => page.getByTestId("credential-expired-alert").waitFor({ state: "detached" }))
         yield* step(() => page.locator(`[data-testid="connection-status"]:text-is("active")`).waitFor())
         yield* shot(page, "06-restored")
+
+        // A crafted link cannot point the dashboard's authenticated requests at another route.
+        for (const crafted of ["..%2F..%2Fwebhooks", "..%2Fwebhooks%2Fdeliveries", ".."]) {
+          const sent: Array<string> = []
+          const record = (r: { url: () => string }) => {
+            const url = new URL(r.url())
+            if (url.pathname.startsWith("/api/")) sent.push(url.pathname)
+          }
+          page.on("request", record)
+          yield* step(() => page.goto(`${restarted.baseUrl}/#/connections/${crafted}`))
+          yield* step(() => page.getByTestId("error").waitFor())
+          page.off("request", record)
+          for (const path of sent) {
+            assert.isTrue(path.startsWith(`/api/connections/${crafted}`) || path === "/api/drift-events", `${crafted} sent ${path}`)
+            assert.notInclude(path.slice(1), "/../", path)
+          }
+          assert.notInclude(sent, "/api/webhooks")
+        }
 
         // The pasted tokens are in no page the browser was shown.
         const html = yield* step(() => page.content())

@@ -14,11 +14,12 @@ import * as SimulatorState from "../SimulatorState.js"
 const program = Effect.gen(function* () {
   const dataDir = yield* EffectConfig.string("DRIFT_MONITOR_DATA_DIR").pipe(EffectConfig.withDefault(".data/drift-monitor"))
   const simulator = Simulator.make({ scenario: "redpine" })
-  // The simulated account outlives a restart, like a real one: restore it now, save it on the way out.
+  // The simulated account outlives a restart, even `kill -9`, like a real one: restore it now, save
+  // it after every change, before the change is acknowledged.
   const restored = yield* Effect.sync(() => SimulatorState.load(simulator.state, dataDir))
-  yield* Effect.addFinalizer(() => Effect.sync(() => SimulatorState.save(simulator.state, dataDir)).pipe(Effect.ignore))
+  const saving = SimulatorState.savingOnChange(simulator, dataDir)
   const running = yield* Effect.acquireRelease(
-    Effect.promise(() => serve(simulator, { port: 0, host: "127.0.0.1", cors: true })),
+    Effect.promise(() => serve(saving, { port: 0, host: "127.0.0.1", cors: true })),
     (r) => Effect.promise(() => r.close())
   )
   const defaults = ConfigProvider.fromMap(
