@@ -18,9 +18,8 @@
  *   the per-run figures cannot show, because those runs have not started.
  * - Heap: `heapUsed` sampled every 100 ms; the peak is reported (and the process's peak RSS).
  */
-import { Config, Events, Scheduler, Webhooks, Wiring } from "@plumbline/drift-monitor"
+import { Config, Events, Scheduler, Webhooks, WebhookTransport, Wiring } from "@plumbline/drift-monitor"
 import * as Db from "@plumbline/drift-monitor/Db"
-import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Credential, type Json, Scope as CoreScope, Snapshot, Store } from "@plumbline/core"
 import { Context, DateTime, Duration, Effect, Exit, Layer, Logger, LogLevel, Option, Redacted, Scope } from "effect"
 import { randomBytes } from "node:crypto"
@@ -91,10 +90,8 @@ const fakeProvider = (seen: Seen, scheduler: () => Scheduler.Service | undefined
   checks: []
 })
 
-/** Webhook endpoints are never registered here; any request would be answered 204. */
-const noWebhooks = HttpClient.make((request) =>
-  Effect.succeed(HttpClientResponse.fromWeb(request, new Response(null, { status: 204 })))
-)
+/** Webhook endpoints are never registered here; any delivery would be answered 204. */
+const noWebhooks = WebhookTransport.layerFake(() => Effect.succeed(204))
 
 /** Runs B4. */
 export const run = (options: Options = defaults) =>
@@ -111,7 +108,7 @@ export const run = (options: Options = defaults) =>
       sql,
       Wiring.store(Redacted.make(keys)).pipe(Layer.provide(sql)),
       Layer.succeed(Wiring.Provider, fakeProvider(seen, () => scheduler)),
-      Webhooks.layerManual(Config.defaultWebhooks).pipe(Layer.provide(Layer.merge(sql, Layer.succeed(HttpClient.HttpClient, noWebhooks)))),
+      Webhooks.layerManual(Config.defaultWebhooks).pipe(Layer.provide(Layer.merge(sql, noWebhooks))),
       Events.layerBus
     ).pipe(Layer.orDie)
     const settings: Config.SchedulerSettings = {
