@@ -56,6 +56,21 @@ export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("Autho
 // ---------------------------------------------------------------------------------------------
 // Shapes
 
+/**
+ * A name a person gives something (a connection): 1 to 200 characters, trimmed, without control
+ * characters (C0, DEL, C1) or bidi overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
+ * could make a name render as something else in the dashboard, a terminal or a log.
+ */
+export const DisplayName = Schema.String.pipe(
+  Schema.trimmed(),
+  Schema.minLength(1),
+  Schema.maxLength(200, { message: () => "a name has at most 200 characters" }),
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  Schema.filter((s) => !/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(s), {
+    message: () => "a name may not contain control characters or bidi overrides"
+  })
+)
+
 const Id = Schema.Struct({ id: Schema.String })
 /**
  * A pasted token. Its failure message never quotes the value, so a rejected token is not echoed back.
@@ -261,7 +276,7 @@ export class ConnectionsGroup extends HttpApiGroup.make("connections")
     HttpApiEndpoint.post("create", "/connections")
       .setPayload(
         Schema.Struct({
-          name: Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(200)),
+          name: DisplayName,
           token: Token,
           zones: Schema.optional(ZoneIds),
           intervalSeconds: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.between(60, 86_400)))
@@ -279,7 +294,7 @@ export class ConnectionsGroup extends HttpApiGroup.make("connections")
       .setPath(Id)
       .setPayload(
         Schema.Struct({
-          name: Schema.optional(Schema.String.pipe(Schema.trimmed(), Schema.minLength(1), Schema.maxLength(200))),
+          name: Schema.optional(DisplayName),
           zones: Schema.optional(Schema.NullOr(ZoneIds)),
           intervalSeconds: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(60, 86_400)))),
           paused: Schema.optional(Schema.Boolean)

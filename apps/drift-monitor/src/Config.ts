@@ -76,6 +76,8 @@ export interface AppConfig {
   readonly databaseUrl?: Redacted.Redacted<string> | undefined
   /** The request budget of each token, across every process sharing the database. */
   readonly budget: RequestBudget.Limits
+  /** The largest request body accepted, in bytes (1 MiB when absent); larger ones get 413. */
+  readonly maxBodyBytes?: number | undefined
 }
 
 /** The configuration the app was started with, for the services built from it (see `Services`). */
@@ -217,7 +219,10 @@ export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.ge
     pollEvery: defaultWebhooks.pollEvery,
     ...(yield* webhookTargets)
   }
+  const maxBodyBytes = yield* Config.integer(c("MAX_BODY_BYTES")).pipe(Config.withDefault(1_048_576))
+  if (maxBodyBytes < 1) return yield* Effect.fail(ConfigError.InvalidData([c("MAX_BODY_BYTES")], "must be at least 1"))
   return {
+    maxBodyBytes,
     host,
     port,
     dataDir,

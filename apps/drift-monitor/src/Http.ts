@@ -12,6 +12,7 @@ import * as Api from "./Api.js"
 import * as ApiHandlers from "./ApiHandlers.js"
 import type { AppConfig } from "./Config.js"
 import * as Events from "./Events.js"
+import * as RequestGuard from "./RequestGuard.js"
 
 const encoder = new TextEncoder()
 
@@ -133,7 +134,7 @@ const scrubbed = (error: typeof DecodeErrorBody.Type) =>
 /** A 400 that is a decode failure, scrubbed; any other response (or body) as it is. */
 const scrubResponse = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
   if (response.status !== 400 || response.body._tag !== "Uint8Array") return response
-  return Option.match(decodeErrorBody(new TextDecoder().decode(response.body.body)), { onNone: () => response, onSome: scrubbed })
+  return Option.match(decodeErrorBody(new TextDecoder().decode(response.body.body)), { onNone: () => response, onSome: (error) => HttpServerResponse.setHeaders(scrubbed(error), response.headers) })
 }
 
 /** Rewrites decode failures just before they are sent (a serve middleware sees responses only after). */
@@ -145,7 +146,15 @@ const scrubDecodeErrors = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E,
 
 /** The API, the OpenAPI description, the stream and the dashboard, on the `HttpServer` from context. */
 export const layer = (config: AppConfig) =>
-  HttpApiBuilder.serve(scrubDecodeErrors).pipe(
+  HttpApiBuilder.serve((app) =>
+    RequestGuard.guard({
+      maxBodyBytes: config.maxBodyBytes ?? RequestGuard.defaultMaxBodyBytes,
+      authenticated: (request) => {
+        const key = streamKey(request, new URL(request.url, "http://localhost"))
+        return key !== undefined && ApiHandlers.keyMatches(config.apiKey, key)
+      }
+    })(scrubDecodeErrors(app))
+  ).pipe(
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
     Layer.provide(layerRoutes(config)),
     Layer.provide(HttpApiBuilder.api(Api.Api)),
