@@ -511,7 +511,12 @@ export const NewConnectSession = Schema.Struct({
 export const ConnectSessionCreatedView = Schema.Struct({
   id: Schema.String,
   /** The session's secret, shown once: it goes to the end customer's browser, in the URL's fragment. */
-  token: Schema.Redacted(Schema.String),
+  token: Schema.Redacted(
+    Schema.String.annotations({
+      identifier: "ConnectSessionToken",
+      description: "The connect session's secret (not a provider token), shown once; only its hash is stored."
+    })
+  ),
   connectUrl: Schema.String,
   expiresAt: Schema.String
 })
