@@ -54,6 +54,16 @@ describe("Connect API", () => {
     })
   )
 
+  it.scopedLive("with DRIFT_MONITOR_PUBLIC_URL set, connectUrl starts with that origin", () =>
+    Effect.gen(function* () {
+      const dir = yield* Harness.tempDir
+      const { baseUrl } = yield* Harness.simulator
+      const started = yield* Main.start({ ...Harness.config(dir, baseUrl), publicUrl: "https://plumbline.example" })
+      const { url } = yield* open(Harness.client(started.baseUrl))
+      assert.strictEqual(url.origin, "https://plumbline.example")
+    })
+  )
+
   it.scopedLive("a session token opens no /api route, and the API key none of /connect/api; unknown sessions get 401 JSON", () =>
     Effect.gen(function* () {
       const { api, started } = yield* app
