@@ -450,7 +450,7 @@ export class CurrentConnectSession extends Context.Tag("@plumbline/drift-monitor
  * opens no `/api` route.
  */
 export class ConnectSessionAuthorization extends HttpApiMiddleware.Tag<ConnectSessionAuthorization>()("ConnectSessionAuthorization", {
-  failure: Schema.Union(Unauthorized, Gone),
+  failure: Schema.Union(Unauthorized, Gone, Unavailable),
   provides: CurrentConnectSession,
   security: { connectSession: HttpApiSecurity.bearer }
 }) {}

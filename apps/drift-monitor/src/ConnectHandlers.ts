@@ -72,9 +72,13 @@ export const layerAuthorization = Layer.effect(
   Effect.map(ConnectSessions, (sessions) => ({
     connectSession: (token) =>
       Effect.mapError(sessions.authenticate(token), (e) =>
-        e._tag === "ConnectSessionError" && e.reason === "consumed"
-          ? new Api.Gone({ message: e.message })
-          : new Api.Unauthorized({ message: e._tag === "ConnectSessionError" && e.reason === "unauthorized" ? e.message : "the connect session cannot be read now" })
+        e._tag === "SqlError"
+          ? ApiHandlers.fromSqlError(e)
+          : e.reason === "consumed"
+            ? new Api.Gone({ message: e.message })
+            : e.reason === "corrupt"
+              ? new Api.Unavailable({ message: e.message })
+              : new Api.Unauthorized({ message: "unknown or expired connect session" })
       )
   }))
 )

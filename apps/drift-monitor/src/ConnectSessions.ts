@@ -233,9 +233,14 @@ const make = Effect.gen(function* () {
     /** Counts a verification; more than `maxVerifyAttempts` in one session are refused. */
     countVerification: (session: Session): Effect.Effect<void, ConnectSessionError | SqlError> =>
       Effect.gen(function* () {
-        const rows = yield* sql<{ readonly verify_attempts: unknown }>`update drift_monitor_connect_sessions
+        const rows = yield* sql<Row>`update drift_monitor_connect_sessions
           set verify_attempts = verify_attempts + 1 where id = ${session.id} returning verify_attempts`
-        if (Number(rows[0]?.verify_attempts ?? Number.POSITIVE_INFINITY) > maxVerifyAttempts) {
+        const counted = yield* decode(
+          Schema.Array(Schema.Struct({ verify_attempts: Integer })),
+          (detail) => new ConnectSessionError({ reason: "corrupt", message: `connect session ${session.id}: ${detail}` })
+        )(rows)
+        // No row: the session vanished under us; refuse rather than verify uncounted.
+        if ((counted[0]?.verify_attempts ?? Number.POSITIVE_INFINITY) > maxVerifyAttempts) {
           return yield* new ConnectSessionError({
             reason: "too-many-attempts",
             message: `at most ${maxVerifyAttempts} verifications per connect session; ask for a new session`
