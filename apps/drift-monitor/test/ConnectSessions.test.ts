@@ -1,13 +1,16 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, TestClock } from "effect"
+import { Keyring } from "@plumbline/store-sql"
 import { type AppConfig, layerConfiguration } from "../src/Config.js"
 import { Connections } from "../src/Connections.js"
 import { ConnectSessions, maxVerifyAttempts, statusOf } from "../src/ConnectSessions.js"
+import type * as Db from "../src/Db.js"
 import * as Scheduler from "../src/Scheduler.js"
 import { Webhooks } from "../src/Webhooks.js"
 import * as Fake from "./fixtures/FakeProvider.js"
 import * as Harness from "./fixtures/Harness.js"
+import { describeWithPostgres, freshDatabase } from "./fixtures/Postgres.js"
 
 const configIn = (dir: string): AppConfig => ({
   ...Harness.config(dir, "http://127.0.0.1:9/client/v4"),
@@ -15,11 +18,12 @@ const configIn = (dir: string): AppConfig => ({
 })
 
 /** Runs `body` with ConnectSessions and Connections on the fake provider and a real SQLite file, on the TestClock. */
-const withSessions = <A, E, R>(s: Fake.FakeState, body: Effect.Effect<A, E, R>) =>
+const withSessions = <A, E, R>(s: Fake.FakeState, body: Effect.Effect<A, E, R>, database?: Db.Database) =>
   Effect.gen(function* () {
     const dir = yield* Harness.tempDir
     const config = configIn(dir)
-    const services = Layer.provideMerge(Scheduler.layer(config.scheduler), Fake.services(dir, s))
+    const fake = database === undefined ? Fake.services(dir, s) : Fake.servicesOn(database, s, Keyring.generate("k1"))
+    const services = Layer.provideMerge(Scheduler.layer(config.scheduler), fake)
     const layer = ConnectSessions.DefaultWithoutDependencies.pipe(
       Layer.provideMerge(Connections.DefaultWithoutDependencies),
       Layer.provideMerge(services),
@@ -219,4 +223,35 @@ describe("ConnectSessions", () => {
       })
     )
   })
+})
+
+describeWithPostgres("ConnectSessions on PostgreSQL", (server) => {
+  it.live(
+    "counts verifications, completes once and reads sessions back with bigint times",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* freshDatabase(server)
+        const s = Fake.state()
+        s.zones = [zone("z1", "one.example")]
+        yield* withSessions(
+          s,
+          Effect.gen(function* () {
+            const sessions = yield* ConnectSessions
+            const { session, token } = yield* sessions.create({ endUser, allowedOrigins: ["https://app.acme.example"] })
+            const opened = yield* sessions.authenticate(token)
+            assert.deepStrictEqual(opened.allowedOrigins, ["https://app.acme.example"])
+            assert.strictEqual(opened.expiresAt, session.expiresAt)
+            for (let i = 0; i < maxVerifyAttempts; i++) yield* sessions.countVerification(opened)
+            assert.strictEqual(reasonOf(yield* Effect.flip(sessions.countVerification(opened))), "too-many-attempts")
+            const done = yield* sessions.complete(opened, { tokens: ["fake-token-0123456789"] })
+            assert.deepStrictEqual(done.zones, [{ id: "z1", name: "one.example" }])
+            assert.strictEqual(reasonOf(yield* Effect.flip(sessions.authenticate(token))), "consumed")
+            assert.strictEqual((yield* sessions.get(session.id)).connectionId, done.connectionId)
+            assert.deepStrictEqual((yield* Effect.flatMap(Connections, (c) => c.get(done.connectionId))).endUser, endUser)
+          }),
+          { _tag: "pg", url: Redacted.make(url) }
+        )
+      }).pipe(Effect.scoped),
+    60_000
+  )
 })
