@@ -15,7 +15,8 @@
  *   id: string, name: string, connectorId: string, status: "active" | "paused" | "credential_expired",
  *   credentialFingerprint: string, zones: ReadonlyArray<string> | null, intervalSeconds: number,
  *   alert: Alert | null, schedule: Schedule, latestSnapshot: SnapshotSummary | null, score: number | null,
- *   createdAt: string, updatedAt: string
+ *   createdAt: string, updatedAt: string,
+ *   endUser: { id: string, displayName: string | null, email: string | null } | null
  * }} Connection
  */
 /** @typedef {{ resource: string, status: "granted" | "missing" | "unknown", permissions: ReadonlyArray<string> }} Grant */

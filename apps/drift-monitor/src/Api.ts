@@ -11,8 +11,10 @@
  * that could carry one.
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
-import { Schema } from "effect"
+import { Context, Schema } from "effect"
+import type { Session } from "./ConnectSessions.js"
 import { Alert } from "./ConnectionState.js"
+import { EndUser } from "./EndUsers.js"
 import { EventType } from "./Events.js"
 import { Delivery, DeliveryStatus, Endpoint, StoredEvent } from "./Webhooks.js"
 
@@ -155,7 +157,9 @@ export const ConnectionView = Schema.Struct({
   createdAt: Schema.String,
   updatedAt: Schema.String,
   /** What the caller should know about its request, e.g. that the pasted token was trimmed. */
-  notes: Schema.optional(Schema.Array(Schema.String))
+  notes: Schema.optional(Schema.Array(Schema.String)),
+  /** The end user of the connect session that made it; `null` when made without one. */
+  endUser: Schema.NullOr(EndUser)
 })
 
 /** A zone of a connection, from its latest snapshot. */
@@ -287,7 +291,12 @@ export class ConnectionsGroup extends HttpApiGroup.make("connections")
       .addError(UpstreamFailed)
       .annotate(OpenApi.Summary, "Create a connection with a token and the zones to monitor; its first snapshot starts at once")
   )
-  .add(HttpApiEndpoint.get("list", "/connections").addSuccess(Schema.Array(ConnectionView)))
+  .add(
+    HttpApiEndpoint.get("list", "/connections")
+      .setUrlParams(Schema.Struct({ endUserId: Schema.optional(Schema.String) }))
+      .addSuccess(Schema.Array(ConnectionView))
+      .annotate(OpenApi.Summary, "Every connection, or those made for one end user (endUserId)")
+  )
   .add(HttpApiEndpoint.get("get", "/connections/:id").setPath(Id).addSuccess(ConnectionView))
   .add(
     HttpApiEndpoint.patch("update", "/connections/:id")
@@ -419,15 +428,182 @@ export class SystemGroup extends HttpApiGroup.make("system").add(
   HttpApiEndpoint.get("health", "/health").addSuccess(Schema.Struct({ status: Schema.Literal("ok") }))
 ) {}
 
+// ---------------------------------------------------------------------------------------------
+// Connect sessions (issue #13): the product's API to open one, and the headless API the end
+// customer's browser uses with the session's token.
+
+/** The session was completed: its token opens nothing any more. */
+export class Gone extends Schema.TaggedError<Gone>()("Gone", { message: Schema.String }, HttpApiSchema.annotations({ status: 410 })) {}
+
+/** Too many attempts in one session. */
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()("TooManyRequests", { message: Schema.String }, HttpApiSchema.annotations({ status: 429 })) {}
+
+/** Another request is completing the same session. */
+export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", { message: Schema.String }, HttpApiSchema.annotations({ status: 409 })) {}
+
+/** The connect session a headless request was authenticated with. */
+export class CurrentConnectSession extends Context.Tag("@plumbline/drift-monitor/CurrentConnectSession")<CurrentConnectSession, Session>() {}
+
+/**
+ * The session token check of the headless routes: `Authorization: Bearer <session token>`. The API
+ * key is not a session token, so it opens none of them; a session token is not the API key, so it
+ * opens no `/api` route.
+ */
+export class ConnectSessionAuthorization extends HttpApiMiddleware.Tag<ConnectSessionAuthorization>()("ConnectSessionAuthorization", {
+  failure: Schema.Union(Unauthorized, Gone, Unavailable),
+  provides: CurrentConnectSession,
+  security: { connectSession: HttpApiSecurity.bearer }
+}) {}
+
+/** No C0/C1 control characters or bidi overrides (see `DisplayName`). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const printable = (s: string) => !/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(s)
+
+/** The product's id for its customer: 1 to 200 printable characters. */
+const EndUserId = Schema.String.pipe(
+  Schema.minLength(1, { message: () => "endUser.id: expected a non-empty id" }),
+  Schema.maxLength(200, { message: () => "endUser.id: at most 200 characters" }),
+  Schema.filter(printable, { message: () => "endUser.id may not contain control characters or bidi overrides" })
+)
+
+const Email = Schema.String.pipe(
+  Schema.maxLength(254),
+  Schema.pattern(/^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:".]+$/, { message: () => "endUser.email: expected an email address" })
+)
+
+/** Whether `s` is exactly an origin (`scheme://host[:port]`): https, or http on localhost or 127.0.0.1. */
+export const isAllowedOrigin = (s: string): boolean => {
+  if (!URL.canParse(s)) return false
+  const url = new URL(s)
+  if (url.origin !== s) return false
+  return url.protocol === "https:" || (url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1"))
+}
+
+const Origin = Schema.String.pipe(
+  Schema.maxLength(500),
+  Schema.filter(isAllowedOrigin, {
+    message: () => "allowedOrigins: each must be an exact origin (scheme://host[:port], no path): https, or http://localhost / http://127.0.0.1"
+  })
+)
+
+const ReturnUrl = Schema.String.pipe(
+  Schema.maxLength(2000),
+  Schema.filter((s) => URL.canParse(s) && ["http:", "https:"].includes(new URL(s).protocol), {
+    message: () => "returnUrl: expected an absolute http(s) URL"
+  })
+)
+
+/** What the product sends to open a connect session. */
+export const NewConnectSession = Schema.Struct({
+  endUser: Schema.Struct({
+    id: EndUserId,
+    displayName: Schema.optional(DisplayName),
+    email: Schema.optional(Email)
+  }),
+  /** Reconnect: the connection whose credential the session replaces. */
+  reconnect: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
+  allowedOrigins: Schema.optional(Schema.Array(Origin).pipe(Schema.maxItems(20))),
+  returnUrl: Schema.optional(ReturnUrl),
+  ttlSeconds: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.between(60, 3600)))
+})
+
+/** A new session: its token (the secret) is shown only here. */
+export const ConnectSessionCreatedView = Schema.Struct({
+  id: Schema.String,
+  /** The session's secret, shown once: it goes to the end customer's browser, in the URL's fragment. */
+  token: Schema.Redacted(
+    Schema.String.annotations({
+      identifier: "ConnectSessionToken",
+      description: "The connect session's secret (not a provider token), shown once; only its hash is stored."
+    })
+  ),
+  connectUrl: Schema.String,
+  expiresAt: Schema.String
+})
+
+/** Where a connect session stands. */
+export const ConnectSessionView = Schema.Struct({
+  id: Schema.String,
+  status: Schema.Literal("pending", "completed", "expired"),
+  endUser: EndUser,
+  expiresAt: Schema.String,
+  connectionId: Schema.optional(Schema.String),
+  reconnect: Schema.optional(Schema.String)
+})
+
+/** What the connect page shows first: who, which permissions, and the token template link. */
+export const ConnectSessionInfoView = Schema.Struct({
+  endUser: EndUser,
+  requiredPermissions: Schema.Array(Schema.String),
+  optionalPermissions: Schema.Array(Schema.String),
+  tokenTemplateUrl: Schema.String,
+  expiresAt: Schema.String,
+  reconnect: Schema.optional(Schema.String)
+})
+
+/** A zone a completed session monitors. */
+export const ConnectZoneView = Schema.Struct({ id: Schema.String, name: Schema.String })
+
+/** A completed session: the connection made (or restored) and the zones it monitors. */
+export const ConnectCompletedView = Schema.Struct({ connectionId: Schema.String, zones: Schema.Array(ConnectZoneView) })
+
+/** Connect sessions, for the product's backend (API key). */
+export class ConnectSessionsGroup extends HttpApiGroup.make("connectSessions")
+  .add(
+    HttpApiEndpoint.post("create", "/connect-sessions")
+      .setPayload(NewConnectSession)
+      .addSuccess(ConnectSessionCreatedView, { status: 201 })
+      .annotate(OpenApi.Summary, "Open a connect session for an end user; the token is returned only here")
+  )
+  .add(
+    HttpApiEndpoint.get("get", "/connect-sessions/:id")
+      .setPath(Id)
+      .addSuccess(ConnectSessionView)
+      .annotate(OpenApi.Summary, "A connect session's status: pending, completed (with connectionId) or expired")
+  )
+  .middleware(Authorization) {}
+
+/** The headless connect API under `/connect/api`, for the end customer's browser (session token). */
+export class ConnectGroup extends HttpApiGroup.make("connect")
+  .add(
+    HttpApiEndpoint.get("session", "/session")
+      .addSuccess(ConnectSessionInfoView)
+      .annotate(OpenApi.Summary, "The session: end user, permissions to grant and the Cloudflare token template link")
+  )
+  .add(
+    HttpApiEndpoint.post("verify", "/verify")
+      .setPayload(Schema.Struct({ token: Token }))
+      .addSuccess(VerificationView)
+      .addError(CredentialRejected)
+      .addError(UpstreamFailed)
+      .annotate(OpenApi.Summary, "Verify a pasted token: grants, missing permissions and zones (at most 10 per session)")
+  )
+  .add(
+    HttpApiEndpoint.post("complete", "/complete")
+      .setPayload(Schema.Struct({ tokens: Schema.Array(Token).pipe(Schema.minItems(1), Schema.maxItems(50)), zones: Schema.optional(ZoneIds) }))
+      .addSuccess(ConnectCompletedView)
+      .addError(CredentialRejected)
+      .addError(UpstreamFailed)
+      .annotate(OpenApi.Summary, "Create the connection (or restore the reconnected one); the session is then consumed")
+  )
+  // 429: more than 10 verifications in the session; 409: another request is completing it.
+  .addError(TooManyRequests)
+  .addError(Conflict)
+  .middleware(ConnectSessionAuthorization)
+  .prefix("/connect/api") {}
+
 /** The whole API. */
 export class Api extends HttpApi.make("drift-monitor")
   .add(ConnectionsGroup)
   .add(DriftGroup)
   .add(WebhooksGroup)
   .add(SystemGroup)
+  .add(ConnectSessionsGroup)
   .addError(NotFound)
   .addError(BadRequest)
   .addError(Unavailable)
   .prefix("/api")
+  // After the prefix: the headless routes live beside the dashboard, at /connect/api.
+  .add(ConnectGroup)
   .annotate(OpenApi.Title, "Plumbline drift monitor API")
   .annotate(OpenApi.Description, "Connections, snapshots, drift events, posture checks and webhooks. Authenticate with the API key as a bearer token or x-api-key header.") {}

@@ -105,7 +105,13 @@ export const layer = (config: AppConfig) => {
       return handlers
         .handle("verify", ({ payload }) => withToken(Effect.map(service.verify(payload.token), Views.verification)))
         .handle("create", ({ payload }) => withToken(Effect.map(service.create(payload), Views.connection)))
-        .handle("list", () => domain(Effect.map(service.list, (all) => all.map(Views.connection))))
+        .handle("list", ({ urlParams }) =>
+          domain(
+            Effect.map(urlParams.endUserId === undefined ? service.list : service.listByEndUser(urlParams.endUserId), (all) =>
+              all.map(Views.connection)
+            )
+          )
+        )
         .handle("get", ({ path }) => domain(Effect.map(service.get(path.id), Views.connection)))
         .handle("update", ({ path, payload }) => withToken(Effect.map(service.update(path.id, payload), Views.connection)))
         .handle("delete", ({ path }) => domain(service.remove(path.id)))
@@ -171,3 +177,15 @@ export const layer = (config: AppConfig) => {
 
   return Layer.mergeAll(connections, drift, webhooksGroup, system).pipe(Layer.provide(layerAuthorization(config.apiKey)))
 }
+
+// ---------------------------------------------------------------------------------------------
+// For the connect handlers (`ConnectHandlers`)
+
+/** A `Connections` operation's failure as the API's error, provider refusals included. */
+export const fromConnections = withToken
+
+/** A database failure as the API's error. */
+export const fromSqlError = fromSql
+
+/** A store failure as the API's error. */
+export const fromStoreError = fromStore

@@ -78,6 +78,11 @@ export interface AppConfig {
   readonly budget: RequestBudget.Limits
   /** The largest request body accepted, in bytes (1 MiB when absent); larger ones get 413. */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * The origin end customers reach this server at (`https://plumbline.example`), for connect
+   * sessions' `connectUrl`; when absent, the origin the product's request was sent to.
+   */
+  readonly publicUrl?: string | undefined
 }
 
 /** The configuration the app was started with, for the services built from it (see `Services`). */
@@ -221,7 +226,13 @@ export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.ge
   }
   const maxBodyBytes = yield* Config.integer(c("MAX_BODY_BYTES")).pipe(Config.withDefault(1_048_576))
   if (maxBodyBytes < 1) return yield* Effect.fail(ConfigError.InvalidData([c("MAX_BODY_BYTES")], "must be at least 1"))
+  // Connect sessions' connectUrl (issue #13): an origin, without path.
+  const publicUrl = yield* Config.option(Config.url(c("PUBLIC_URL")))
+  if (Option.isSome(publicUrl) && (!["http:", "https:"].includes(publicUrl.value.protocol) || publicUrl.value.pathname !== "/")) {
+    return yield* Effect.fail(ConfigError.InvalidData([c("PUBLIC_URL")], "must be an http(s) origin without a path, e.g. https://plumbline.example"))
+  }
   return {
+    ...(Option.isSome(publicUrl) ? { publicUrl: publicUrl.value.origin } : {}),
     maxBodyBytes,
     host,
     port,

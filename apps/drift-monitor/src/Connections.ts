@@ -14,6 +14,7 @@ import { Check, Credential, Snapshot, Store } from "@plumbline/core"
 import { Clock, DateTime, Deferred, Duration, Effect, Either, FiberId, Option, Schema, SubscriptionRef } from "effect"
 import { Configuration } from "./Config.js"
 import * as ConnectionState from "./ConnectionState.js"
+import * as EndUsers from "./EndUsers.js"
 import * as Events from "./Events.js"
 import { type RunResult, type Schedule, Scheduler, type SchedulerError } from "./Scheduler.js"
 import * as Services from "./Services.js"
@@ -48,6 +49,8 @@ export interface NewConnection {
   /** Zone ids to monitor; every zone the token sees when absent. */
   readonly zones?: ReadonlyArray<string> | undefined
   readonly intervalSeconds?: number | undefined
+  /** Whose connection it is: the end user of the connect session that made it. */
+  readonly endUser?: EndUsers.EndUser | undefined
 }
 
 /** Changes to a connection; `null` returns a setting to its default, absent leaves it. */
@@ -75,7 +78,18 @@ export interface Overview {
   readonly score: number | null
   /** What the caller should know about its request (the pasted token was trimmed). */
   readonly notes?: ReadonlyArray<string> | undefined
+  /** The end user it was made for (`null`: made without a connect session). */
+  readonly endUser: EndUsers.EndUser | null
+  /** The zones the token just verified sees (on create and credential replacement only). */
+  readonly visibleZones?: ReadonlyArray<DiscoveredZone> | undefined
 }
+
+/** The monitored zones among those a token sees (`selected` `undefined`: all of them), as events name them. */
+export const monitoredZones = (
+  visible: ReadonlyArray<DiscoveredZone>,
+  selected: ReadonlyArray<string> | null | undefined
+): ReadonlyArray<Events.EventZone> =>
+  visible.filter((z) => selected == null || selected.includes(z.id)).map((z) => ({ id: z.id, name: z.name }))
 
 /** What a re-check did. */
 export type Recheck =
@@ -129,7 +143,9 @@ const make = Effect.gen(function* () {
       const latest = yield* store.listSnapshots(connection.id, { limit: 1 })
       const findings = yield* store.latestFindings(connection.id)
       const settings = SnapshotJob.settingsOf(connection.settings)
+      const endUser = yield* withSql(EndUsers.of(connection.id))
       return {
+        endUser,
         connection,
         zones: settings.zones ?? null,
         intervalSeconds: settings.intervalSeconds ?? defaultInterval,
@@ -236,14 +252,34 @@ const make = Effect.gen(function* () {
             credential
           })
           yield* scheduler.add(connection.id)
+          // Whose it is, and the `connection.created` event, in the same transaction as the connection.
+          const now = yield* Clock.currentTimeMillis
+          if (input.endUser !== undefined) yield* withSql(EndUsers.attach(connection.id, input.endUser, now))
+          yield* webhooks.enqueue([
+            Events.created({
+              connectionId: connection.id,
+              connectionName: connection.name,
+              endUser: input.endUser ?? null,
+              zones: monitoredZones(discovery.zones, input.zones),
+              at: new Date(now)
+            })
+          ])
           return connection
         }).pipe(sql.withTransaction)
         yield* scheduler.wake
-        return { ...(yield* overview(connection)), notes }
+        return { ...(yield* overview(connection)), notes, visibleZones: discovery.zones }
       }),
 
     /** Every connection. */
     list: Effect.flatMap(store.listConnections, (all) => Effect.forEach(all, overview)),
+
+    /** The connections made for one end user (through connect sessions). */
+    listByEndUser: (endUserId: string) =>
+      Effect.gen(function* () {
+        const ids = new Set(yield* withSql(EndUsers.connectionsOf(endUserId)))
+        const all = yield* store.listConnections
+        return yield* Effect.forEach(all.filter((c) => ids.has(c.id)), overview)
+      }),
 
     /** One connection. */
     get: (id: string) => Effect.flatMap(store.getConnection(id), overview),
@@ -297,6 +333,7 @@ const make = Effect.gen(function* () {
         yield* scheduler.remove(id)
         yield* store.deleteConnection(id)
         yield* withSql(ConnectionState.remove(id))
+        yield* withSql(EndUsers.remove(id))
       }),
 
     /**
@@ -320,7 +357,9 @@ const make = Effect.gen(function* () {
                 connectionId: id,
                 connectionName: replaced.name,
                 credentialFingerprint: replaced.credentialFingerprint,
-                at: new Date(now)
+                at: new Date(now),
+                endUser: yield* withSql(EndUsers.of(id)),
+                zones: monitoredZones(discovery.zones, selected)
               })
             ])
           }
@@ -329,7 +368,7 @@ const make = Effect.gen(function* () {
         }).pipe(sql.withTransaction)
         yield* publish({ type: "connection.status", connectionId: id, status: replaced.status, alert: null })
         if (replaced.status === "active") yield* scheduler.wake
-        return { ...(yield* overview(replaced)), notes }
+        return { ...(yield* overview(replaced)), notes, visibleZones: discovery.zones }
       }),
 
     /**

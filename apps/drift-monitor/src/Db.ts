@@ -141,12 +141,48 @@ const webhookSecretRotation = Effect.gen(function* () {
   yield* sql.unsafe(`alter table drift_monitor_endpoints add column previous_until ${t.int}`)
 })
 
+/**
+ * Hosted connect flow (issue #13): connect sessions — only a SHA-256 hash of each session's token is
+ * kept — and the end user a connection was made for (the product's own id for its customer).
+ */
+const connectSessions = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const t = types(sql)
+  const statements = [
+    `create table drift_monitor_connect_sessions (
+      id text primary key,
+      token_hash text not null,
+      end_user_id text not null,
+      end_user_display_name text,
+      end_user_email text,
+      reconnect text,
+      allowed_origins text not null,
+      return_url text,
+      created_at ${t.int} not null,
+      expires_at ${t.int} not null,
+      verify_attempts integer not null default 0,
+      claimed_at ${t.int},
+      completed_at ${t.int},
+      connection_id text
+    )`,
+    `create table drift_monitor_end_users (
+      connection_id text primary key,
+      end_user_id text not null,
+      display_name text,
+      email text,
+      created_at ${t.int} not null
+    )`,
+    `create index drift_monitor_end_users_id on drift_monitor_end_users (end_user_id)`
+  ]
+  for (const statement of statements) yield* sql.unsafe(statement)
+})
+
 /** The Migrator table of the app's own migrations (the store keeps `plumbline_migrations`). */
 export const migrationsTable = "drift_monitor_migrations"
 
 /** Runs the app's migrations. */
 export const migrate = Migrator.make({})({
-  loader: Migrator.fromRecord({ "1_initial": initial, "2_schedule": schedule, "3_webhook_secret_rotation": webhookSecretRotation }),
+  loader: Migrator.fromRecord({ "1_initial": initial, "2_schedule": schedule, "3_webhook_secret_rotation": webhookSecretRotation, "4_connect_sessions": connectSessions }),
   table: migrationsTable
 })
 

@@ -12,9 +12,16 @@ import type { Progress } from "@plumbline/core"
 import { Check, Store } from "@plumbline/core"
 import { Context, DateTime, Effect, Layer, PubSub, Schema } from "effect"
 import type * as Json from "@plumbline/core/Json"
+import type { EndUser } from "./EndUsers.js"
 
 /** The webhook event types. */
-export const EventType = Schema.Literal("drift.detected", "finding.changed", "connection.credential_expired", "connection.restored")
+export const EventType = Schema.Literal(
+  "drift.detected",
+  "finding.changed",
+  "connection.credential_expired",
+  "connection.restored",
+  "connection.created"
+)
 export type EventType = typeof EventType.Type
 
 /** Every event type, for validation and the API. */
@@ -82,6 +89,8 @@ export const credentialExpired = (input: {
   readonly reason: string
   readonly message: string
   readonly at: Date
+  /** Whose connection it is, when it was made through a connect session. */
+  readonly endUser?: EndUser | null | undefined
 }): DomainEvent => ({
   id: hash(input.connectionId, "credential_expired", input.credentialFingerprint),
   type: "connection.credential_expired",
@@ -91,7 +100,8 @@ export const credentialExpired = (input: {
     connectionId: input.connectionId,
     connectionName: input.connectionName,
     reason: input.reason,
-    message: input.message
+    message: input.message,
+    ...(input.endUser == null ? {} : { endUser: { ...input.endUser } })
   }
 })
 
@@ -101,12 +111,47 @@ export const restored = (input: {
   readonly connectionName: string
   readonly credentialFingerprint: string
   readonly at: Date
+  /** Whose connection it is (`null`: made without a connect session). */
+  readonly endUser?: EndUser | null | undefined
+  /** The zones it monitors again. */
+  readonly zones?: ReadonlyArray<EventZone> | undefined
 }): DomainEvent => ({
   id: hash(input.connectionId, "restored", input.credentialFingerprint),
   type: "connection.restored",
   connectionId: input.connectionId,
   timestamp: input.at.toISOString(),
-  data: { connectionId: input.connectionId, connectionName: input.connectionName }
+  data: {
+    connectionId: input.connectionId,
+    connectionName: input.connectionName,
+    endUser: input.endUser == null ? null : { ...input.endUser },
+    zones: (input.zones ?? []).map((z) => ({ ...z }))
+  }
+})
+
+/** A zone an event names. */
+export interface EventZone {
+  readonly id: string
+  readonly name: string
+}
+
+/** A connection was created (through the API or a connect session); its first snapshot starts. */
+export const created = (input: {
+  readonly connectionId: string
+  readonly connectionName: string
+  readonly endUser: EndUser | null
+  readonly zones: ReadonlyArray<EventZone>
+  readonly at: Date
+}): DomainEvent => ({
+  id: hash(input.connectionId, "created"),
+  type: "connection.created",
+  connectionId: input.connectionId,
+  timestamp: input.at.toISOString(),
+  data: {
+    connectionId: input.connectionId,
+    connectionName: input.connectionName,
+    endUser: input.endUser === null ? null : { ...input.endUser },
+    zones: input.zones.map((z) => ({ ...z }))
+  }
 })
 
 /** The Standard Webhooks payload of an event: `{ type, timestamp, data }`. */

@@ -11,6 +11,7 @@ import { Deferred, Effect, Layer, Option, Schedule, Schema, Stream } from "effec
 import * as Api from "./Api.js"
 import * as ApiHandlers from "./ApiHandlers.js"
 import type { AppConfig } from "./Config.js"
+import * as ConnectHandlers from "./ConnectHandlers.js"
 import * as Events from "./Events.js"
 import * as RequestGuard from "./RequestGuard.js"
 
@@ -82,7 +83,7 @@ export const layerRoutes = (config: AppConfig) =>
       const serveStatic = Effect.gen(function* () {
         const request = yield* HttpServerRequest.HttpServerRequest
         const pathname = decodeURIComponent(new URL(request.url, "http://localhost").pathname)
-        if (pathname.startsWith("/api/")) {
+        if (pathname.startsWith("/api/") || pathname.startsWith("/connect/api/")) {
           return HttpServerResponse.unsafeJson({ _tag: "NotFound", message: `no route ${request.method} ${pathname}` }, { status: 404 })
         }
         const relative = normalize(pathname).replace(/^([/\\])+/, "")
@@ -158,5 +159,6 @@ export const layer = (config: AppConfig) =>
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/api/openapi.json" })),
     Layer.provide(layerRoutes(config)),
     Layer.provide(HttpApiBuilder.api(Api.Api)),
-    Layer.provide(ApiHandlers.layer(config))
+    Layer.provide(ApiHandlers.layer(config)),
+    Layer.provide(ConnectHandlers.layer(config))
   )

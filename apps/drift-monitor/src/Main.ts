@@ -10,6 +10,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Layer } from "effect"
 import { type AppConfig, layerConfiguration } from "./Config.js"
 import { Connections } from "./Connections.js"
+import { ConnectSessions } from "./ConnectSessions.js"
 import * as Http from "./Http.js"
 import * as Services from "./Services.js"
 
@@ -18,7 +19,7 @@ import * as Services from "./Services.js"
  * declares as its dependency and the one the server's other routes use are the same.
  */
 export const layerServices = (config: AppConfig) =>
-  Layer.merge(Services.layer, Connections.Default).pipe(Layer.provide(layerConfiguration(config)))
+  Layer.mergeAll(Services.layer, Connections.Default, ConnectSessions.Default).pipe(Layer.provide(layerConfiguration(config)))
 
 /** The whole app on a Node HTTP server at `config.host:config.port`. */
 export const layer = (config: AppConfig) =>

@@ -16,6 +16,7 @@ import { Check, Drift, Store } from "@plumbline/core"
 import type { Scope } from "@plumbline/core"
 import { Clock, DateTime, Effect, Option, PubSub, Schema } from "effect"
 import * as ConnectionState from "./ConnectionState.js"
+import * as EndUsers from "./EndUsers.js"
 import * as Events from "./Events.js"
 import { type WebhookError, Webhooks } from "./Webhooks.js"
 import { Provider } from "./Wiring.js"
@@ -109,7 +110,10 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
 
     if (snapshot.outcome === "credential-invalid") {
       const message = snapshot.credentialError?.message ?? "The credential was refused"
+      // Whose connection it is (issue #13), so the product can tell its customer.
+      const endUser = yield* Effect.mapError(EndUsers.of(connectionId), fail)
       const event = Events.credentialExpired({
+        endUser,
         connectionId,
         connectionName: connection.name,
         credentialFingerprint: connection.credentialFingerprint,

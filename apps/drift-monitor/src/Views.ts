@@ -8,6 +8,7 @@ import { type Snapshot, Store } from "@plumbline/core"
 import { DateTime, Option, Schema } from "effect"
 import type * as Api from "./Api.js"
 import type * as Connections from "./Connections.js"
+import * as ConnectSessions from "./ConnectSessions.js"
 import type { RunResult } from "./Scheduler.js"
 import type { Discovery } from "./Wiring.js"
 
@@ -53,7 +54,8 @@ export const connection = (o: Connections.Overview): typeof Api.ConnectionView.T
   score: o.score,
   createdAt: iso(o.connection.createdAt),
   updatedAt: iso(o.connection.updatedAt),
-  ...notesOf(o.notes)
+  ...notesOf(o.notes),
+  endUser: o.endUser
 })
 
 /** Notes when there are any; absent otherwise, so a plain answer stays as it was. */
@@ -219,3 +221,16 @@ const run = (result: RunResult): typeof Api.RecheckView.Type => {
       return { ...nothing, outcome: "queued", message: "the token was replaced during the run; re-checking with the new one" }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Connect sessions (issue #13)
+
+/** Where a connect session stands at `now`. */
+export const connectSession = (session: ConnectSessions.Session, now: number): typeof Api.ConnectSessionView.Type => ({
+  id: session.id,
+  status: ConnectSessions.statusOf(session, now),
+  endUser: session.endUser,
+  expiresAt: new Date(session.expiresAt).toISOString(),
+  ...(session.connectionId === null ? {} : { connectionId: session.connectionId }),
+  ...(session.reconnect === null ? {} : { reconnect: session.reconnect })
+})

@@ -5,6 +5,7 @@
  */
 export * as Api from "./Api.js"
 export * as Config from "./Config.js"
+export * as ConnectSessions from "./ConnectSessions.js"
 export * as Events from "./Events.js"
 export * as Main from "./Main.js"
 export * as Scheduler from "./Scheduler.js"

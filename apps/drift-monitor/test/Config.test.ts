@@ -82,4 +82,17 @@ describe("Config", () => {
       }
     })
   )
+
+  it.scoped("DRIFT_MONITOR_PUBLIC_URL is an http(s) origin without a path; absent, connect URLs use the request's origin", () =>
+    Effect.gen(function* () {
+      const dir = yield* Harness.tempDir
+      assert.isUndefined((yield* load({ DRIFT_MONITOR_DATA_DIR: dir })).publicUrl)
+      const set = yield* load({ DRIFT_MONITOR_DATA_DIR: dir, DRIFT_MONITOR_PUBLIC_URL: "https://plumbline.example" })
+      assert.strictEqual(set.publicUrl, "https://plumbline.example")
+      for (const value of ["https://plumbline.example/app", "ftp://plumbline.example", "not a url"]) {
+        const error = yield* Effect.flip(load({ DRIFT_MONITOR_DATA_DIR: dir, DRIFT_MONITOR_PUBLIC_URL: value }))
+        assert.include(String(error), "DRIFT_MONITOR_PUBLIC_URL", value)
+      }
+    })
+  )
 })
