@@ -175,7 +175,7 @@ export const ResultView = Schema.Struct({
   resource: Schema.String,
   scope: Schema.String,
   scopeName: Schema.NullOr(Schema.String),
-  status: Schema.Literal("ok", "skipped", "forbidden", "failed"),
+  status: Schema.Literal("ok", "partial", "skipped", "forbidden", "failed"),
   records: Schema.Number,
   detail: Schema.NullOr(Schema.String),
   permissions: Schema.Array(Schema.String)

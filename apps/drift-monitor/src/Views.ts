@@ -4,7 +4,7 @@
  * compile. Times become ISO strings and absent values `null`; a snapshot's records are counted, not
  * copied, except where one resource is asked for.
  */
-import { type Snapshot, Store } from "@plumbline/core"
+import { Snapshot, Store } from "@plumbline/core"
 import { DateTime, Option, Schema } from "effect"
 import type * as Api from "./Api.js"
 import type * as Connections from "./Connections.js"
@@ -82,9 +82,13 @@ export const result = (r: Snapshot.ResourceResult): typeof Api.ResultView.Type =
   scope: r.scope.key,
   scopeName: r.scope.name ?? null,
   status: r.status._tag,
-  records: r.status._tag === "ok" ? r.status.records.length : 0,
+  records: Snapshot.recordsOfStatus(r.status).length,
   detail:
-    r.status._tag === "skipped"
+    r.status._tag === "partial"
+      ? `${r.status.problems.length} item(s) could not be decoded: ${r.status.problems
+          .map((p) => `#${p.index}${p.id === undefined ? "" : ` (${p.id})`} at ${p.path || "/"}: ${p.message}`)
+          .join("; ")}`
+      : r.status._tag === "skipped"
       ? `${r.status.reason}: ${r.status.detail}`
       : r.status._tag === "failed"
         ? r.status.error.message
@@ -103,7 +107,7 @@ export const snapshot = (latest: Store.StoredSnapshot): typeof Api.SnapshotView.
     finishedAt: iso(s.finishedAt),
     outcome: s.outcome,
     resultCount: s.results.length,
-    recordCount: s.results.reduce((n, r) => n + (r.status._tag === "ok" ? r.status.records.length : 0), 0),
+    recordCount: s.results.reduce((n, r) => n + Snapshot.recordsOfStatus(r.status).length, 0),
     requestCount: s.requestCount,
     results: s.results.map(result)
   }
@@ -115,7 +119,7 @@ export const records = (r: Connections.Records): typeof Api.RecordsView.Type => 
   resource: r.result.resource,
   scope: r.result.scope.key,
   status: r.result.status._tag,
-  records: r.result.status._tag === "ok" ? r.result.status.records.map((record) => ({ key: record.key, value: record.value })) : []
+  records: Snapshot.recordsOfStatus(r.result.status).map((record) => ({ key: record.key, value: record.value }))
 })
 
 /** A zone of a connection. */

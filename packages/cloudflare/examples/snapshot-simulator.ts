@@ -23,7 +23,7 @@ try {
   for (const result of snapshot.results) {
     const status = result.status
     const detail =
-      status._tag === "ok" ? `${status.records.length} records` : status._tag === "forbidden" ? `grant ${status.permissions.join(", ")}` : status._tag === "skipped" ? status.detail : status.error.message
+      status._tag === "ok" ? `${status.records.length} records` : status._tag === "partial" ? `${status.records.length} records, ${status.problems.length} undecodable` : status._tag === "forbidden" ? `grant ${status.permissions.join(", ")}` : status._tag === "skipped" ? status.detail : status.error.message
     console.log(`  ${result.resource} @ ${result.scope.label}: ${status._tag} (${detail})`)
   }
   console.log(`WAF rules: ${Snapshot.recordsOf(snapshot, "waf_custom_rules").length}`)

@@ -6,6 +6,10 @@
  * checks `success`, then decodes `result` (and `result_info`) with the caller's Schema, so a missing
  * field becomes a `DecodeFailure` naming the resource, the field and the scope.
  *
+ * Listing items are decoded one by one: a bad item is reported as an `ItemProblem` (index, id, path,
+ * schema message) and left out, every good one is kept, so one unexpected item costs that item and
+ * not the resource (the runner turns the read into a `partial` result).
+ *
  * Listings come as Streams in the three paging styles the API uses (page numbers, `result_info.cursor`,
  * `result_info.cursors.after`), each at the page size the caller asks for (the largest the API allows).
  *
@@ -16,12 +20,13 @@ import {
   ConnectorError,
   Credential,
   HttpPipeline,
+  ItemProblem,
   Pagination,
   type RequestBudget,
   type RetryPolicy
 } from "@plumbline/core"
 import type { Stream } from "effect";
-import { Config, type ConfigError, Context, Effect, Layer, Option, type ParseResult, Redacted, Schema, type SchemaAST } from "effect"
+import { Config, type ConfigError, Context, Effect, Either, Layer, Option, ParseResult, Redacted, Schema, type SchemaAST, Stream as S } from "effect"
 import * as RateLimit from "./RateLimit.js"
 
 /** Cloudflare's production API. */
@@ -79,7 +84,17 @@ export interface Service {
     schema: Schema.Schema<A, I>,
     context: CallContext
   ) => Effect.Effect<Answer<A>, ConnectorError.ConnectorError>
-  /** Every item of a page-number listing (`?page=&per_page=`). */
+  /**
+   * GET a listing returned whole (no paging), decoding each item on its own: bad items are reported
+   * as `ItemProblem`s and left out.
+   */
+  readonly items: <A, I>(
+    path: string,
+    params: Readonly<Record<string, string | number | undefined>>,
+    item: Schema.Schema<A, I>,
+    context: CallContext
+  ) => Effect.Effect<ReadonlyArray<A>, ConnectorError.ConnectorError>
+  /** Every item of a page-number listing (`?page=&per_page=`); bad items are reported and left out. */
   readonly pages: <A, I>(
     path: string,
     options: {
@@ -123,6 +138,50 @@ const CursorInfo = Schema.Struct({ cursor: Schema.optional(Schema.NullOr(Schema.
 const CursorsInfo = Schema.Struct({
   cursors: Schema.optional(Schema.NullOr(Schema.Struct({ after: Schema.optional(Schema.NullOr(Schema.String)) })))
 })
+
+const Items = Schema.Array(Schema.Unknown)
+
+/** An item's `id`, when it has a string one, to name it in a problem. */
+const idOf = (raw: unknown): string | undefined => {
+  if (typeof raw !== "object" || raw === null) return undefined
+  const id = (raw as { id?: unknown }).id
+  return typeof id === "string" ? id : undefined
+}
+
+const escapePointer = (segment: PropertyKey) => String(segment).replace(/~/g, "~0").replace(/\//g, "~1")
+
+/**
+ * Decodes each raw item with `item`, keeps the good ones and reports each bad one (its index in the
+ * listing from `offset`, its id, the JSON Pointer and the schema's message).
+ */
+export const decodeEach = <A, I>(
+  raws: ReadonlyArray<unknown>,
+  item: Schema.Schema<A, I>,
+  offset: number
+): Effect.Effect<ReadonlyArray<A>> =>
+  Effect.gen(function* () {
+    const decode = Schema.decodeUnknownEither(item, decodeOptions)
+    const out: Array<A> = []
+    for (let i = 0; i < raws.length; i++) {
+      const raw = raws[i]
+      const decoded = decode(raw)
+      if (Either.isRight(decoded)) {
+        out.push(decoded.right)
+        continue
+      }
+      const [issue] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+      const id = idOf(raw)
+      yield* ItemProblem.report(
+        new ItemProblem.ItemProblem({
+          index: offset + i,
+          ...(id === undefined ? {} : { id }),
+          path: issue === undefined ? "" : issue.path.map((s) => `/${escapePointer(s)}`).join(""),
+          message: issue?.message ?? decoded.left.message
+        })
+      )
+    }
+    return out
+  })
 
 /** Decode options: extra fields Cloudflare adds are ignored, and the first problem is reported. */
 const decodeOptions: SchemaAST.ParseOptions = { onExcessProperty: "ignore", errors: "first" }
@@ -258,6 +317,9 @@ export const make = (
         return { result: decoded.result, resultInfo: decoded.result_info }
       }).pipe(Effect.mapError((error) => attribute(error, context)))
 
+    const items: Service["items"] = (path, params, item, context) =>
+      Effect.flatMap(get(path, params, Items, context), (answer) => decodeEach(answer.result, item, 0))
+
     const pages: Service["pages"] = (path, { item, key, params, perPage }, context) =>
       Pagination.pageNumber({
         perPage,
@@ -265,9 +327,11 @@ export const make = (
         path: `GET ${path}`,
         fetch: (page) =>
           Effect.gen(function* () {
-            const answer = yield* get(path, { ...params, page, per_page: perPage }, Schema.Array(item), context)
+            const answer = yield* get(path, { ...params, page, per_page: perPage }, Items, context)
             const info = yield* decodeInfo(PageInfo, answer.resultInfo, context)
-            return { items: answer.result, totalPages: info?.total_pages ?? undefined }
+            const decoded = yield* decodeEach(answer.result, item, (page - 1) * perPage)
+            // `more` is judged on the raw page, so a bad item never ends the listing early.
+            return { items: decoded, rawCount: answer.result.length, totalPages: info?.total_pages ?? undefined }
           })
       })
 
@@ -279,23 +343,24 @@ export const make = (
           )
 
     const cursor: Service["cursor"] = (path, { item, perPage, style }, context) =>
-      Pagination.cursor({
-        path: `GET ${path}`,
-        fetch: (after) =>
-          Effect.gen(function* () {
-            const answer = yield* get(
-              path,
-              { per_page: perPage, cursor: Option.getOrUndefined(after) },
-              Schema.Array(item),
-              context
-            )
-            if (style === "cursor") {
-              const info = yield* decodeInfo(CursorInfo, answer.resultInfo, context)
-              return { items: answer.result, next: info?.cursor ?? undefined }
-            }
-            const info = yield* decodeInfo(CursorsInfo, answer.resultInfo, context)
-            return { items: answer.result, next: info?.cursors?.after ?? undefined }
-          })
+      S.suspend(() => {
+        // Items seen so far in this listing, so a problem's index counts across pages.
+        let seen = 0
+        return Pagination.cursor({
+          path: `GET ${path}`,
+          fetch: (after) =>
+            Effect.gen(function* () {
+              const answer = yield* get(path, { per_page: perPage, cursor: Option.getOrUndefined(after) }, Items, context)
+              const decoded = yield* decodeEach(answer.result, item, seen)
+              seen += answer.result.length
+              if (style === "cursor") {
+                const info = yield* decodeInfo(CursorInfo, answer.resultInfo, context)
+                return { items: decoded, next: info?.cursor ?? undefined }
+              }
+              const info = yield* decodeInfo(CursorsInfo, answer.resultInfo, context)
+              return { items: decoded, next: info?.cursors?.after ?? undefined }
+            })
+        })
       })
 
     const tokenKind = tokenKindOf(Redacted.value(secret))
@@ -317,6 +382,7 @@ export const make = (
       configuredAccountId: options.accountId,
       ownerAccountId,
       get,
+      items,
       pages,
       cursor
     } satisfies Service

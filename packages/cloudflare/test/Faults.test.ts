@@ -102,7 +102,7 @@ describe("Faults", () => {
     })
   )
 
-  it.effect("a missing required field is a decode failure naming resource, field and zone; the rest completes", () =>
+  it.effect("a missing required field makes the resource partial, each item's problem naming the field; the rest completes", () =>
     Effect.gen(function* () {
       const sim = Simulator.make({
         scenario: "redpine",
@@ -110,14 +110,16 @@ describe("Faults", () => {
         faults: { rules: [{ route: "GET /zones/:zone_id/dns_records", effect: { kind: "missingFields", fields: ["type"] } }] }
       })
       const { snapshot } = yield* run(sim)
-      const status = result(snapshot, "dns_records", "redpine.io").status
-      assert.strictEqual(status._tag, "failed")
-      if (status._tag === "failed" && status.error._tag === "DecodeFailure") {
-        assert.strictEqual(status.error.resource, "dns_records")
-        assert.strictEqual(status.error.path, "/result/0/type")
-        assert.strictEqual(status.error.scope, "zone redpine.io")
-        assert.include(status.error.message, "dns_records in zone redpine.io at /result/0/type")
-      } else assert.fail(`expected a DecodeFailure, got ${JSON.stringify(status)}`)
+      const found = result(snapshot, "dns_records", "redpine.io")
+      const status = found.status
+      assert.strictEqual(status._tag, "partial")
+      if (status._tag === "partial") {
+        assert.strictEqual(found.resource, "dns_records")
+        assert.strictEqual(found.scope.label, "zone redpine.io")
+        assert.strictEqual(status.problems[0]?.index, 0)
+        assert.isTrue(status.problems.every((p) => p.path === "/type" && p.id !== undefined))
+        assert.include(status.problems[0]?.message ?? "", "is missing")
+      } else assert.fail(`expected a partial result, got ${JSON.stringify(status)}`)
       assert.strictEqual(snapshot.outcome, "complete")
       assert.deepStrictEqual(othersOk(snapshot, ["dns_records"]), [])
     })

@@ -234,6 +234,8 @@ const statusLine = (result: Snapshot.ResourceResult): string => {
   switch (status._tag) {
     case "ok":
       return `ok, ${status.records.length} record(s)`
+    case "partial":
+      return `partial, ${status.records.length} record(s), ${status.problems.length} undecodable item(s)`
     case "skipped":
       return `skipped (${status.reason}: ${status.detail})`
     case "forbidden":

@@ -12,7 +12,7 @@
 import { Array as Arr, Order, Schema } from "effect"
 import * as Json from "./Json.js"
 import { Scope } from "./Scope.js"
-import type * as Snapshot from "./Snapshot.js"
+import * as Snapshot from "./Snapshot.js"
 
 /** How much a failing check matters. */
 export const Severity = Schema.Literal("critical", "high", "medium", "low", "info")
@@ -166,7 +166,8 @@ export const judge = (check: Check, snapshot: Snapshot.Snapshot, scope: Scope): 
     scope,
     records: (resource) => {
       const result = find(resource)
-      return result?.status._tag === "ok" ? result.status.records : []
+      // A `partial` result is judged on the records that decoded; its problems are on the result.
+      return result === undefined ? [] : Snapshot.recordsOfStatus(result.status)
     }
   })
 }

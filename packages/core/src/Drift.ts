@@ -6,12 +6,15 @@
  * after. Volatile fields (declared by the connector) and user ignore rules are left out everywhere,
  * so they never appear in a report. A resource whose coverage changed — it became forbidden, was
  * skipped, failed, or its scope disappeared — is reported as a coverage change, never as all of its
- * records removed. Output is sorted, so the same two snapshots always give the same report.
+ * records removed. A `partial` result (some items could not be decoded) is compared on the records it
+ * has, but a record it lacks is never reported as removed: it may be one of the items that failed to
+ * decode, so its removal is suppressed until a complete read confirms it. Output is sorted, so the same two snapshots always give the same report.
  */
 import { Array as Arr, Order, Schema } from "effect"
 import * as Json from "./Json.js"
 import { Scope } from "./Scope.js"
-import type { Snapshot, SnapshotRecord } from "./Snapshot.js"
+import * as Snapshot from "./Snapshot.js"
+import type { SnapshotRecord } from "./Snapshot.js"
 
 /** Ignores `path` (a JSON Pointer relative to a record; `*` matches any one segment, a prefix ignores all below it) in `resource`. */
 export class IgnoreRule extends Schema.Class<IgnoreRule>("@plumbline/core/IgnoreRule")({
@@ -51,7 +54,7 @@ export const RecordChange = Schema.Union(Added, Removed, Changed)
 export type RecordChange = typeof RecordChange.Type
 
 /** What a resource's status was: its tag, or `absent` when the snapshot has no result for it. */
-export const Coverage = Schema.Literal("ok", "skipped", "forbidden", "failed", "absent")
+export const Coverage = Schema.Literal("ok", "partial", "skipped", "forbidden", "failed", "absent")
 export type Coverage = typeof Coverage.Type
 
 /** A resource in a scope whose coverage changed (it became forbidden, skipped, failed, absent, or readable again). */
@@ -224,7 +227,7 @@ const coverageOrder: Order.Order<CoverageChange> = Order.combine(
 )
 
 /** Diffs two snapshots of the same connection. */
-export const diff = (before: Snapshot, after: Snapshot, options: DiffOptions = {}): DriftReport => {
+export const diff = (before: Snapshot.Snapshot, after: Snapshot.Snapshot, options: DiffOptions = {}): DriftReport => {
   const ignoreFor = (resource: string) => [
     ...(options.volatile?.get(resource) ?? []),
     ...(options.ignore ?? []).filter((rule) => rule.resource === resource || rule.resource === "*").map((rule) => rule.path)
@@ -239,9 +242,26 @@ export const diff = (before: Snapshot, after: Snapshot, options: DiffOptions = {
     const result = (now ?? was)!
     const wasStatus: Coverage = was?.status._tag ?? "absent"
     const nowStatus: Coverage = now?.status._tag ?? "absent"
-    if (was?.status._tag === "ok" && now?.status._tag === "ok") {
-      changes.push(...diffRecords(result.resource, result.scope, was.status.records, now.status.records, ignoreFor(result.resource)))
-    } else if (wasStatus !== nowStatus) {
+    const hasRecords = (s: Coverage) => s === "ok" || s === "partial"
+    if (was !== undefined && now !== undefined && hasRecords(wasStatus) && hasRecords(nowStatus)) {
+      const found = diffRecords(
+        result.resource,
+        result.scope,
+        Snapshot.recordsOfStatus(was.status),
+        Snapshot.recordsOfStatus(now.status),
+        ignoreFor(result.resource)
+      )
+      // Records missing from a partial read may be the items that failed to decode: not deletions.
+      // And a record that comes back after a partial read under the id of an item that failed to
+      // decode was there all along: not an addition.
+      const undecoded = new Set(was.status._tag === "partial" ? was.status.problems.flatMap((p) => (p.id === undefined ? [] : [p.id])) : [])
+      changes.push(
+        ...found.filter(
+          (c) => !(c._tag === "removed" && nowStatus === "partial") && !(c._tag === "added" && undecoded.has(c.key))
+        )
+      )
+    }
+    if (wasStatus !== nowStatus) {
       coverage.push(new CoverageChange({ resource: result.resource, scope: result.scope, before: wasStatus, after: nowStatus }))
     }
   }

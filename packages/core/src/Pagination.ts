@@ -18,6 +18,11 @@ export interface NumberedPage<A> {
   readonly items: ReadonlyArray<A>
   /** Total pages, when the provider reports it. */
   readonly totalPages?: number | undefined
+  /**
+   * How many items the provider sent, when some were left out (undecodable): whether a page was full
+   * is judged on this, so a dropped item never ends the listing early.
+   */
+  readonly rawCount?: number | undefined
 }
 
 /** Options of a page-number listing. */
@@ -41,7 +46,8 @@ export const pageNumber = <A, E, R>(options: PageNumberOptions<A, E, R>): Stream
   return Stream.paginateChunkEffect(1, (page: number) =>
     Effect.gen(function* () {
       const result = yield* options.fetch(page)
-      yield* Progress.reportPage(page, result.items.length)
+      const sent = result.rawCount ?? result.items.length
+      yield* Progress.reportPage(page, sent)
       const keys = result.items.map(options.key)
       const again = keys.find((key) => seen.has(key))
       if (again !== undefined) {
@@ -49,8 +55,7 @@ export const pageNumber = <A, E, R>(options: PageNumberOptions<A, E, R>): Stream
       }
       for (const key of keys) seen.add(key)
       const more =
-        result.items.length > 0 &&
-        (result.totalPages === undefined ? result.items.length >= options.perPage : page < result.totalPages)
+        sent > 0 && (result.totalPages === undefined ? sent >= options.perPage : page < result.totalPages)
       return [Chunk.fromIterable(result.items), more ? Option.some(page + 1) : Option.none()] as const
     })
   )

@@ -20,7 +20,7 @@ export type ProgressEvent =
       readonly _tag: "ResourceFinished"
       readonly resource: string
       readonly scope: Scope
-      readonly status: "ok" | "skipped" | "forbidden" | "failed"
+      readonly status: "ok" | "partial" | "skipped" | "forbidden" | "failed"
       readonly records: number
     }
 

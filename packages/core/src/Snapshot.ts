@@ -1,6 +1,7 @@
 /**
  * A snapshot: what one connection's resources held at one time. Per resource and scope it records
- * a status — `ok` with the canonical records, `skipped` (not available, with the reason),
+ * a status — `ok` with the canonical records, `partial` (the records that decoded and the items that
+ * did not), `skipped` (not available, with the reason),
  * `forbidden` (the permission to grant) or `failed` (the typed error) — so a partial view is never
  * mistaken for a complete one. Records are sorted by identity key and results by resource and
  * scope, and everything is written as canonical JSON: two runs over unchanged data give the same
@@ -9,6 +10,7 @@
 import { createHash } from "node:crypto"
 import { Schema } from "effect"
 import { ConnectorError, CredentialInvalid } from "./ConnectorError.js"
+import { ItemProblem } from "./ItemProblem.js"
 import * as Json from "./Json.js"
 import { Scope } from "./Scope.js"
 
@@ -21,6 +23,15 @@ export class SnapshotRecord extends Schema.Class<SnapshotRecord>("@plumbline/cor
 /** The records were read completely. */
 export class Ok extends Schema.TaggedClass<Ok>("@plumbline/core/Snapshot/Ok")("ok", {
   records: Schema.Array(SnapshotRecord)
+}) {}
+
+/**
+ * Some items could not be decoded: `records` holds every good one, `problems` says which were left
+ * out and why. Drift compares the records but never reports a missing one as removed.
+ */
+export class Partial extends Schema.TaggedClass<Partial>("@plumbline/core/Snapshot/Partial")("partial", {
+  records: Schema.Array(SnapshotRecord),
+  problems: Schema.NonEmptyArray(ItemProblem)
 }) {}
 
 /** The resource is not available in this scope (plan or feature); nothing was read. */
@@ -40,7 +51,7 @@ export class Failed extends Schema.TaggedClass<Failed>("@plumbline/core/Snapshot
 }) {}
 
 /** The status of one resource in one scope. */
-export const ResourceStatus = Schema.Union(Ok, Skipped, Forbidden, Failed)
+export const ResourceStatus = Schema.Union(Ok, Partial, Skipped, Forbidden, Failed)
 export type ResourceStatus = typeof ResourceStatus.Type
 
 /** One resource in one scope. */
@@ -90,8 +101,12 @@ export const contentHash = (snapshot: Snapshot): string =>
 export const find = (snapshot: Snapshot, resource: string, scopeKey: string): ResourceResult | undefined =>
   snapshot.results.find((r) => r.resource === resource && r.scope.key === scopeKey)
 
-/** The records of every `ok` result of `resource`, across scopes. */
+/** The records a status holds: all of an `ok` one, the decoded ones of a `partial` one, else none. */
+export const recordsOfStatus = (status: ResourceStatus): ReadonlyArray<SnapshotRecord> =>
+  status._tag === "ok" || status._tag === "partial" ? status.records : []
+
+/** The records of every `ok` or `partial` result of `resource`, across scopes. */
 export const recordsOf = (snapshot: Snapshot, resource: string): ReadonlyArray<{ scope: Scope; record: SnapshotRecord }> =>
   snapshot.results.flatMap((r) =>
-    r.resource === resource && r.status._tag === "ok" ? r.status.records.map((record) => ({ scope: r.scope, record })) : []
+    r.resource === resource ? recordsOfStatus(r.status).map((record) => ({ scope: r.scope, record })) : []
   )

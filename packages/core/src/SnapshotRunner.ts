@@ -11,6 +11,7 @@ import { Array as Arr, DateTime, Duration, Effect, Either, Order, Request, Schem
 import type { CredentialInvalid } from "./ConnectorError.js"
 import { type ConnectorError, DecodeFailure, decodeFailureFrom } from "./ConnectorError.js"
 import * as Connector from "./Connector.js"
+import * as ItemProblem from "./ItemProblem.js"
 import * as Permits from "./internal/permits.js"
 import type * as Json from "./Json.js"
 import * as Progress from "./Progress.js"
@@ -105,7 +106,7 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
           resource: resource.name,
           scope,
           status: status._tag,
-          records: status._tag === "ok" ? status.records.length : 0
+          records: Snapshot.recordsOfStatus(status).length
         })
       })
 
@@ -136,8 +137,10 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
           },
           page: (page, items) => emit({ _tag: "PageFetched", resource: resource.name, scope, page, items })
         }
+        const problems = ItemProblem.makeCollector()
         const outcome = yield* Effect.suspend(() => (refused === undefined ? collect(resource, scope) : Effect.fail(refused))).pipe(
           Effect.locally(Progress.currentReporter, reporter),
+          Effect.locally(ItemProblem.currentCollector, problems),
           permits.withPermit,
           Effect.either
         )
@@ -150,7 +153,13 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
           yield* finish(resource, scope, statusOf(resource, error))
           return []
         }
-        yield* finish(resource, scope, new Snapshot.Ok({ records: outcome.right.records }, true))
+        yield* finish(
+          resource,
+          scope,
+          Arr.isNonEmptyReadonlyArray(problems.problems)
+            ? new Snapshot.Partial({ records: outcome.right.records, problems: problems.problems }, true)
+            : new Snapshot.Ok({ records: outcome.right.records }, true)
+        )
         const produces = resource.produces
         if (produces === undefined) return []
         return Arr.sort(

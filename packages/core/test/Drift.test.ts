@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, FastCheck as fc, Schema } from "effect"
 import * as Connector from "../src/Connector.js"
 import * as Drift from "../src/Drift.js"
+import { ItemProblem } from "../src/ItemProblem.js"
 import * as Json from "../src/Json.js"
 import { Scope } from "../src/Scope.js"
 import * as Snapshot from "../src/Snapshot.js"
@@ -184,6 +185,37 @@ describe("Drift", () => {
       report.coverage.map((c) => [c.resource, c.scope.key, c.before, c.after]),
       [["firewall", "zone:z1", "ok", "forbidden"]]
     )
+  })
+
+  it("never reports a record missing from a partial read as removed, but still reports the changes it saw", () => {
+    const before = snapshot([
+      { resource: "records", scope: zone, status: ok([{ key: "a", value: 1 }, { key: "b", value: 1 }, { key: "c", value: 1 }]) }
+    ])
+    const partial = new Snapshot.Partial({
+      records: [new Snapshot.SnapshotRecord({ key: "a", value: 2 }), new Snapshot.SnapshotRecord({ key: "d", value: 1 })],
+      problems: [new ItemProblem({ index: 1, id: "b", path: "/name", message: "is missing" }), new ItemProblem({ index: 2, path: "/id", message: "is missing" })]
+    })
+    const after = snapshot([{ resource: "records", scope: zone, status: partial }])
+    const report = Drift.diff(before, after)
+    assert.deepStrictEqual(
+      report.changes.map((c) => `${c._tag} ${c.key}`),
+      ["changed a", "added d"]
+    )
+    assert.deepStrictEqual(report.coverage.map((c) => `${c.resource} ${c.before}->${c.after}`), ["records ok->partial"])
+  })
+
+  it("does not report an item that failed to decode as added when it decodes again", () => {
+    const partial = new Snapshot.Partial({
+      records: [new Snapshot.SnapshotRecord({ key: "a", value: 1 })],
+      problems: [new ItemProblem({ index: 1, id: "b", path: "/name", message: "is missing" })]
+    })
+    const before = snapshot([{ resource: "records", scope: zone, status: partial }])
+    const after = snapshot([
+      { resource: "records", scope: zone, status: ok([{ key: "a", value: 1 }, { key: "b", value: 1 }, { key: "n", value: 1 }]) }
+    ])
+    const report = Drift.diff(before, after)
+    assert.deepStrictEqual(report.changes.map((c) => `${c._tag} ${c.key}`), ["added n"])
+    assert.deepStrictEqual(report.coverage.map((c) => `${c.resource} ${c.before}->${c.after}`), ["records partial->ok"])
   })
 
   it("reports a scope that disappeared, or a resource now skipped, as coverage", () => {

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Request, RequestResolver, Schema, Stream, TestClock } from "effect"
 import * as Connector from "../src/Connector.js"
+import * as Credential from "../src/Credential.js"
+import * as ItemProblem from "../src/ItemProblem.js"
 import * as Resource from "../src/Resource.js"
 import type * as Progress from "../src/Progress.js"
 import * as Snapshot from "../src/Snapshot.js"
@@ -129,6 +131,46 @@ describe("SnapshotRunner", () => {
       }
       assert.strictEqual(Snapshot.find(snapshot, "records", "zone:z1")?.status._tag, "ok")
       assert.strictEqual(snapshot.outcome, "complete")
+    }))
+})
+
+describe("SnapshotRunner partial reads", () => {
+  it.effect("a read that reported bad items becomes partial: the good records and every problem", () =>
+    Effect.gen(function* () {
+      const things = Resource.make({
+        name: "things",
+        description: "things, one of them undecodable",
+        scope: "connection",
+        schema: Schema.Struct({ id: Schema.String }),
+        identity: (t: { readonly id: string }) => t.id,
+        permissions: [],
+        // Reported from a stream stage, as the client does while it decodes a page.
+        list: () =>
+          Stream.concat(
+            Stream.make({ id: "a" }),
+            Stream.fromEffect(ItemProblem.report(new ItemProblem.ItemProblem({ index: 1, id: "b", path: "/name", message: "is missing" }))).pipe(
+              Stream.drain
+            )
+          )
+      })
+      const connector = Connector.make({
+        id: "partial",
+        version: "0.0.0",
+        schemaVersion: 1,
+        credentialKind: "none",
+        scopes: ["connection"],
+        resources: [things],
+        verify: Effect.succeed(new Credential.Verification({ subject: "x", status: "active", grants: [] }))
+      })
+      const snapshot = yield* SnapshotRunner.run(connector, { connectionId: "c" })
+      const status = Snapshot.find(snapshot, "things", "connection:c")?.status ?? snapshot.results[0]?.status
+      assert.strictEqual(status?._tag, "partial")
+      if (status?._tag === "partial") {
+        assert.deepStrictEqual(status.records.map((r) => r.key), ["a"])
+        assert.deepStrictEqual(status.problems.map((p) => [p.index, p.id, p.path]), [[1, "b", "/name"]])
+      }
+      const again = yield* Snapshot.fromJson(Snapshot.toJson(snapshot))
+      assert.strictEqual(again.results[0]?.status._tag, "partial")
     }))
 })
 

@@ -493,7 +493,7 @@ export const decodeFailureNamesField = <R, H extends Harness<R>>(
   name: string
 ): Effect.Effect<void, ContractViolation> =>
   Effect.gen(function* () {
-    const check = `a bad ${name} item fails naming resource and field`
+    const check = `a bad ${name} item fails (or is reported as a problem) naming resource and field`
     const o = widen(options)
     const { fixture } = yield* fixtureOf(o, check, name)
     const harness = o.harness()
@@ -502,10 +502,21 @@ export const decodeFailureNamesField = <R, H extends Harness<R>>(
     const field = corrupt(fixture, first)
     if (field === undefined) return yield* violation(check, "the fixture names neither a required nor a mistyped field")
     const { snapshot } = yield* runSnapshot(o, harness, { resources: [name] })
+    // A connector that decodes item by item reports the bad item as a problem of a `partial` result
+    // (its path is relative to the item) instead of failing the resource: both name the field.
+    const problems = resultsOf(snapshot, name).flatMap((r) => (r.status._tag === "partial" ? r.status.problems : []))
+    if (problems.length > 0) {
+      for (const problem of problems) {
+        if (!problem.path.split("/").includes(field)) {
+          return yield* violation(check, `the item problem's path ${problem.path} does not name the field "${field}"`)
+        }
+      }
+      return
+    }
     const failures = resultsOf(snapshot, name).flatMap((r) =>
       r.status._tag === "failed" && r.status.error._tag === "DecodeFailure" ? [r.status.error] : []
     )
-    if (failures.length === 0) return yield* violation(check, `expected a DecodeFailure, got ${statuses(snapshot, name)}`)
+    if (failures.length === 0) return yield* violation(check, `expected a DecodeFailure, got ${statuses(snapshot, name)} (a partial result naming the field would do too)`)
     for (const failure of failures) {
       if (failure.resource !== name) return yield* violation(check, `the DecodeFailure names resource "${failure.resource}", not "${name}"`)
       if (!failure.path.split("/").includes(field)) {

@@ -168,7 +168,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 const describeResults = (snapshot: Snapshot.Snapshot): string => {
   const counts = new Map<string, number>()
   for (const r of snapshot.results) counts.set(r.status._tag, (counts.get(r.status._tag) ?? 0) + 1)
-  return ["ok", "forbidden", "skipped", "failed"]
+  return ["ok", "partial", "forbidden", "skipped", "failed"]
     .flatMap((tag) => ((counts.get(tag) ?? 0) > 0 ? [`${counts.get(tag)} ${tag}`] : []))
     .join(", ")
 }

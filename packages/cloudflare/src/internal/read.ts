@@ -3,13 +3,13 @@
  * object, and a page-number listing. Each maps wire items to canonical records.
  */
 import type { ConnectorError, Scope } from "@plumbline/core"
-import { Effect, Schema, Stream } from "effect"
+import { Effect, type Schema, Stream } from "effect"
 import { CloudflareClient } from "../CloudflareClient.js"
 import { callContext } from "./context.js"
 
 type Params = Readonly<Record<string, string | number | undefined>>
 
-/** A collection returned whole (no paging): Workers scripts and routes, page rules, lists, settings. */
+/** A collection returned whole (no paging): Workers scripts and routes, page rules, lists, settings; each item decoded on its own. */
 export const all = <W, WI, A>(
   resource: string,
   scope: Scope.Scope,
@@ -21,8 +21,8 @@ export const all = <W, WI, A>(
   Stream.unwrap(
     Effect.gen(function* () {
       const client = yield* CloudflareClient
-      const answer = yield* client.get(path, params, Schema.Array(wire), callContext(resource, scope))
-      return Stream.fromIterable(answer.result.map(toRecord))
+      const items = yield* client.items(path, params, wire, callContext(resource, scope))
+      return Stream.fromIterable(items.map(toRecord))
     })
   )
 

@@ -47,7 +47,8 @@ export type RatelimitWire = typeof RatelimitWire.Type
 
 /** A rule of a ruleset as Cloudflare sends it (managed rules come without `expression`). */
 export const RuleWire = Schema.Struct({
-  id: Schema.String,
+  // Optional in the official schema (`rulesets_Rule.id`); some managed rules come without one.
+  id: opt(Schema.String),
   version: opt(Schema.String),
   action: Schema.String,
   expression: opt(Schema.String),

@@ -4,7 +4,7 @@
  * through `result_info.cursors.after`, 500 per page). The list listing is a shared read, so reading
  * both resources costs it once. Items are keyed `list_id/item_id` and carry the list's name.
  */
-import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core"
+import { type ConnectorError, ItemProblem, Json, Resource, type Scope } from "@plumbline/core"
 import { Effect, Schema, Stream } from "effect"
 import { CloudflareClient } from "../CloudflareClient.js"
 import { callContext } from "../internal/context.js"
@@ -86,14 +86,41 @@ export const lists = Resource.make({
     )
 })
 
+/**
+ * Keeps the first item of each id and reports every later one as a problem: real lists have been
+ * seen to repeat an item id, and one repeat must not cost the whole resource (issue #14).
+ */
+const firstOfEachId = <E, R>(items: Stream.Stream<typeof ItemWire.Type, E, R>) =>
+  Stream.suspend(() => {
+    const seen = new Set<string>()
+    let index = 0
+    return Stream.filterEffect(items, (w) =>
+      Effect.suspend(() => {
+        const at = index++
+        if (!seen.has(w.id)) {
+          seen.add(w.id)
+          return Effect.succeed(true)
+        }
+        return Effect.as(
+          ItemProblem.report(
+            new ItemProblem.ItemProblem({ index: at, id: w.id, path: "/id", message: "duplicate id: the first item with this id is kept" })
+          ),
+          false
+        )
+      })
+    )
+  })
+
 const itemsOf = (scope: Scope.Scope, list: { readonly id: string; readonly name: string }) =>
   Stream.unwrap(
     Effect.map(CloudflareClient, (client) =>
       Stream.map(
-        client.cursor(
-          `/accounts/${scope.id}/rules/lists/${list.id}/items`,
-          { style: "cursors.after", perPage: LIST_ITEMS_PER_PAGE, item: ItemWire },
-          callContext(ITEMS, scope)
+        firstOfEachId(
+          client.cursor(
+            `/accounts/${scope.id}/rules/lists/${list.id}/items`,
+            { style: "cursors.after", perPage: LIST_ITEMS_PER_PAGE, item: ItemWire },
+            callContext(ITEMS, scope)
+          )
         ),
         (w): Item =>
           compact({

@@ -66,7 +66,8 @@ const executed = (rule: RuleWire, summaries: ReadonlyArray<RulesetSummaryWire>):
 /** Wire → canonical. */
 export const toRecord = (ruleset: RulesetWire, rule: RuleWire, position: number, summaries: ReadonlyArray<RulesetSummaryWire>): Rule =>
   compact({
-    id: rule.id,
+    // A rule without an id (some managed rules) is named by its `ref`, else by its place in the ruleset.
+    id: rule.id ?? (rule.ref === null || rule.ref === undefined ? `${ruleset.id}#${position}` : `${ruleset.id}/${rule.ref}`),
     phase: ruleset.phase,
     ruleset_id: ruleset.id,
     ruleset_version: orUndefined(ruleset.version),

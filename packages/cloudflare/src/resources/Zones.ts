@@ -21,7 +21,8 @@ export const ZoneWire = Schema.Struct({
   paused: Schema.optional(Schema.NullOr(Schema.Boolean)),
   type: Schema.optional(Schema.NullOr(Schema.String)),
   account: Schema.Struct({ id: Schema.String, name: Schema.optional(Schema.NullOr(Schema.String)) }),
-  name_servers: Schema.Array(Schema.String),
+  // Absent on zones still pending or partial-setup (CNAME) zones; the official schema does not require it.
+  name_servers: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
   vanity_name_servers: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
   original_registrar: Schema.optional(Schema.NullOr(Schema.String)),
   development_mode: Schema.optional(Schema.NullOr(Schema.Number)),
