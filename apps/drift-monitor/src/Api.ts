@@ -43,6 +43,23 @@ export class UpstreamFailed extends Schema.TaggedError<UpstreamFailed>()("Upstre
 /** The database is unavailable. */
 export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", { message: Schema.String }, HttpApiSchema.annotations({ status: 503 })) {}
 
+/**
+ * The token's request budget cannot serve the request within the deadline (issue #16 item 8): its
+ * window is spent, or Cloudflare paused it with a 429. Sent with `Retry-After` (whole seconds).
+ */
+export class BudgetSpent extends Schema.TaggedError<BudgetSpent>()(
+  "BudgetSpent",
+  { message: Schema.String, retryAfterSeconds: Schema.Number },
+  HttpApiSchema.annotations({ status: 429 })
+) {}
+
+/** The token's request budget could not be consulted in time (its database). Sent with `Retry-After`. */
+export class BudgetUnavailable extends Schema.TaggedError<BudgetUnavailable>()(
+  "BudgetUnavailable",
+  { message: Schema.String, retryAfterSeconds: Schema.Number },
+  HttpApiSchema.annotations({ status: 503 })
+) {}
+
 // ---------------------------------------------------------------------------------------------
 // Security
 
@@ -602,6 +619,8 @@ export class Api extends HttpApi.make("drift-monitor")
   .addError(NotFound)
   .addError(BadRequest)
   .addError(Unavailable)
+  .addError(BudgetSpent)
+  .addError(BudgetUnavailable)
   .prefix("/api")
   // After the prefix: the headless routes live beside the dashboard, at /connect/api.
   .add(ConnectGroup)

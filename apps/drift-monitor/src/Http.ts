@@ -138,10 +138,25 @@ const scrubResponse = (response: HttpServerResponse.HttpServerResponse): HttpSer
   return Option.match(decodeErrorBody(new TextDecoder().decode(response.body.body)), { onNone: () => response, onSome: (error) => HttpServerResponse.setHeaders(scrubbed(error), response.headers) })
 }
 
+/** The `retryAfterSeconds` of a budget refusal's body (issue #16 item 8). */
+const RetryAfterBody = Schema.parseJson(
+  Schema.Struct({ _tag: Schema.Literal("BudgetSpent", "BudgetUnavailable"), retryAfterSeconds: Schema.Number })
+)
+const retryAfterBody = Schema.decodeUnknownOption(RetryAfterBody)
+
+/** A 429/503 budget refusal gets its `Retry-After` header (HttpApi errors carry no headers of their own). */
+const withRetryAfter = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
+  if ((response.status !== 429 && response.status !== 503) || response.body._tag !== "Uint8Array") return response
+  return Option.match(retryAfterBody(new TextDecoder().decode(response.body.body)), {
+    onNone: () => response,
+    onSome: (body) => HttpServerResponse.setHeader(response, "retry-after", String(Math.max(1, Math.ceil(body.retryAfterSeconds))))
+  })
+}
+
 /** Rewrites decode failures just before they are sent (a serve middleware sees responses only after). */
 const scrubDecodeErrors = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.zipRight(
-    HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(scrubResponse(response))),
+    HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(withRetryAfter(scrubResponse(response)))),
     app
   )
 
