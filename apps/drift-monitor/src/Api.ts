@@ -157,6 +157,17 @@ export const ScheduleView = Schema.Struct({
   lastError: Schema.NullOr(Schema.String)
 })
 
+/**
+ * The token's request budget (issue #16 item 8): the limit per window, requests in the current
+ * window, and until when a 429 paused it (`null` when not paused).
+ */
+export const BudgetStateView = Schema.Struct({
+  limit: Schema.Number,
+  windowSeconds: Schema.Number,
+  used: Schema.Number,
+  pausedUntil: Schema.NullOr(Schema.String)
+})
+
 /** A connection, never with its token. */
 export const ConnectionView = Schema.Struct({
   id: Schema.String,
@@ -176,7 +187,9 @@ export const ConnectionView = Schema.Struct({
   /** What the caller should know about its request, e.g. that the pasted token was trimmed. */
   notes: Schema.optional(Schema.Array(Schema.String)),
   /** The end user of the connect session that made it; `null` when made without one. */
-  endUser: Schema.NullOr(EndUser)
+  endUser: Schema.NullOr(EndUser),
+  /** The token's request budget: on `get`, and on `list` when the budget is in this process. */
+  budget: Schema.optional(BudgetStateView)
 })
 
 /** A zone of a connection, from its latest snapshot. */

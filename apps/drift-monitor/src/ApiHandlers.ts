@@ -113,6 +113,13 @@ export const layer = (config: AppConfig) => {
   const connections = HttpApiBuilder.group(Api.Api, "connections", (handlers) =>
     Effect.gen(function* () {
       const service = yield* Connections
+      const budgets = yield* RequestBudget.RequestBudget
+      /** The view with its token's budget state (issue #16 item 8). */
+      const withBudget = (view: typeof Api.ConnectionView.Type) =>
+        budgets.forKey(view.credentialFingerprint, config.budget).pipe(
+          Effect.flatMap((budget) => budget.state),
+          Effect.map((state) => ({ ...view, budget: Views.budgetState(state) }))
+        )
       return handlers
         .handle("verify", ({ payload }) => interactive(Effect.map(service.verify(payload.token), Views.verification)))
         .handle("create", ({ payload }) => interactive(Effect.map(service.create(payload), Views.connection)))
@@ -120,10 +127,13 @@ export const layer = (config: AppConfig) => {
           domain(
             Effect.map(urlParams.endUserId === undefined ? service.list : service.listByEndUser(urlParams.endUserId), (all) =>
               all.map(Views.connection)
+            ).pipe(
+              // In this process the state is a read of memory; in PostgreSQL a query per connection, so only `get` shows it.
+              Effect.flatMap((views) => (config.databaseUrl === undefined ? Effect.forEach(views, withBudget) : Effect.succeed(views)))
             )
           )
         )
-        .handle("get", ({ path }) => domain(Effect.map(service.get(path.id), Views.connection)))
+        .handle("get", ({ path }) => domain(Effect.flatMap(Effect.map(service.get(path.id), Views.connection), withBudget)))
         .handle("update", ({ path, payload }) => interactive(Effect.map(service.update(path.id, payload), Views.connection)))
         .handle("delete", ({ path }) => domain(service.remove(path.id)))
         .handle("replaceCredential", ({ path, payload }) =>

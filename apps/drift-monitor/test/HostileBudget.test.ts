@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { serve, Simulator } from "@plumbline/cloudflare-simulator"
 import { Duration, Effect } from "effect"
 import * as Main from "../src/Main.js"
 import * as Harness from "./fixtures/Harness.js"
@@ -65,5 +66,43 @@ describe("HostileBudget", () => {
         assert.strictEqual(verified.status, 200)
       }),
     { timeout: 120_000 }
+  )
+
+  it.scopedLive(
+    "a connection shows its token's budget: limit, requests used, and the pause after a 429",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* Harness.tempDir
+        // The simulator's own limit is far below the app's budget: its 429 pauses the token's budget
+        // for the rest of its 15 s window (a longer pause would hold the running snapshot, and the
+        // shutdown, that long).
+        const sim = Simulator.make({ scenario: "redpine", rateLimit: { limit: 30, windowMs: 15_000 } })
+        const running = yield* Effect.acquireRelease(
+          Effect.promise(() => serve(sim, { port: 0 })),
+          (r) => Effect.promise(() => r.close())
+        )
+        const started = yield* Main.start(Harness.config(dir, running.baseUrl))
+        const token = sim.tokens["scoped"] as string
+        const created = yield* call(started.baseUrl, "POST", "/api/connections", { name: "Redpine", token })
+        assert.strictEqual(created.status, 201)
+        const id = created.body.id as string
+
+        const first = yield* call(started.baseUrl, "GET", `/api/connections/${id}`)
+        assert.strictEqual(first.body.budget.limit, 1200)
+        assert.strictEqual(first.body.budget.windowSeconds, 301)
+        assert.isAbove(first.body.budget.used, 0)
+        const listed = yield* call(started.baseUrl, "GET", "/api/connections")
+        assert.deepInclude(Object.keys(listed.body[0]), "budget")
+
+        // The first snapshot runs into the simulator's limit; wait until its 429 shows as a pause.
+        let seen = first
+        for (let i = 0; i < 1_200 && seen.body.budget.pausedUntil === null; i++) {
+          yield* Effect.sleep(Duration.millis(100))
+          seen = yield* call(started.baseUrl, "GET", `/api/connections/${id}`)
+        }
+        assert.isString(seen.body.budget.pausedUntil)
+        assert.isAbove(Date.parse(seen.body.budget.pausedUntil), Date.now())
+      }),
+    { timeout: 180_000 }
   )
 })
