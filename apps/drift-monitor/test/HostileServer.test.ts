@@ -114,7 +114,7 @@ describe("HostileServer", () => {
         ["long id, unauthenticated", `/api/connections/${"a".repeat(500)}`, {}, 401],
         ["long id, authenticated", `/api/connections/${"a".repeat(500)}`, { headers: authed }, 404],
         ["unknown API route", "/api/nothing-here", { headers: authed }, 404],
-        ["wrong method", "/api/health", { method: "DELETE", headers: authed }, 404],
+        ["wrong method", "/api/health", { method: "DELETE", headers: authed }, 405],
         ["decode error", "/api/connections", { method: "POST", headers: authed, body: "{}" }, 400]
       ]
       for (const [label, path, init, status] of cases) {
@@ -166,6 +166,25 @@ describe("HostileServer", () => {
       })
       assert.strictEqual(stream.get("x-content-type-options"), "nosniff")
       assert.strictEqual(stream.get("referrer-policy"), "no-referrer")
+    })
+  )
+
+  it.scopedLive("answers a known route with the wrong method 405 with Allow and a JSON body", () =>
+    Effect.gen(function* () {
+      const { started } = yield* app
+      const put = yield* raw(`${started.baseUrl}/api/connections`, { method: "PUT", headers: authed, body: "{}" })
+      assert.strictEqual(put.status, 405)
+      assert.strictEqual(put.headers.get("allow"), "GET, HEAD, POST")
+      assert.include(put.type, "application/json")
+      assert.strictEqual(JSON.parse(put.text)._tag, "MethodNotAllowed")
+      const getVerify = yield* raw(`${started.baseUrl}/api/webhooks/deliveries/d1/retry`, { headers: authed })
+      assert.strictEqual(getVerify.status, 405)
+      assert.strictEqual(getVerify.headers.get("allow"), "POST")
+      // An unknown path stays 404, and a known path with a known method but an unknown id too.
+      assert.strictEqual((yield* raw(`${started.baseUrl}/api/nothing-here`, { method: "PUT", headers: authed })).status, 404)
+      assert.strictEqual((yield* raw(`${started.baseUrl}/api/connections/nope`, { headers: authed })).status, 404)
+      // Authentication still comes first.
+      assert.strictEqual((yield* raw(`${started.baseUrl}/api/connections`, { method: "PUT" })).status, 401)
     })
   )
 })
