@@ -409,7 +409,8 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       .setPayload(
         Schema.Struct({
           url: Schema.String,
-          description: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
+          // Shown in the dashboard and the delivery log: refused with control characters or bidi overrides, as names are (#16 item 7).
+          description: Schema.optional(DisplayName),
           eventTypes: Schema.optional(Schema.Array(EventType))
         })
       )
