@@ -16,9 +16,11 @@
  *   credentialFingerprint: string, zones: ReadonlyArray<string> | null, intervalSeconds: number,
  *   alert: Alert | null, schedule: Schedule, latestSnapshot: SnapshotSummary | null, score: number | null,
  *   createdAt: string, updatedAt: string,
- *   endUser: { id: string, displayName: string | null, email: string | null } | null
+ *   endUser: { id: string, displayName: string | null, email: string | null } | null,
+ *   budget?: BudgetState | undefined
  * }} Connection
  */
+/** @typedef {{ limit: number, windowSeconds: number, used: number, pausedUntil: string | null }} BudgetState */
 /** @typedef {{ resource: string, status: "granted" | "missing" | "unknown", permissions: ReadonlyArray<string> }} Grant */
 /** @typedef {{ id: string, name: string, status: string | null, plan: string | null, account: string | null }} Zone */
 /**
@@ -345,6 +347,13 @@ async function connection(id) {
       el("h2", {}, c.name),
       el("p", {}, "Status: ", el("strong", { testid: "connection-status" }, c.status), ` · score `, el("strong", { testid: "score" }, c.score ?? "–"), ` · every ${c.intervalSeconds}s`),
       el("p", { class: "muted" }, `Credential ${c.credentialFingerprint} · last snapshot ${c.latestSnapshot?.finishedAt ?? "none yet"}${c.schedule.lastError ? ` · last error: ${c.schedule.lastError}` : ""}`),
+      c.budget === undefined
+        ? ""
+        : el(
+            "p",
+            { class: "muted", testid: "budget" },
+            `Token budget: ${c.budget.used} of ${c.budget.limit} requests used in the last ${c.budget.windowSeconds}s${c.budget.pausedUntil === null ? "" : ` · paused by Cloudflare until ${c.budget.pausedUntil}`}`
+          ),
       recheck,
       progress
     ),

@@ -43,6 +43,23 @@ export class UpstreamFailed extends Schema.TaggedError<UpstreamFailed>()("Upstre
 /** The database is unavailable. */
 export class Unavailable extends Schema.TaggedError<Unavailable>()("Unavailable", { message: Schema.String }, HttpApiSchema.annotations({ status: 503 })) {}
 
+/**
+ * The token's request budget cannot serve the request within the deadline (issue #16 item 8): its
+ * window is spent, or Cloudflare paused it with a 429. Sent with `Retry-After` (whole seconds).
+ */
+export class BudgetSpent extends Schema.TaggedError<BudgetSpent>()(
+  "BudgetSpent",
+  { message: Schema.String, retryAfterSeconds: Schema.Number },
+  HttpApiSchema.annotations({ status: 429 })
+) {}
+
+/** The token's request budget could not be consulted in time (its database). Sent with `Retry-After`. */
+export class BudgetUnavailable extends Schema.TaggedError<BudgetUnavailable>()(
+  "BudgetUnavailable",
+  { message: Schema.String, retryAfterSeconds: Schema.Number },
+  HttpApiSchema.annotations({ status: 503 })
+) {}
+
 // ---------------------------------------------------------------------------------------------
 // Security
 
@@ -140,6 +157,17 @@ export const ScheduleView = Schema.Struct({
   lastError: Schema.NullOr(Schema.String)
 })
 
+/**
+ * The token's request budget (issue #16 item 8): the limit per window, requests in the current
+ * window, and until when a 429 paused it (`null` when not paused).
+ */
+export const BudgetStateView = Schema.Struct({
+  limit: Schema.Number,
+  windowSeconds: Schema.Number,
+  used: Schema.Number,
+  pausedUntil: Schema.NullOr(Schema.String)
+})
+
 /** A connection, never with its token. */
 export const ConnectionView = Schema.Struct({
   id: Schema.String,
@@ -159,7 +187,9 @@ export const ConnectionView = Schema.Struct({
   /** What the caller should know about its request, e.g. that the pasted token was trimmed. */
   notes: Schema.optional(Schema.Array(Schema.String)),
   /** The end user of the connect session that made it; `null` when made without one. */
-  endUser: Schema.NullOr(EndUser)
+  endUser: Schema.NullOr(EndUser),
+  /** The token's request budget: on `get`, and on `list` when the budget is in this process. */
+  budget: Schema.optional(BudgetStateView)
 })
 
 /** A zone of a connection, from its latest snapshot. */
@@ -379,7 +409,8 @@ export class WebhooksGroup extends HttpApiGroup.make("webhooks")
       .setPayload(
         Schema.Struct({
           url: Schema.String,
-          description: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
+          // Shown in the dashboard and the delivery log: refused with control characters or bidi overrides, as names are (#16 item 7).
+          description: Schema.optional(DisplayName),
           eventTypes: Schema.optional(Schema.Array(EventType))
         })
       )
@@ -602,6 +633,8 @@ export class Api extends HttpApi.make("drift-monitor")
   .addError(NotFound)
   .addError(BadRequest)
   .addError(Unavailable)
+  .addError(BudgetSpent)
+  .addError(BudgetUnavailable)
   .prefix("/api")
   // After the prefix: the headless routes live beside the dashboard, at /connect/api.
   .add(ConnectGroup)

@@ -8,10 +8,10 @@
 import { timingSafeEqual } from "node:crypto"
 import { HttpApiBuilder } from "@effect/platform"
 import type { SqlError } from "@effect/sql/SqlError"
-import { ConnectorError, Store } from "@plumbline/core"
+import { ConnectorError, RequestBudget, Store } from "@plumbline/core"
 import { Effect, Layer, Redacted } from "effect"
 import * as Api from "./Api.js"
-import type { AppConfig } from "./Config.js"
+import { type AppConfig, defaultBudgetDeadline } from "./Config.js"
 import { Connections, type ConnectionsError } from "./Connections.js"
 import * as Views from "./Views.js"
 import { type WebhookError, Webhooks } from "./Webhooks.js"
@@ -63,8 +63,16 @@ const fromWebhook = (e: WebhookError) =>
       ? new Api.BadRequest({ message: e.message })
       : new Api.Unavailable({ message: e.message })
 
+/** Whole seconds, at least 1, for `Retry-After`. */
+const retrySeconds = (millis: number | undefined) => Math.max(1, Math.ceil((millis ?? 1_000) / 1000))
+
 const fromConnector = (e: ConnectorError.ConnectorError) =>
-  e._tag === "CredentialInvalid"
+  // The token's own budget refused under the request's deadline: 429 (spent or paused), 503 (unreachable).
+  e._tag === "RateLimited" && e.budget !== undefined
+    ? e.budget === "unavailable"
+      ? new Api.BudgetUnavailable({ message: e.message, retryAfterSeconds: retrySeconds(e.retryAfterMillis) })
+      : new Api.BudgetSpent({ message: e.message, retryAfterSeconds: retrySeconds(e.retryAfterMillis) })
+    : e._tag === "CredentialInvalid"
     ? new Api.CredentialRejected({ message: e.message, reason: e.reason })
     : new Api.UpstreamFailed({ message: e.message })
 
@@ -99,24 +107,37 @@ const withToken = <A, R>(effect: Effect.Effect<A, ConnectionsError, R>) =>
 
 /** Every handler group, given the app's configuration. */
 export const layer = (config: AppConfig) => {
+  // A person waits on these: the token's budget answers within the deadline, or the request fails with Retry-After.
+  const interactive = <A, R>(effect: Effect.Effect<A, ConnectionsError, R>) =>
+    withToken(RequestBudget.withDeadline(config.budgetDeadline ?? defaultBudgetDeadline)(effect))
   const connections = HttpApiBuilder.group(Api.Api, "connections", (handlers) =>
     Effect.gen(function* () {
       const service = yield* Connections
+      const budgets = yield* RequestBudget.RequestBudget
+      /** The view with its token's budget state (issue #16 item 8). */
+      const withBudget = (view: typeof Api.ConnectionView.Type) =>
+        budgets.forKey(view.credentialFingerprint, config.budget).pipe(
+          Effect.flatMap((budget) => budget.state),
+          Effect.map((state) => ({ ...view, budget: Views.budgetState(state) }))
+        )
       return handlers
-        .handle("verify", ({ payload }) => withToken(Effect.map(service.verify(payload.token), Views.verification)))
-        .handle("create", ({ payload }) => withToken(Effect.map(service.create(payload), Views.connection)))
+        .handle("verify", ({ payload }) => interactive(Effect.map(service.verify(payload.token), Views.verification)))
+        .handle("create", ({ payload }) => interactive(Effect.map(service.create(payload), Views.connection)))
         .handle("list", ({ urlParams }) =>
           domain(
             Effect.map(urlParams.endUserId === undefined ? service.list : service.listByEndUser(urlParams.endUserId), (all) =>
               all.map(Views.connection)
+            ).pipe(
+              // In this process the state is a read of memory; in PostgreSQL a query per connection, so only `get` shows it.
+              Effect.flatMap((views) => (config.databaseUrl === undefined ? Effect.forEach(views, withBudget) : Effect.succeed(views)))
             )
           )
         )
-        .handle("get", ({ path }) => domain(Effect.map(service.get(path.id), Views.connection)))
-        .handle("update", ({ path, payload }) => withToken(Effect.map(service.update(path.id, payload), Views.connection)))
+        .handle("get", ({ path }) => domain(Effect.flatMap(Effect.map(service.get(path.id), Views.connection), withBudget)))
+        .handle("update", ({ path, payload }) => interactive(Effect.map(service.update(path.id, payload), Views.connection)))
         .handle("delete", ({ path }) => domain(service.remove(path.id)))
         .handle("replaceCredential", ({ path, payload }) =>
-          withToken(Effect.map(service.replaceCredential(path.id, payload.token), Views.connection))
+          interactive(Effect.map(service.replaceCredential(path.id, payload.token), Views.connection))
         )
         .handle("recheck", ({ path, urlParams }) =>
           domain(Effect.map(service.recheck(path.id, { wait: urlParams.wait === true }), Views.recheck))

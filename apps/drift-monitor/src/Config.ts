@@ -83,6 +83,12 @@ export interface AppConfig {
    * sessions' `connectUrl`; when absent, the origin the product's request was sent to.
    */
   readonly publicUrl?: string | undefined
+  /**
+   * How long an API request a person waits on (create, verify, PATCH zones, credential replacement,
+   * the connect flow) may wait for its token's request budget; past it the request answers 429 or
+   * 503 with `Retry-After` (10 s when absent). Background snapshot runs wait as long as it takes.
+   */
+  readonly budgetDeadline?: Duration.Duration | undefined
 }
 
 /** The configuration the app was started with, for the services built from it (see `Services`). */
@@ -103,6 +109,9 @@ export const instanceName = (): string => `${hostname()}:${process.pid}:${random
 
 /** Cloudflare's documented limit: 1,200 requests per 5 minutes per token, with the connector's margin. */
 export const defaultBudget: RequestBudget.Limits = RateLimit.budget
+
+/** How long an interactive request waits for its token's budget before answering 429/503 with `Retry-After`. */
+export const defaultBudgetDeadline: Duration.Duration = Duration.seconds(10)
 
 /** Scheduler defaults: every 15 minutes ±10 %, 4 at once, back off from 30 s to 30 min. */
 export const defaultScheduler: SchedulerSettings = {
@@ -231,7 +240,13 @@ export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.ge
   if (Option.isSome(publicUrl) && (!["http:", "https:"].includes(publicUrl.value.protocol) || publicUrl.value.pathname !== "/")) {
     return yield* Effect.fail(ConfigError.InvalidData([c("PUBLIC_URL")], "must be an http(s) origin without a path, e.g. https://plumbline.example"))
   }
+  // Issue #16 item 8: an interactive request's deadline on its token's budget.
+  const budgetDeadline = yield* seconds(c("BUDGET_DEADLINE_SECONDS"), defaultBudgetDeadline)
+  if (Duration.toMillis(budgetDeadline) < 0) {
+    return yield* Effect.fail(ConfigError.InvalidData([c("BUDGET_DEADLINE_SECONDS")], "must be at least 0"))
+  }
   return {
+    budgetDeadline,
     ...(Option.isSome(publicUrl) ? { publicUrl: publicUrl.value.origin } : {}),
     maxBodyBytes,
     host,

@@ -9,7 +9,8 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect, Layer, Redacted } from "effect"
 import * as Api from "./Api.js"
 import * as ApiHandlers from "./ApiHandlers.js"
-import type { AppConfig } from "./Config.js"
+import { RequestBudget } from "@plumbline/core"
+import { type AppConfig, defaultBudgetDeadline } from "./Config.js"
 import { Connections, type ConnectionsError } from "./Connections.js"
 import { type ConnectSessionError, ConnectSessions } from "./ConnectSessions.js"
 import * as TokenTemplate from "./TokenTemplate.js"
@@ -48,6 +49,8 @@ type ConnectApiError =
   | Api.Conflict
   | Api.CredentialRejected
   | Api.UpstreamFailed
+  | Api.BudgetSpent
+  | Api.BudgetUnavailable
 
 /** Runs a connect operation, its failure as the API's error. */
 const run = <A, R>(effect: Effect.Effect<A, Failure, R>): Effect.Effect<A, ConnectApiError, R> =>
@@ -141,10 +144,12 @@ export const layer = (config: AppConfig) => {
               yield* sessions.countVerification(session)
               return Views.verification(yield* connections.verify(payload.token))
             })
-          )
+          ).pipe(RequestBudget.withDeadline(config.budgetDeadline ?? defaultBudgetDeadline))
         )
         .handle("complete", ({ payload }) =>
-          run(Effect.flatMap(Api.CurrentConnectSession, (session) => sessions.complete(session, payload)))
+          run(Effect.flatMap(Api.CurrentConnectSession, (session) => sessions.complete(session, payload))).pipe(
+            RequestBudget.withDeadline(config.budgetDeadline ?? defaultBudgetDeadline)
+          )
         )
     })
   )

@@ -138,10 +138,68 @@ const scrubResponse = (response: HttpServerResponse.HttpServerResponse): HttpSer
   return Option.match(decodeErrorBody(new TextDecoder().decode(response.body.body)), { onNone: () => response, onSome: (error) => HttpServerResponse.setHeaders(scrubbed(error), response.headers) })
 }
 
+/** The `retryAfterSeconds` of a budget refusal's body (issue #16 item 8). */
+const RetryAfterBody = Schema.parseJson(
+  Schema.Struct({ _tag: Schema.Literal("BudgetSpent", "BudgetUnavailable"), retryAfterSeconds: Schema.Number })
+)
+const retryAfterBody = Schema.decodeUnknownOption(RetryAfterBody)
+
+/** A 429/503 budget refusal gets its `Retry-After` header (HttpApi errors carry no headers of their own). */
+const withRetryAfter = (response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse => {
+  if ((response.status !== 429 && response.status !== 503) || response.body._tag !== "Uint8Array") return response
+  return Option.match(retryAfterBody(new TextDecoder().decode(response.body.body)), {
+    onNone: () => response,
+    onSome: (body) => HttpServerResponse.setHeader(response, "retry-after", String(Math.max(1, Math.ceil(body.retryAfterSeconds))))
+  })
+}
+
+/** One path segment as a pattern: a `:param` matches any segment, anything else itself. */
+const segment = (part: string): string => (part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^$()|[\]\\{}]/g, "\\$&"))
+
+/** Every route's method and path pattern: the API's endpoints, the stream and the OpenAPI description. */
+const routes: ReadonlyArray<{ readonly method: string; readonly pattern: RegExp }> = [
+  ...Object.values(Api.Api.groups).flatMap((group) =>
+    Object.values(group.endpoints).map((endpoint) => ({ method: endpoint.method, path: endpoint.path }))
+  ),
+  { method: "GET", path: "/api/stream" },
+  { method: "GET", path: "/api/openapi.json" }
+].map(({ method, path }: { readonly method: string; readonly path: string }) => ({
+  method,
+  pattern: new RegExp(`^${path.split("/").map(segment).join("/")}$`)
+}))
+
+/** The methods `path` answers to (empty for an unknown path). */
+export const allowedMethods = (path: string): ReadonlyArray<string> => {
+  const methods = new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))
+  if (methods.has("GET")) methods.add("HEAD")
+  return [...methods].sort()
+}
+
+/** A 404 for a path that exists with other methods is a 405 naming them in `Allow` (issue #16). */
+const withMethodNotAllowed = (
+  request: HttpServerRequest.HttpServerRequest,
+  response: HttpServerResponse.HttpServerResponse
+): HttpServerResponse.HttpServerResponse => {
+  if (response.status !== 404) return response
+  const path = request.url.split("?")[0] ?? ""
+  if (!path.startsWith("/api/") && !path.startsWith("/connect/api/")) return response
+  const allowed = allowedMethods(path)
+  if (allowed.length === 0 || allowed.includes(request.method)) return response
+  return HttpServerResponse.setHeaders(
+    HttpServerResponse.unsafeJson(
+      { _tag: "MethodNotAllowed", message: `${request.method} is not allowed on ${path}; use ${allowed.join(", ")}` },
+      { status: 405 }
+    ),
+    { ...response.headers, allow: allowed.join(", ") }
+  )
+}
+
 /** Rewrites decode failures just before they are sent (a serve middleware sees responses only after). */
 const scrubDecodeErrors = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
   Effect.zipRight(
-    HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(scrubResponse(response))),
+    HttpApp.appendPreResponseHandler((request, response) =>
+      Effect.succeed(withMethodNotAllowed(request, withRetryAfter(scrubResponse(response))))
+    ),
     app
   )
 

@@ -2,11 +2,14 @@
  * The checks every request passes before a route sees it, and the headers every response gets.
  * A body larger than the limit is refused from its `content-length` before a byte is read, and a
  * chunked body is capped by the platform's `MaxBodySize` while it streams, so a huge upload never
- * reaches the heap (the platform then destroys the request, so such a client sees its connection
- * closed rather than always reading the 413). Security headers are added to every response, errors and the stream included;
+ * reaches the heap; at the limit its bytes stop being kept, and it gets the same 413 JSON with
+ * `Connection: close` (the rest is discarded as it arrives, so the client reads the answer instead of
+ * a reset socket). Security headers are added to every response, errors and the stream included;
  * the dashboard (everything outside `/api/`) also gets a strict CSP and is never framed.
  */
+import type { IncomingMessage } from "node:http"
 import { HttpApp, HttpIncomingMessage, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Effect, Option } from "effect"
 
 /** The default body limit: 1 MiB. */
@@ -71,6 +74,22 @@ const withBody = (response: HttpServerResponse.HttpServerResponse): HttpServerRe
   return HttpServerResponse.setHeaders(refusal(response.status, tag, message), response.headers)
 }
 
+/**
+ * The platform's body reader destroys a request it stops reading at the limit, which resets the
+ * socket before the 413 is written. Instead, the unread rest is discarded as it arrives (nothing is
+ * kept), so the answer reaches the client, which stops sending when it reads it.
+ */
+const discardInsteadOfDestroy = (incoming: IncomingMessage): void => {
+  const destroy = incoming.destroy.bind(incoming)
+  incoming.destroy = (error?: Error) => {
+    if (incoming.complete || incoming.socket === null || incoming.socket.destroyed) return destroy(error)
+    incoming.removeAllListeners("data")
+    incoming.on("data", () => {})
+    incoming.resume()
+    return incoming
+  }
+}
+
 /** Wraps an app with the body limit, the JSON depth limit and the security headers. */
 export const guard = (options: {
   readonly maxBodyBytes: number
@@ -92,9 +111,11 @@ export const guard = (options: {
     const length = request.headers["content-length"]
     if (length !== undefined && Number(length) > maxBodyBytes) return refuse(tooLarge(maxBodyBytes))
     if (request.method !== "GET" && request.method !== "HEAD" && (request.headers["content-type"] ?? "").includes("json")) {
+      if (length === undefined) discardInsteadOfDestroy(NodeHttpServerRequest.toIncomingMessage(request))
       const text = yield* Effect.either(request.text)
       if (text._tag === "Left") {
-        if (isTooLarge(text.left)) return refuse(tooLarge(maxBodyBytes))
+        // The connection is not reused: the client may still be sending the rest of its body.
+        if (isTooLarge(text.left)) return refuse(HttpServerResponse.setHeader(tooLarge(maxBodyBytes), "connection", "close"))
         return refuse(refusal(400, "BadRequest", "the request body could not be read"))
       }
       if (jsonDepth(text.right, maxJsonDepth) > maxJsonDepth) {

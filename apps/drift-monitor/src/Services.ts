@@ -18,7 +18,14 @@ import * as WebhookTransport from "./WebhookTransport.js"
 import * as Wiring from "./Wiring.js"
 
 /** What the services provide. */
-export type Services = SqlClient.SqlClient | Store.Store | Wiring.Provider | Webhooks.Webhooks | Events.Bus | Scheduler.Scheduler
+export type Services =
+  | SqlClient.SqlClient
+  | Store.Store
+  | Wiring.Provider
+  | Webhooks.Webhooks
+  | Events.Bus
+  | Scheduler.Scheduler
+  | RequestBudget.RequestBudget
 
 /** The services for `config`, built fresh (use `layer` to share them). */
 export const make = (config: AppConfig) => {
@@ -34,7 +41,9 @@ export const make = (config: AppConfig) => {
     Layer.unwrapEffect(
       Effect.map(Wiring.keyring(config.storeKeys), (keys) => Webhooks.layer(config.webhooks, Webhooks.sealWith(keys)))
     ).pipe(Layer.provide(Layer.merge(sql, WebhookTransport.layer(config.webhooks.allowedHosts)))),
-    Events.layerBus
+    Events.layerBus,
+    // The same budgets the provider uses (one layer value, built once), so a connection shows its token's state.
+    budget
   )
   return Layer.provideMerge(Scheduler.layer(config.scheduler), core)
 }

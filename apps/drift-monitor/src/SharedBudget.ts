@@ -6,11 +6,13 @@
  * A request is granted inside a transaction that holds the token's advisory lock, so two processes
  * never both take the last slot (within a process, requests queue for their turn first); times come from the database's clock, so processes on hosts whose
  * clocks disagree still count the same window. A request that does not fit waits until the oldest
- * request in the window leaves it; a database error is retried and never grants a request.
+ * request in the window leaves it; a database error is retried and never grants a request. Under a
+ * caller's deadline (`RequestBudget.withDeadline`), a request whose wait would pass the deadline
+ * fails at once with the wait; a database that does not answer in time fails it as `unavailable`.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { RequestBudget } from "@plumbline/core"
-import { Duration, Effect, Layer } from "effect"
+import { Clock, Duration, Effect, Layer } from "effect"
 
 type Row = Record<string, unknown>
 
@@ -23,22 +25,22 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
     const windowMillis = Duration.toMillis(limits.window) + Duration.toMillis(limits.margin ?? Duration.zero)
     let taken = 0
 
-    /** Takes a slot and returns 0, or returns how long to wait before asking again. */
+    /** Takes a slot and returns 0, or returns how long to wait before asking again (and whether a 429's pause is why). */
     const attempt = Effect.gen(function* () {
       const [clock] = yield* sql<Row>`select pg_advisory_xact_lock(hashtext(${key})),
         floor(extract(epoch from clock_timestamp()) * 1000)::bigint as now`
       const now = Number(clock?.["now"])
       const [pause] = yield* sql<Row>`select paused_until from drift_monitor_budget_pause where budget_key = ${key}`
       const pausedUntil = pause === undefined ? 0 : Number(pause["paused_until"])
-      if (pausedUntil > now) return pausedUntil - now
+      if (pausedUntil > now) return { wait: pausedUntil - now, paused: true }
       yield* sql`delete from drift_monitor_budget_log where budget_key = ${key} and at <= ${now - windowMillis}`
       const [window] = yield* sql<Row>`select count(*) as n, min(at) as oldest from drift_monitor_budget_log where budget_key = ${key}`
       const count = Number(window?.["n"] ?? 0)
       if (count < limits.limit) {
         yield* sql`insert into drift_monitor_budget_log (budget_key, at) values (${key}, ${now})`
-        return 0
+        return { wait: 0, paused: false }
       }
-      return Number(window?.["oldest"]) + windowMillis - now + 1
+      return { wait: Number(window?.["oldest"]) + windowMillis - now + 1, paused: false }
     }).pipe(sql.withTransaction)
 
     // One request of this process at a time asks the database (the others queue here), so a burst
@@ -46,9 +48,9 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
     const turn = Effect.unsafeMakeSemaphore(1)
     const acquire: Effect.Effect<void> = turn.withPermits(1)(Effect.gen(function* () {
       for (;;) {
-        const wait = yield* attempt.pipe(
+        const { wait } = yield* attempt.pipe(
           Effect.tapError((e) => Effect.logWarning(`request budget unavailable, retrying: ${e.message}`)),
-          Effect.orElseSucceed(() => 250)
+          Effect.orElseSucceed(() => ({ wait: 250, paused: false }))
         )
         if (wait <= 0) break
         yield* Effect.sleep(Duration.millis(wait))
@@ -65,7 +67,58 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
         Effect.ignore
       )
 
-    return { acquire, pause, taken: Effect.sync(() => taken) }
+    const acquireWithin = (deadline: Duration.DurationInput): Effect.Effect<void, RequestBudget.BudgetDeadlineExceeded> =>
+      Effect.gen(function* () {
+        const limitMillis = Duration.toMillis(Duration.decode(deadline))
+        const started = yield* Clock.currentTimeMillis
+        // The last answer, for the estimate when the deadline passes while waiting for the turn or the database.
+        let last: { wait: number; paused: boolean } | "unavailable" = { wait: 1_000, paused: false }
+        const inTurn = turn.withPermits(1)(
+          Effect.gen(function* () {
+            for (;;) {
+              const answer = yield* attempt.pipe(
+                Effect.tapError((e) => Effect.logWarning(`request budget unavailable, retrying: ${e.message}`)),
+                Effect.orElseSucceed(() => "unavailable" as const)
+              )
+              last = answer
+              const wait = answer === "unavailable" ? 250 : answer.wait
+              if (wait <= 0) break
+              const left = started + limitMillis - (yield* Clock.currentTimeMillis)
+              if (answer !== "unavailable" && wait > left) {
+                return yield* new RequestBudget.BudgetDeadlineExceeded({ reason: answer.paused ? "paused" : "spent", retryAfterMillis: wait })
+              }
+              yield* Effect.sleep(Duration.millis(Math.min(wait, Math.max(left, 0))))
+            }
+            taken++
+          })
+        )
+        return yield* inTurn.pipe(
+          Effect.timeout(Duration.millis(Math.max(0, limitMillis))),
+          Effect.catchTag("TimeoutException", () =>
+            Effect.fail(
+              last === "unavailable"
+                ? new RequestBudget.BudgetDeadlineExceeded({ reason: "unavailable", retryAfterMillis: 5_000 })
+                : new RequestBudget.BudgetDeadlineExceeded({ reason: last.paused ? "paused" : "spent", retryAfterMillis: Math.max(last.wait, 1_000) })
+            )
+          )
+        )
+      })
+
+    const state: Effect.Effect<RequestBudget.State> = Effect.gen(function* () {
+      const [row] = yield* sql<Row>`select floor(extract(epoch from clock_timestamp()) * 1000)::bigint as now,
+        (select count(*) from drift_monitor_budget_log where budget_key = ${key}
+          and at > floor(extract(epoch from clock_timestamp()) * 1000)::bigint - ${windowMillis}) as used,
+        (select paused_until from drift_monitor_budget_pause where budget_key = ${key}) as paused_until`
+      const now = Number(row?.["now"])
+      const pausedUntil = row?.["paused_until"] == null ? 0 : Number(row["paused_until"])
+      return { limit: limits.limit, windowMillis, used: Number(row?.["used"] ?? 0), pausedUntil: pausedUntil > now ? pausedUntil : 0 }
+    }).pipe(
+      // The state is for display: a database that cannot answer shows an empty window, and says so in the log.
+      Effect.tapError((e) => Effect.logWarning(`cannot read the request budget's state: ${e.message}`)),
+      Effect.orElseSucceed(() => ({ limit: limits.limit, windowMillis, used: 0, pausedUntil: 0 }))
+    )
+
+    return { acquire, acquireWithin, state, pause, taken: Effect.sync(() => taken) }
   }
 
   return {

@@ -4,7 +4,7 @@
  * compile. Times become ISO strings and absent values `null`; a snapshot's records are counted, not
  * copied, except where one resource is asked for.
  */
-import { Snapshot, Store } from "@plumbline/core"
+import { type RequestBudget, Snapshot, Store } from "@plumbline/core"
 import { DateTime, Option, Schema } from "effect"
 import type * as Api from "./Api.js"
 import type * as Connections from "./Connections.js"
@@ -28,6 +28,14 @@ export const snapshotSummary = (s: Store.SnapshotSummary): typeof Api.SnapshotSu
   outcome: s.outcome,
   resultCount: s.resultCount,
   recordCount: s.recordCount
+})
+
+/** A token's request budget state. */
+export const budgetState = (s: RequestBudget.State): typeof Api.BudgetStateView.Type => ({
+  limit: s.limit,
+  windowSeconds: s.windowMillis / 1000,
+  used: s.used,
+  pausedUntil: s.pausedUntil > 0 ? new Date(s.pausedUntil).toISOString() : null
 })
 
 /** A connection's overview. */

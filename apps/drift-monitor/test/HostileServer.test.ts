@@ -28,20 +28,22 @@ const authed = { authorization: `Bearer ${key}`, "content-type": "application/js
  * and how many bytes were written before the server answered or closed the socket.
  */
 const chunkedUpload = (baseUrl: string, total: number, onAnswered: () => void) =>
-  Effect.async<{ status: number | undefined; written: number; text: string }>((resume) => {
+  Effect.async<{ status: number | undefined; written: number; text: string; connection: string | undefined }>((resume) => {
     const url = new URL(`${baseUrl}/api/connections`)
     let written = 0
     let status: number | undefined
     let text = ""
+    let connection: string | undefined
     let finished = false
     const done = () => {
       if (finished) return
       finished = true
-      resume(Effect.succeed({ status, written, text }))
+      resume(Effect.succeed({ status, written, text, connection }))
     }
     const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { ...authed, "transfer-encoding": "chunked" } })
     req.on("response", (res) => {
       status = res.statusCode
+      connection = res.headers["connection"]
       onAnswered()
       res.setEncoding("utf8")
       res.on("data", (d: string) => (text += d))
@@ -82,12 +84,11 @@ describe("HostileServer", () => {
         events.push("health")
         const result = yield* upload
         assert.strictEqual(health.status, 200)
-        // The server stops reading at the limit and closes the request: the client either reads the
-        // 413 or sees its connection closed, depending on which it notices first.
-        if (result.status !== undefined) {
-          assert.strictEqual(result.status, 413)
-          assert.strictEqual(JSON.parse(result.text)._tag, "PayloadTooLarge")
-        }
+        // The server stops keeping the body at the limit and answers: the client reads the 413 JSON
+        // (not a closed socket), with Connection: close.
+        assert.strictEqual(result.status, 413)
+        assert.strictEqual(JSON.parse(result.text)._tag, "PayloadTooLarge")
+        assert.strictEqual(result.connection, "close")
         // The server stopped at the limit: the client could push only a little past it, never 200 MB.
         assert.isBelow(result.written, 50 * 1024 * 1024)
         assert.include(events, "health")
@@ -113,7 +114,7 @@ describe("HostileServer", () => {
         ["long id, unauthenticated", `/api/connections/${"a".repeat(500)}`, {}, 401],
         ["long id, authenticated", `/api/connections/${"a".repeat(500)}`, { headers: authed }, 404],
         ["unknown API route", "/api/nothing-here", { headers: authed }, 404],
-        ["wrong method", "/api/health", { method: "DELETE", headers: authed }, 404],
+        ["wrong method", "/api/health", { method: "DELETE", headers: authed }, 405],
         ["decode error", "/api/connections", { method: "POST", headers: authed, body: "{}" }, 400]
       ]
       for (const [label, path, init, status] of cases) {
@@ -165,6 +166,25 @@ describe("HostileServer", () => {
       })
       assert.strictEqual(stream.get("x-content-type-options"), "nosniff")
       assert.strictEqual(stream.get("referrer-policy"), "no-referrer")
+    })
+  )
+
+  it.scopedLive("answers a known route with the wrong method 405 with Allow and a JSON body", () =>
+    Effect.gen(function* () {
+      const { started } = yield* app
+      const put = yield* raw(`${started.baseUrl}/api/connections`, { method: "PUT", headers: authed, body: "{}" })
+      assert.strictEqual(put.status, 405)
+      assert.strictEqual(put.headers.get("allow"), "GET, HEAD, POST")
+      assert.include(put.type, "application/json")
+      assert.strictEqual(JSON.parse(put.text)._tag, "MethodNotAllowed")
+      const getVerify = yield* raw(`${started.baseUrl}/api/webhooks/deliveries/d1/retry`, { headers: authed })
+      assert.strictEqual(getVerify.status, 405)
+      assert.strictEqual(getVerify.headers.get("allow"), "POST")
+      // An unknown path stays 404, and a known path with a known method but an unknown id too.
+      assert.strictEqual((yield* raw(`${started.baseUrl}/api/nothing-here`, { method: "PUT", headers: authed })).status, 404)
+      assert.strictEqual((yield* raw(`${started.baseUrl}/api/connections/nope`, { headers: authed })).status, 404)
+      // Authentication still comes first.
+      assert.strictEqual((yield* raw(`${started.baseUrl}/api/connections`, { method: "PUT" })).status, 401)
     })
   )
 })

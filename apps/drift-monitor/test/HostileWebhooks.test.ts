@@ -249,4 +249,18 @@ describe("HostileWebhooks", () => {
       }),
     { timeout: 120_000 }
   )
+
+  it.scopedLive("refuses webhook descriptions with control characters, bidi overrides or over 200 characters", () =>
+    Effect.gen(function* () {
+      const hooks = yield* Harness.receiver()
+      const { api } = yield* app([hooks.host])
+      for (const description of ["evil\u202Egnp.exe", "line\nbreak", "nul\u0000", "d".repeat(201)]) {
+        const answer = yield* api.call("POST", "/api/webhooks", { url: hooks.url, description })
+        assert.strictEqual(answer.status, 400, JSON.stringify(description))
+        assert.isString(answer.body.message)
+      }
+      const fine = yield* api.call("POST", "/api/webhooks", { url: hooks.url, description: "product backend" })
+      assert.strictEqual(fine.status, 201)
+    })
+  )
 })

@@ -66,4 +66,31 @@ describeWithPostgres("SharedBudget", (server) => {
     }).pipe(Effect.scoped),
     60_000
   )
+
+  it.live("under a deadline, a spent or paused budget fails at once with the wait, and its state shows it", () =>
+    Effect.gen(function* () {
+      const { url } = yield* freshDatabase(server)
+      // A window far longer than the deadline: the refusal cannot come from waiting the window out.
+      const limits: RequestBudget.Limits = { limit: 2, window: Duration.seconds(60) }
+      const first = yield* process(url)
+      const second = yield* process(url)
+      const budgetIn = (context: typeof first) =>
+        Effect.flatMap(RequestBudget.RequestBudget, (b) => b.forKey("token-d", limits)).pipe(Effect.provide(context))
+      const a = yield* budgetIn(first)
+      const b = yield* budgetIn(second)
+      yield* a.acquireWithin(Duration.seconds(5))
+      yield* a.acquire
+      const spent = yield* Effect.flip(b.acquireWithin(Duration.seconds(5)))
+      assert.strictEqual(spent.reason, "spent")
+      assert.isAbove(spent.retryAfterMillis, 5_000)
+      assert.isAtMost(spent.retryAfterMillis, 60_001)
+      const state = yield* b.state
+      assert.strictEqual(state.limit, 2)
+      assert.strictEqual(state.used, 2)
+      assert.strictEqual(state.pausedUntil, 0)
+      yield* a.pause(120_000)
+      const paused = yield* Effect.flip(b.acquireWithin(Duration.seconds(5)))
+      assert.strictEqual(paused.reason, "paused")
+      assert.isAbove((yield* b.state).pausedUntil, 0)
+    }).pipe(Effect.scoped), 120_000)
 })

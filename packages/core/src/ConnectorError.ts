@@ -87,11 +87,19 @@ export class NotAvailable extends Schema.TaggedError<NotAvailable>("@plumbline/c
 export class RateLimited extends Schema.TaggedError<RateLimited>("@plumbline/core/RateLimited")("RateLimited", {
   retryAfterMillis: Schema.optional(Schema.Number),
   attempts: Schema.Number,
+  /** Set when the credential's own request budget refused under a deadline (no request was sent). */
+  budget: Schema.optional(Schema.Literal("spent", "paused", "unavailable")),
   ...providerContext
 }) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const wait = this.retryAfterMillis === undefined ? "" : `; the provider asked to wait ${this.retryAfterMillis} ms`
+    if (this.budget !== undefined) {
+      const seconds = Math.max(1, Math.ceil((this.retryAfterMillis ?? 1_000) / 1000))
+      return this.budget === "unavailable"
+        ? `The request budget cannot be reached; try again in ${seconds} s`
+        : `The credential's request budget is ${this.budget === "paused" ? "paused after a rate limit" : "spent"}; try again in ${seconds} s`
+    }
     return `Rate limited after ${this.attempts} attempt(s)${wait}`
   }
 }

@@ -151,7 +151,13 @@ export const make = (
     /** One send to one URL: budget, count, authorise, time out, read and parse the body. */
     const send = (request: HttpClientRequest.HttpClientRequest, url: URL) =>
       Effect.gen(function* () {
-        yield* budget.acquire
+        // Under a caller's deadline (`RequestBudget.withDeadline`), a budget that cannot grant in time
+        // fails at once, as a rate limit the caller can report with its wait, and is not retried.
+        yield* RequestBudget.take(budget).pipe(
+          Effect.mapError(
+            (e) => new RateLimited({ attempts: 0, retryAfterMillis: e.retryAfterMillis, budget: e.reason })
+          )
+        )
         yield* Progress.reportRequest
         const authorised = request.pipe(
           HttpClientRequest.setUrl(url),

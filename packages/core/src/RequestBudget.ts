@@ -8,8 +8,12 @@
  * The budget is a sliding log: the time of each of the last `limit` requests is kept in a ring, and
  * request n may start only once request n − limit is at least one window old. That bound holds for
  * every window, whatever the provider's window alignment.
+ *
+ * Background work waits as long as it takes. An interactive caller (a person waiting on an API
+ * answer) sets a deadline with `withDeadline`: a request the budget cannot grant within it fails at
+ * once with `BudgetDeadlineExceeded`, carrying the estimated wait, instead of hanging.
  */
-import { Clock, Context, Duration, Effect, Layer, Ref, SynchronizedRef } from "effect"
+import { Clock, Context, Duration, Effect, FiberRef, Layer, Option, Ref, Schema, SynchronizedRef } from "effect"
 import * as Permits from "./internal/permits.js"
 
 /** Limits of one budget. `margin` widens the window, to absorb clock skew and latency jitter. */
@@ -19,10 +23,48 @@ export interface Limits {
   readonly margin?: Duration.Duration
 }
 
+/**
+ * The budget could not grant a request within the caller's deadline. `reason`: the window is full
+ * (`spent`), a 429 paused the credential (`paused`), or the budget's own store did not answer
+ * (`unavailable`). `retryAfterMillis` estimates when asking again may succeed.
+ */
+export class BudgetDeadlineExceeded extends Schema.TaggedError<BudgetDeadlineExceeded>("@plumbline/core/BudgetDeadlineExceeded")(
+  "BudgetDeadlineExceeded",
+  {
+    reason: Schema.Literal("spent", "paused", "unavailable"),
+    retryAfterMillis: Schema.Number
+  }
+) {
+  override get message(): string {
+    const why =
+      this.reason === "paused"
+        ? "the provider asked to pause this credential's requests"
+        : this.reason === "spent"
+          ? "this credential's request budget is spent"
+          : "the request budget cannot be reached"
+    return `${why}; try again in ${Math.max(1, Math.ceil(this.retryAfterMillis / 1000))} s`
+  }
+}
+
+/** A budget's state, to show: the limit, requests in the current window, and the pause after a 429 (epoch ms; 0 if none). */
+export interface State {
+  readonly limit: number
+  readonly windowMillis: number
+  readonly used: number
+  readonly pausedUntil: number
+}
+
 /** The budget of one credential. */
 export interface Budget {
   /** Waits until one more request fits in the budget, then takes it. */
   readonly acquire: Effect.Effect<void>
+  /**
+   * Takes one request if the budget can grant it within `deadline` (waiting up to that long),
+   * or fails at once with the estimated wait. Nothing is taken on failure.
+   */
+  readonly acquireWithin: (deadline: Duration.DurationInput) => Effect.Effect<void, BudgetDeadlineExceeded>
+  /** The budget's current state. */
+  readonly state: Effect.Effect<State>
   /** Holds every request of this credential back for `millis` (after a 429). */
   readonly pause: (millis: number) => Effect.Effect<void>
   /** Requests taken so far. */
@@ -65,8 +107,74 @@ export const makeBudget = (limits: Limits): Effect.Effect<Budget> =>
     const pause = (millis: number) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(pausedUntil, (until) => Math.max(until, now + millis)))
 
-    return { acquire, pause, taken: Effect.sync(() => taken) }
+    const acquireWithin = (deadline: Duration.DurationInput) =>
+      Effect.gen(function* () {
+        const limitMillis = Duration.toMillis(Duration.decode(deadline))
+        const started = yield* Clock.currentTimeMillis
+        // Waiting for the turn counts against the deadline: the fibres ahead may hold it while they wait.
+        const inTurn = turn.withPermit(
+          Effect.gen(function* () {
+            const now = yield* Clock.currentTimeMillis
+            const left = started + limitMillis - now
+            const until = yield* Ref.get(pausedUntil)
+            const pausedWait = until - now
+            const slotWait = (ring[next] ?? Number.NEGATIVE_INFINITY) + windowMillis - now
+            const wait = Math.max(pausedWait, slotWait, 0)
+            if (wait > left) {
+              return yield* new BudgetDeadlineExceeded({ reason: pausedWait >= slotWait ? "paused" : "spent", retryAfterMillis: wait })
+            }
+            if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+            // A pause that came while we slept (a 429 for another request) still holds us back.
+            const after = yield* Ref.get(pausedUntil)
+            const nowAfter = yield* Clock.currentTimeMillis
+            if (after > nowAfter) return yield* new BudgetDeadlineExceeded({ reason: "paused", retryAfterMillis: after - nowAfter })
+            ring[next] = nowAfter
+            next = (next + 1) % limits.limit
+            taken++
+          })
+        )
+        const estimate = Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          const until = yield* Ref.get(pausedUntil)
+          const slot = (ring[next] ?? Number.NEGATIVE_INFINITY) + windowMillis - now
+          return new BudgetDeadlineExceeded({
+            reason: until - now >= slot ? "paused" : "spent",
+            retryAfterMillis: Math.max(until - now, slot, 1_000)
+          })
+        })
+        return yield* inTurn.pipe(
+          Effect.timeout(Duration.millis(Math.max(0, limitMillis))),
+          Effect.catchTag("TimeoutException", () => Effect.flip(estimate))
+        )
+      })
+
+    const state = Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const used = ring.filter((t) => t > now - windowMillis).length
+      const until = yield* Ref.get(pausedUntil)
+      return { limit: limits.limit, windowMillis, used, pausedUntil: until > now ? until : 0 }
+    })
+
+    return { acquire, acquireWithin, state, pause, taken: Effect.sync(() => taken) }
   })
+
+/**
+ * The deadline of the current fibre's requests (none: wait as long as it takes). Set it with
+ * `withDeadline` around work a person is waiting on; forked fibres inherit it.
+ */
+export const currentDeadline: FiberRef.FiberRef<Option.Option<Duration.Duration>> = FiberRef.unsafeMake(Option.none())
+
+/** Runs `self` with a budget deadline: its requests fail with `BudgetDeadlineExceeded` rather than wait longer. */
+export const withDeadline =
+  (deadline: Duration.DurationInput) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.locally(self, currentDeadline, Option.some(Duration.decode(deadline)))
+
+/** Takes one request of `budget`, honouring the fibre's deadline when it has one. */
+export const take = (budget: Budget): Effect.Effect<void, BudgetDeadlineExceeded> =>
+  Effect.flatMap(FiberRef.get(currentDeadline), (deadline) =>
+    Option.match(deadline, { onNone: () => budget.acquire, onSome: (d) => budget.acquireWithin(d) })
+  )
 
 /** The budgets of every credential in this process, by key (a credential fingerprint). */
 export class RequestBudget extends Context.Tag("@plumbline/core/RequestBudget")<

@@ -86,4 +86,54 @@ describe("RequestBudget", () => {
       const exit = yield* Effect.exit(RequestBudget.makeBudget({ limit: 0, window: Duration.seconds(1) }))
       assert.isTrue(exit._tag === "Failure")
     }))
+
+  it.effect("under a deadline, a spent budget fails at once with the wait, and grants once the window moves", () =>
+    Effect.gen(function* () {
+      const budget = yield* RequestBudget.makeBudget({ limit: 2, window: Duration.seconds(60) })
+      yield* budget.acquire
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* budget.acquire
+      // No clock adjustment: the answer must come without waiting for time to pass.
+      const refused = yield* Effect.flip(RequestBudget.take(budget).pipe(RequestBudget.withDeadline(Duration.seconds(10))))
+      assert.strictEqual(refused._tag, "BudgetDeadlineExceeded")
+      assert.strictEqual(refused.reason, "spent")
+      assert.strictEqual(refused.retryAfterMillis, 59_000)
+      assert.strictEqual(yield* budget.taken, 2)
+      const state = yield* budget.state
+      assert.deepStrictEqual(state, { limit: 2, windowMillis: 60_000, used: 2, pausedUntil: 0 })
+      yield* TestClock.adjust(Duration.seconds(59))
+      yield* RequestBudget.take(budget).pipe(RequestBudget.withDeadline(Duration.seconds(10)))
+      assert.strictEqual(yield* budget.taken, 3)
+    }))
+
+  it.effect("under a deadline, a wait shorter than the deadline is waited out", () =>
+    Effect.gen(function* () {
+      const budget = yield* RequestBudget.makeBudget({ limit: 1, window: Duration.seconds(5) })
+      yield* budget.acquire
+      const waiting = yield* Effect.fork(budget.acquireWithin(Duration.seconds(10)))
+      yield* TestClock.adjust(Duration.seconds(5))
+      yield* Fiber.join(waiting)
+      assert.strictEqual(yield* budget.taken, 2)
+    }))
+
+  it.effect("under a deadline, a pause after a 429 fails at once as paused and shows in the state", () =>
+    Effect.gen(function* () {
+      const budget = yield* RequestBudget.makeBudget({ limit: 100, window: Duration.seconds(1) })
+      yield* budget.pause(30_000)
+      const refused = yield* Effect.flip(budget.acquireWithin(Duration.seconds(10)))
+      assert.strictEqual(refused.reason, "paused")
+      assert.strictEqual(refused.retryAfterMillis, 30_000)
+      assert.strictEqual((yield* budget.state).pausedUntil, 30_000)
+    }))
+
+  it.effect("without a deadline, take waits as before", () =>
+    Effect.gen(function* () {
+      const budget = yield* RequestBudget.makeBudget({ limit: 1, window: Duration.seconds(60) })
+      yield* budget.acquire
+      const waiting = yield* Effect.fork(RequestBudget.take(budget))
+      yield* TestClock.adjust(Duration.seconds(59))
+      assert.isNull(waiting.unsafePoll())
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* Fiber.join(waiting)
+    }))
 })
