@@ -110,7 +110,16 @@ export const layerRoutes = (config: AppConfig) =>
           const sid = new URL(request.url, "http://localhost").searchParams.get("sid")
           const now = yield* Clock.currentTimeMillis
           // An unknown, expired or completed session (or a store failure) frames nowhere and posts nowhere.
-          const session = sid === null || sid === "" ? undefined : yield* Effect.option(sessions.get(sid)).pipe(Effect.map(Option.getOrUndefined))
+          const session =
+            sid === null || sid === ""
+              ? undefined
+              : yield* sessions.get(sid).pipe(
+                  Effect.catchAll((e) =>
+                    e._tag === "ConnectSessionError" && e.reason === "not-found"
+                      ? Effect.succeed(undefined)
+                      : Effect.as(Effect.logWarning(`connect page: session ${sid} could not be read (${e._tag}); served framed by nobody`), undefined)
+                  )
+                )
           const live = session !== undefined && statusOf(session, now) === "pending" ? session : undefined
           return connectPage(root, live?.allowedOrigins ?? [], live?.returnUrl ?? null)
         })
