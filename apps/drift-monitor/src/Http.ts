@@ -117,7 +117,7 @@ export const layerRoutes = (config: AppConfig) =>
                   Effect.catchAll((e) =>
                     e._tag === "ConnectSessionError" && e.reason === "not-found"
                       ? Effect.succeed(undefined)
-                      : Effect.as(Effect.logWarning(`connect page: session ${sid} could not be read (${e._tag}); served framed by nobody`), undefined)
+                      : Effect.as(Effect.logWarning(`connect page: session ${JSON.stringify(sid.slice(0, 100))} could not be read (${e._tag}); served framed by nobody`), undefined)
                   )
                 )
           const live = session !== undefined && statusOf(session, now) === "pending" ? session : undefined
