@@ -175,4 +175,34 @@ describe("Connect flow", () => {
       }).pipe(Effect.scoped),
     { timeout: 300_000 }
   )
+
+  it.live.skipIf(!available)(
+    "opened without a window to tell, the page sends the browser to returnUrl?connection_id= with no Referer",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* Harness.tempDir
+        const { sim, baseUrl: simUrl } = yield* Harness.simulator
+        const product = yield* SampleProduct.start()
+        const started = yield* Main.start(Harness.config(dir, simUrl, Keyring.generate("k1"), [product.hostPort]))
+        yield* product.attach({ baseUrl: started.baseUrl, apiKey })
+        const session = yield* step(async () => (await fetch(`${product.url}api/connect-session`, { method: "POST" })).json() as Promise<{ connectUrl: string }>)
+        const chrome = yield* browser
+        const context = yield* Effect.acquireRelease(step(() => chrome.newContext()), (c) => Effect.promise(() => c.close()))
+        context.setDefaultTimeout(0)
+        const page = yield* step(() => context.newPage())
+        yield* step(() => page.goto(session.connectUrl))
+        yield* step(() => page.getByTestId("token-input").first().fill(sim.tokens["scoped"] as string))
+        yield* step(() => page.getByTestId("verify").click())
+        yield* step(() => page.getByTestId("complete").click())
+        yield* step(() => page.waitForURL((url) => url.pathname === "/returned", { timeout: 0 }))
+        const connectionId = new URL(page.url()).searchParams.get("connection_id") ?? ""
+        assert.isNotEmpty(connectionId)
+        yield* product.until((w) => w.type === "connection.created" && w.data["connectionId"] === connectionId)
+        const returned = product.requests.find((r) => r.url.startsWith("/returned"))
+        assert.isDefined(returned)
+        assert.isUndefined(returned?.headers["referer"], "the connect page sends no Referer")
+        assert.isEmpty(recorded(product).filter((r) => r.includes(sim.tokens["scoped"] as string)))
+      }).pipe(Effect.scoped),
+    { timeout: 300_000 }
+  )
 })
