@@ -4,14 +4,15 @@
  * at `/`. Requests are not logged with their query strings: the stream accepts the API key as an
  * `access_token` parameter (browsers' `EventSource` cannot set headers).
  */
-import { existsSync, statSync } from "node:fs"
+import { existsSync, readFileSync, statSync } from "node:fs"
 import { extname, join, normalize, resolve, sep } from "node:path"
 import { HttpApiBuilder, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Deferred, Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
+import { Clock, Deferred, Effect, Layer, Option, Schedule, Schema, Stream } from "effect"
 import * as Api from "./Api.js"
 import * as ApiHandlers from "./ApiHandlers.js"
 import type { AppConfig } from "./Config.js"
 import * as ConnectHandlers from "./ConnectHandlers.js"
+import { ConnectSessions, statusOf } from "./ConnectSessions.js"
 import * as Events from "./Events.js"
 import * as RequestGuard from "./RequestGuard.js"
 
@@ -100,10 +101,79 @@ export const layerRoutes = (config: AppConfig) =>
           headers: { "cache-control": "no-cache" }
         }).pipe(Effect.orElseSucceed(() => HttpServerResponse.text("Not found", { status: 404 })))
       })
+      // The hosted connect page: framed only by the origins of the session named in `?sid=`.
+      const sessions = yield* ConnectSessions
+      yield* router.get(
+        "/connect",
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const sid = new URL(request.url, "http://localhost").searchParams.get("sid")
+          const now = yield* Clock.currentTimeMillis
+          // An unknown, expired or completed session (or a store failure) frames nowhere and posts nowhere.
+          const session =
+            sid === null || sid === ""
+              ? undefined
+              : yield* sessions.get(sid).pipe(
+                  Effect.catchAll((e) =>
+                    e._tag === "ConnectSessionError" && e.reason === "not-found"
+                      ? Effect.succeed(undefined)
+                      : Effect.as(Effect.logWarning(`connect page: session ${JSON.stringify(sid.slice(0, 100))} could not be read (${e._tag}); served framed by nobody`), undefined)
+                  )
+                )
+          const live = session !== undefined && statusOf(session, now) === "pending" ? session : undefined
+          return connectPage(root, live?.allowedOrigins ?? [], live?.returnUrl ?? null)
+        })
+      )
       yield* router.get("/", serveStatic)
       yield* router.get("/*", serveStatic)
     })
   )
+
+/** Only exact `scheme://host[:port]` origins go into a CSP (the API validates them already; this is a second fence). */
+const cspOrigin = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/
+
+/**
+ * The connect page's Content-Security-Policy: its own script and styles only, no inline script, and
+ * `frame-ancestors` the session's allowed origins — `'none'` without any.
+ */
+export const connectCsp = (allowedOrigins: ReadonlyArray<string>): string => {
+  const ancestors = allowedOrigins.filter((o) => cspOrigin.test(o))
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    `frame-ancestors ${ancestors.length === 0 ? "'none'" : ancestors.join(" ")}`
+  ].join("; ")
+}
+
+const escapeAttribute = (text: string): string =>
+  text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/'/g, "&#39;")
+
+/**
+ * `public/connect.html` with the session's allowed origins and return URL in `<meta>` tags (not
+ * secrets: the page needs them to know where it may `postMessage` or redirect), and its headers.
+ */
+const connectPage = (root: string, allowedOrigins: ReadonlyArray<string>, returnUrl: string | null) => {
+  const file = join(root, "connect.html")
+  if (!existsSync(file)) return HttpServerResponse.text("Not found", { status: 404 })
+  const html = readFileSync(file, "utf8")
+    .replace("{{allowedOrigins}}", escapeAttribute(JSON.stringify(allowedOrigins)))
+    .replace("{{returnUrl}}", escapeAttribute(returnUrl ?? ""))
+  const headers: Record<string, string> = {
+    "content-security-policy": connectCsp(allowedOrigins),
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store"
+  }
+  // Old browsers without frame-ancestors: never framed unless the session names origins.
+  if (allowedOrigins.length === 0) headers["x-frame-options"] = "DENY"
+  return HttpServerResponse.text(html, { contentType: "text/html; charset=utf-8", headers })
+}
 
 /**
  * Removes the values Schema quotes in decode failures (`…, actual "…"`), so a request that fails

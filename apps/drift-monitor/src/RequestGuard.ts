@@ -27,7 +27,13 @@ const dashboardHeaders = { ...apiHeaders, "content-security-policy": dashboardCs
 
 /** The headers a response to `url` gets. */
 export const securityHeaders = (url: string): Readonly<Record<string, string>> =>
-  url.startsWith("/api/") || url === "/api" ? apiHeaders : dashboardHeaders
+  url.startsWith("/api/") || url === "/api" ? apiHeaders : isConnectPage(url) ? apiHeaders : dashboardHeaders
+
+/**
+ * Whether `url` is the hosted connect page, which sets its own CSP: its `frame-ancestors` depends on
+ * the session in its query (see `Http.connectCsp`), so the dashboard's fixed one must not replace it.
+ */
+const isConnectPage = (url: string): boolean => (url.split("?")[0] ?? "") === "/connect"
 
 /**
  * The nesting depth of a JSON text, by counting brackets outside strings — cheap, and done before

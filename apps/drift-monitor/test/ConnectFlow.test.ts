@@ -1,0 +1,208 @@
+/**
+ * The hosted connect flow in a real browser (issue #13 item 7), started from the sample product's
+ * page as a product's customer would: the product's backend opens a connect session with its API
+ * key, its page opens Plumbline's hosted page in a popup, the customer pastes their Cloudflare token
+ * there, picks zones, and the product's page receives the connection id by `postMessage` while its
+ * backend receives the signed `connection.created` webhook. The product's server records every
+ * request it gets, and the test checks that none of them — line, headers or body — contains the
+ * customer's token. Then the token is revoked, the connection goes `credential_expired`, and a
+ * reconnect session restores it (`connection.restored`). Finally the same product page served from
+ * an origin the session does not allow gets no message at all.
+ *
+ * Chromium is `CHROMIUM_PATH` or `/usr/bin/chromium`; skipped without it, failing under `CI=true`.
+ */
+import { existsSync, mkdirSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Keyring } from "@plumbline/store-sql"
+import { Effect, Exit } from "effect"
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
+import * as Main from "../src/Main.js"
+import * as SampleProduct from "../src/sample/SampleProduct.js"
+import * as Harness from "./fixtures/Harness.js"
+
+const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium"
+const available = existsSync(executablePath)
+const inCi = process.env["CI"] !== undefined && process.env["CI"] !== ""
+const screenshots = join(import.meta.dirname, "..", "test-results", "screenshots")
+const apiKey = "test-api-key-0123456789"
+
+const browser = Effect.acquireRelease(
+  Effect.promise(() =>
+    chromium.launch({
+      executablePath,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+    })
+  ),
+  (b: Browser) => Effect.promise(() => b.close())
+)
+
+const step = <A>(f: () => Promise<A>) => Effect.promise(f)
+
+/** The messages the product page logged (`<type> from <origin>`). */
+const messages = (page: Page) => step(() => page.getByTestId("messages").locator("li").allTextContents())
+
+/** Waits until the product page logged `count` messages of `type`. */
+const messageCount = (page: Page, type: string, count: number) =>
+  step(() =>
+    page.waitForFunction(
+      ([t, n]) => Array.from(document.querySelectorAll("[data-testid=messages] li")).filter((li) => (li.textContent ?? "").startsWith(`${t} from`)).length >= Number(n),
+      [type, String(count)],
+      { timeout: 0 }
+    )
+  )
+
+/**
+ * Clicks `button` on the product page, then, in the popup it opens, pastes `token`, verifies, keeps
+ * the zones ticked and connects. Returns the popup (which the product page may already have closed).
+ */
+const connectThroughPopup = (context: BrowserContext, page: Page, button: string, token: string, name: string) =>
+  Effect.gen(function* () {
+    const opened = context.waitForEvent("page", { timeout: 0 })
+    yield* step(() => page.getByTestId(button).click())
+    const popup = yield* step(() => opened)
+    popup.setDefaultTimeout(0)
+    yield* step(() => popup.getByTestId("permissions-step").waitFor())
+    const href = yield* step(() => popup.evaluate(() => location.href))
+    assert.notInclude(href, "#", "the session token is taken out of the address bar")
+    assert.include(href, "/connect?sid=")
+    const template = yield* step(() => popup.getByTestId("token-template").getAttribute("href"))
+    assert.match(template ?? "", /^https:\/\/dash\.cloudflare\.com\/profile\/api-tokens\?permissionGroupKeys=/)
+    yield* step(() => popup.screenshot({ path: join(screenshots, `connect-${name}-1-permissions.png`), fullPage: true }))
+    yield* step(() => popup.getByTestId("token-input").first().fill(token))
+    yield* step(() => popup.getByTestId("verify").click())
+    yield* step(() => popup.getByTestId("zones").waitFor())
+    assert.strictEqual(yield* step(() => popup.getByTestId("token-input").first().inputValue()), "", "the field is emptied once sent")
+    assert.notInclude(yield* step(() => popup.content()), token, "the page never shows the token")
+    const zones = yield* step(() => popup.getByTestId("zone-checkbox").evaluateAll((boxes) => boxes.map((b) => b.getAttribute("data-zone"))))
+    assert.include(zones, "redpine.io")
+    yield* step(() => popup.screenshot({ path: join(screenshots, `connect-${name}-2-verified.png`), fullPage: true }))
+    yield* step(() => popup.getByTestId("complete").click())
+    return popup
+  })
+
+/** Every request the product's server got, as one searchable text per request. */
+const recorded = (product: SampleProduct.SampleProduct) =>
+  product.requests.map((r) => `${r.method} ${r.url}\n${JSON.stringify(r.headers)}\n${r.body}`)
+
+describe("Connect flow", () => {
+  if (!available && inCi) {
+    it("has Chromium under CI", () => {
+      assert.fail(`CI is set but ${executablePath} does not exist: .ci/run installs Debian's chromium (or set CHROMIUM_PATH)`)
+    })
+    return
+  }
+
+  it.live.skipIf(!available)(
+    "from the sample product: connect in the hosted page, id by postMessage, signed webhook, no token ever reaches the product; revoke, reconnect, restored; a disallowed origin gets nothing",
+    () =>
+      Effect.gen(function* () {
+        mkdirSync(screenshots, { recursive: true })
+        const dir = yield* Harness.tempDir
+        const { sim, baseUrl: simUrl, origin: simOrigin } = yield* Harness.simulator
+        const product = yield* SampleProduct.start()
+        const config = Harness.config(dir, simUrl, Keyring.generate("k1"), [product.hostPort])
+        const started = yield* Main.start(config)
+        yield* product.attach({ baseUrl: started.baseUrl, apiKey })
+        const scoped = sim.tokens["scoped"] as string
+        const account = sim.tokens["account"] as string
+
+        const chrome = yield* browser
+        const context = yield* Effect.acquireRelease(
+          step(() => chrome.newContext({ viewport: { width: 1000, height: 900 } })),
+          (c) => Effect.promise(() => c.close())
+        )
+        // Every wait is for something a page shows or a webhook that arrives; the test's timeout bounds them.
+        context.setDefaultTimeout(0)
+        const page = yield* step(() => context.newPage())
+        yield* Effect.addFinalizer((exit) =>
+          Exit.isSuccess(exit)
+            ? Effect.void
+            : Effect.promise(() => page.screenshot({ path: join(screenshots, "connect-99-failure.png"), fullPage: true, timeout: 10_000 })).pipe(Effect.ignore)
+        )
+        const pageErrors: Array<string> = []
+        context.on("weberror", (e) => pageErrors.push(e.error().message))
+
+        // ---- connect
+        yield* step(() => page.goto(product.url))
+        yield* connectThroughPopup(context, page, "connect", scoped, "new")
+        yield* messageCount(page, "plumbline:connected", 1)
+        const connectionId = (yield* step(() => page.getByTestId("connection-id").textContent())) ?? ""
+        assert.isNotEmpty(connectionId)
+        const created = yield* product.until((w) => w.type === "connection.created" && w.data["connectionId"] === connectionId)
+        assert.isTrue(created.verified, "the product verified the Standard Webhooks signature")
+        assert.deepStrictEqual(created.data["endUser"], { ...SampleProduct.endUser })
+        assert.deepStrictEqual((created.data["zones"] as Array<{ name: string }>).map((z) => z.name), ["redpine.io"])
+        yield* step(() => page.screenshot({ path: join(screenshots, "connect-new-3-product.png"), fullPage: true }))
+
+        // ---- revoked, then reconnected through a new session
+        yield* step(() => fetch(`${simOrigin}/__admin/tokens/scoped/revoke`, { method: "POST" }))
+        const api = Harness.client(started.baseUrl)
+        const recheck = yield* api.call("POST", `/api/connections/${connectionId}/recheck?wait=true`)
+        assert.strictEqual(recheck.body.outcome, "credential_expired")
+        yield* product.until((w) => w.type === "connection.credential_expired" && w.data["connectionId"] === connectionId)
+        yield* connectThroughPopup(context, page, "reconnect", account, "reconnect")
+        yield* messageCount(page, "plumbline:connected", 2)
+        assert.strictEqual(yield* step(() => page.getByTestId("connection-id").textContent()), connectionId, "the same connection")
+        const restored = yield* product.until((w) => w.type === "connection.restored" && w.data["connectionId"] === connectionId)
+        assert.isTrue(restored.verified)
+        assert.strictEqual((yield* api.call("GET", `/api/connections/${connectionId}`)).body.status, "active")
+
+        // ---- nothing the product received carries a customer token
+        const requests = recorded(product)
+        assert.isAbove(requests.length, 5, "the product's page and backend were used")
+        assert.isTrue(requests.some((r) => r.startsWith("POST /webhooks")), "webhooks are recorded too")
+        for (const token of [scoped, account]) {
+          assert.isEmpty(requests.filter((r) => r.includes(token)), "no request reaching the product contains the customer's token")
+        }
+
+        // ---- the same product page on an origin the session does not allow gets no message
+        const other = yield* step(() => context.newPage())
+        yield* step(() => other.goto(product.url.replace("127.0.0.1", "localhost")))
+        const popup = yield* connectThroughPopup(context, other, "connect", account, "disallowed")
+        yield* step(() => popup.getByTestId("done").waitFor())
+        // Messages from one window are delivered in order: once this one arrives, any earlier one has.
+        yield* step(() => popup.evaluate(() => (window.opener as Window).postMessage({ type: "sentinel" }, "*")))
+        yield* messageCount(other, "sentinel", 1)
+        assert.deepStrictEqual(
+          (yield* messages(other)).filter((m) => m.startsWith("plumbline:connected")),
+          [],
+          "a page at a disallowed origin is told nothing"
+        )
+        assert.isEmpty(recorded(product).filter((r) => r.includes(account) || r.includes(scoped)))
+        assert.deepStrictEqual(pageErrors, [])
+      }).pipe(Effect.scoped),
+    { timeout: 300_000 }
+  )
+
+  it.live.skipIf(!available)(
+    "opened without a window to tell, the page sends the browser to returnUrl?connection_id= with no Referer",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* Harness.tempDir
+        const { sim, baseUrl: simUrl } = yield* Harness.simulator
+        const product = yield* SampleProduct.start()
+        const started = yield* Main.start(Harness.config(dir, simUrl, Keyring.generate("k1"), [product.hostPort]))
+        yield* product.attach({ baseUrl: started.baseUrl, apiKey })
+        const session = yield* step(async () => (await fetch(`${product.url}api/connect-session`, { method: "POST" })).json() as Promise<{ connectUrl: string }>)
+        const chrome = yield* browser
+        const context = yield* Effect.acquireRelease(step(() => chrome.newContext()), (c) => Effect.promise(() => c.close()))
+        context.setDefaultTimeout(0)
+        const page = yield* step(() => context.newPage())
+        yield* step(() => page.goto(session.connectUrl))
+        yield* step(() => page.getByTestId("token-input").first().fill(sim.tokens["scoped"] as string))
+        yield* step(() => page.getByTestId("verify").click())
+        yield* step(() => page.getByTestId("complete").click())
+        yield* step(() => page.waitForURL((url) => url.pathname === "/returned", { timeout: 0 }))
+        const connectionId = new URL(page.url()).searchParams.get("connection_id") ?? ""
+        assert.isNotEmpty(connectionId)
+        yield* product.until((w) => w.type === "connection.created" && w.data["connectionId"] === connectionId)
+        const returned = product.requests.find((r) => r.url.startsWith("/returned"))
+        assert.isDefined(returned)
+        assert.isUndefined(returned?.headers["referer"], "the connect page sends no Referer")
+        assert.isEmpty(recorded(product).filter((r) => r.includes(sim.tokens["scoped"] as string)))
+      }).pipe(Effect.scoped),
+    { timeout: 300_000 }
+  )
+})
