@@ -9,8 +9,13 @@
 import { existsSync, mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Scope } from "effect"
+import { createServer } from "node:http"
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { type Browser, chromium, type Page } from "playwright-core"
+import * as Events from "../src/Events.js"
+import * as Http from "../src/Http.js"
 import * as Main from "../src/Main.js"
 import * as Harness from "./fixtures/Harness.js"
 
@@ -163,7 +168,15 @@ describe("Browser", () => {
 
         // ---- the app restarts on the same data folder: nothing is lost.
         const scope2 = yield* Scope.make()
-        const restarted = yield* Main.start(config).pipe(Scope.extend(scope2))
+        // Main.layer, with the services kept in the output: the test publishes a stream event below.
+        const services = yield* Layer.build(
+          Http.layer(config).pipe(
+            Layer.provideMerge(Main.layerServices(config)),
+            Layer.provideMerge(NodeHttpServer.layer(createServer, { port: config.port, host: config.host }))
+          )
+        ).pipe(Scope.extend(scope2))
+        const address = Context.get(services, HttpServer.HttpServer).address
+        const restarted = { baseUrl: `http://${config.host}:${address._tag === "TcpAddress" ? address.port : config.port}` }
         yield* step(() => page.goto(`${restarted.baseUrl}/${connectionUrl}&key=${apiKey}`))
         yield* step(() => page.getByTestId("credential-expired-alert").waitFor())
         assert.strictEqual(yield* step(() => item(page, LOGIN).getAttribute("data-status")), "pass")
@@ -183,6 +196,18 @@ describe("Browser", () => {
         // The page was rebuilt: the section marked before the refresh is gone.
         yield* step(() => page.locator('[data-testid="connection"]:not([data-before-refresh])').waitFor())
         assert.strictEqual(yield* step(() => page.getByTestId("replace-token").inputValue()), half)
+
+        // So does a stream event arriving while the customer types (another process or the scheduler
+        // changed the connection): the page refreshes from it and the half-typed token stays.
+        const more = (sim.tokens["account"] as string).slice(0, 20)
+        yield* step(() => page.getByTestId("replace-token").fill(more))
+        yield* step(() => page.getByTestId("connection").evaluate((e) => e.setAttribute("data-before-event", "")))
+        const connectionId = decodeURIComponent(connectionUrl.replace(/^#\/connections\//, "").replace(/[?&].*$/, ""))
+        yield* Events.publish({ type: "connection.status", connectionId, status: "credential_expired", alert: null }).pipe(
+          Effect.provideService(Events.Bus, Context.get(services, Events.Bus))
+        )
+        yield* step(() => page.locator('[data-testid="connection"]:not([data-before-event])').waitFor())
+        assert.strictEqual(yield* step(() => page.getByTestId("replace-token").inputValue()), more)
 
         // A new token from the alert restores the connection.
         yield* step(() => page.getByTestId("replace-token").fill(sim.tokens["account"] as string))
