@@ -4,6 +4,7 @@
  * checks) needs nothing else to work with a provider.
  */
 import type { Effect } from "effect"
+import type { ChangeFeed } from "./ChangeFeed.js"
 import type { ConnectorError } from "./ConnectorError.js"
 import type { Verification } from "./Credential.js"
 import type * as Resource from "./Resource.js"
@@ -22,6 +23,8 @@ export interface Connector<R = never> {
   readonly resources: ReadonlyArray<Resource.Any<R>>
   /** Checks the credential and discovers what it may read. */
   readonly verify: Effect.Effect<Verification, ConnectorError, R>
+  /** What may have changed since the last snapshot; without it every run reads everything. */
+  readonly changes?: ChangeFeed<R>
 }
 
 /** A connector contract that does not hold together; a programming error, raised when declared. */
