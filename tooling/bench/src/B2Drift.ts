@@ -18,7 +18,7 @@ import { Connector, Drift, type Json, Scope, Snapshot } from "@plumbline/core"
 import { DateTime, Effect } from "effect"
 import v8 from "node:v8"
 import type { BenchmarkResult } from "./Figures.js"
-import { figure, median, round } from "./Figures.js"
+import { figure, maximum, median, minimum, round } from "./Figures.js"
 
 /** Measured diffs after the warm-up. */
 export const ITERATIONS = 15
@@ -114,7 +114,7 @@ export const run = Effect.gen(function* () {
   const heapAtEnd = process.memoryUsage().heapUsed
   const profile = profiler.stop()
   const beforeEachGc = profile.statistics.map((s) => s.beforeGC.heapStatistics.usedHeapSize)
-  const peakHeap = Math.max(heapAtEnd, ...beforeEachGc)
+  const peakHeap = Math.max(heapAtEnd, maximum(beforeEachGc, 0))
 
   const kinds = { added: 0, removed: 0, changed: 0 }
   for (const change of report.changes) kinds[change._tag]++
@@ -145,7 +145,7 @@ export const run = Effect.gen(function* () {
         value: round(medianMs, 1),
         unit: "ms",
         target: { op: "<", value: 250, text: "< 250 ms" },
-        note: `of ${ITERATIONS} after ${WARMUP} warm-up; min ${round(Math.min(...times), 1)}, max ${round(Math.max(...times), 1)}`
+        note: `of ${ITERATIONS} after ${WARMUP} warm-up; min ${round(minimum(times), 1)}, max ${round(maximum(times), 1)}`
       }),
       figure({ benchmark: "B2", name: "peak heap of one diff above the two snapshots", value: mb(peakHeap - heapWithSnapshots), unit: "MB" }),
       figure({ benchmark: "B2", name: "heap held by the two snapshots", value: mb(heapWithSnapshots - heapBefore), unit: "MB" })

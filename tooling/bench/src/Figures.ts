@@ -69,6 +69,49 @@ export const median = (xs: ReadonlyArray<number>): number => {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
 
+/**
+ * The largest value; `empty` when there is none. A loop, not `Math.max(...xs)`: spreading a large
+ * sample into arguments overflows the stack (B4 died of it at about 120,000 lags).
+ */
+export const maximum = (xs: ReadonlyArray<number>, empty = Number.NaN): number => {
+  if (xs.length === 0) return empty
+  let max = -Infinity
+  for (const x of xs) if (x > max) max = x
+  return max
+}
+
+/** The smallest value; `empty` when there is none. A loop, like `maximum`. */
+export const minimum = (xs: ReadonlyArray<number>, empty = Number.NaN): number => {
+  if (xs.length === 0) return empty
+  let min = Infinity
+  for (const x of xs) if (x < min) min = x
+  return min
+}
+
+/** A sample's size and nearest-rank percentiles, from one sort of a typed copy. */
+export interface Distribution {
+  readonly count: number
+  readonly min: number
+  readonly p50: number
+  readonly p90: number
+  readonly p99: number
+  readonly max: number
+}
+
+/** Summarises a sample in one sort (NaN figures when it is empty). */
+export const distribution = (xs: ReadonlyArray<number>): Distribution => {
+  const s = Float64Array.from(xs).sort()
+  const at = (p: number) => (s.length === 0 ? Number.NaN : s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]!)
+  return {
+    count: s.length,
+    min: s.length === 0 ? Number.NaN : s[0]!,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: s.length === 0 ? Number.NaN : s[s.length - 1]!
+  }
+}
+
 /** Rounds to `digits` decimals. */
 export const round = (x: number, digits = 1): number => {
   const f = 10 ** digits

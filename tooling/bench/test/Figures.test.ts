@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { extrapolateLoop, figure, markdownTable, median, meets, percentile, rateLimitFloorMillis } from "../src/Figures.js"
+import { distribution, extrapolateLoop, figure, markdownTable, maximum, median, meets, minimum, percentile, rateLimitFloorMillis } from "../src/Figures.js"
 
 const cloudflareScaled = { limit: 1200, windowMs: 2500, latencyMs: 20 }
 
@@ -40,6 +40,23 @@ describe("Figures", () => {
       assert.strictEqual(percentile(xs, 100), 10)
       assert.strictEqual(percentile(xs, 0), 1)
       assert.isNaN(percentile([], 50))
+    })
+
+    it("summarises a million values without overflowing the stack", () => {
+      // A shuffled 1..1,000,000: every figure is known exactly.
+      const n = 1_000_000
+      const xs = Array.from({ length: n }, (_, i) => ((i * 7_919) % n) + 1)
+      assert.strictEqual(maximum(xs), n)
+      assert.strictEqual(minimum(xs), 1)
+      assert.deepStrictEqual(distribution(xs), { count: n, min: 1, p50: 500_000, p90: 900_000, p99: 990_000, max: n })
+      assert.strictEqual(percentile(xs, 99), 990_000)
+      assert.strictEqual(median(xs), 500_000.5)
+    }, 60_000) // sorting a million values four times takes seconds on a loaded machine
+
+    it("gives the stated value for an empty sample", () => {
+      assert.strictEqual(maximum([], 0), 0)
+      assert.isNaN(minimum([]))
+      assert.isNaN(distribution([]).p99)
     })
   })
 
