@@ -225,7 +225,7 @@ const auditChanges = (
     const overlap = options.overlapSeconds * 1000
     if (Option.isNone(input.position)) {
       // Starting: one small read per account proves the permission and picks the endpoint.
-      const probed = yield* Effect.forEach(accounts, (a) => Effect.map(readAccount(a, "v2", now - 1000, now, { v2: 1, v1: 1 }), (r) => [a, r] as const), {
+      const probed = yield* Effect.forEach(accounts, (a) => Effect.map(readAccount(a, "v2", now - 1000, now, limits), (r) => [a, r] as const), {
         concurrency: 4
       })
       const position = new ChangeFeed.Position({
@@ -325,7 +325,6 @@ const readMarkers = Effect.gen(function* () {
       ),
     { concurrency: 4 }
   )
-  const cursor: { -readonly [K in keyof ProbeCursor]: ProbeCursor[K] } = { kind: "probes", zones: {}, rulesets: {}, unprobed: [] }
   const zoneMarkers: Record<string, { account: string; modified_on: string }> = {}
   const rulesets: Record<string, Record<string, string>> = {}
   const unprobed: Array<string> = []
@@ -342,10 +341,8 @@ const readMarkers = Effect.gen(function* () {
     for (const rs of listing.value) if (rs.kind === "zone") versions[rs.phase] = rs.version ?? rs.last_updated ?? ""
     rulesets[zone.id] = versions
   })
-  cursor.zones = zoneMarkers
-  cursor.rulesets = rulesets
-  cursor.unprobed = unprobed.sort()
-  return { cursor: cursor as ProbeCursor, requests }
+  const cursor: ProbeCursor = { kind: "probes", zones: zoneMarkers, rulesets, unprobed: unprobed.sort() }
+  return { cursor, requests }
 })
 
 /** The marks between two sets of markers. */
