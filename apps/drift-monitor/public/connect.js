@@ -14,7 +14,7 @@
 
 /**
  * @typedef {{ id: string, displayName: string | null, email: string | null }} EndUser
- * @typedef {{ endUser: EndUser, requiredPermissions: ReadonlyArray<string>, optionalPermissions: ReadonlyArray<string>, tokenTemplateUrl: string, expiresAt: string, reconnect?: string }} SessionView
+ * @typedef {{ endUser: EndUser, requiredPermissions: ReadonlyArray<string>, optionalPermissions: ReadonlyArray<string>, permissionPurposes?: Readonly<Record<string, string>>, tokenTemplateUrl: string, expiresAt: string, reconnect?: string }} SessionView
  * @typedef {{ resource: string, status: string, permissions: ReadonlyArray<string> }} Grant
  * @typedef {{ id: string, name: string, status: string | null, plan: string | null, account: string | null }} Zone
  * @typedef {{ subject: string, status: string, expiresAt: string | null, grants: ReadonlyArray<Grant>, missingPermissions: ReadonlyArray<string>, zones: ReadonlyArray<Zone>, notes?: ReadonlyArray<string> }} Verification
@@ -123,7 +123,10 @@ function renderStart(session) {
     el("ul", { "data-testid": "required-permissions" }, session.requiredPermissions.map((p) => el("li", {}, [p]))),
     el("p", { class: "muted" }, [why.required]),
     el("p", {}, ["Optionally:"]),
-    el("ul", { "data-testid": "optional-permissions" }, session.optionalPermissions.map((p) => el("li", {}, [p]))),
+    el("ul", { "data-testid": "optional-permissions" }, session.optionalPermissions.map((p) => {
+      const purpose = session.permissionPurposes?.[p]
+      return el("li", {}, [purpose === undefined ? p : `${p} — ${purpose}`])
+    })),
     el("p", { class: "muted" }, [why.optional]),
     el("p", {}, [
       el("a", { href: session.tokenTemplateUrl, target: "_blank", rel: "noopener noreferrer", "data-testid": "token-template" }, ["Open Cloudflare with these permissions pre-filled"]),

@@ -567,6 +567,8 @@ export const ConnectSessionInfoView = Schema.Struct({
   endUser: EndUser,
   requiredPermissions: Schema.Array(Schema.String),
   optionalPermissions: Schema.Array(Schema.String),
+  /** Why an optional permission is worth granting, by permission (Account Settings Read: faster change detection). */
+  permissionPurposes: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
   tokenTemplateUrl: Schema.String,
   expiresAt: Schema.String,
   reconnect: Schema.optional(Schema.String)

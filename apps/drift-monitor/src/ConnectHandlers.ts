@@ -132,6 +132,7 @@ export const layer = (config: AppConfig) => {
             endUser: session.endUser,
             requiredPermissions: [...TokenTemplate.requiredPermissions],
             optionalPermissions: [...TokenTemplate.optionalPermissions],
+            permissionPurposes: { ...TokenTemplate.permissionPurposes },
             tokenTemplateUrl: TokenTemplate.url([...TokenTemplate.requiredPermissions, ...TokenTemplate.optionalPermissions], tokenName),
             expiresAt: new Date(session.expiresAt).toISOString(),
             ...(session.reconnect === null ? {} : { reconnect: session.reconnect })

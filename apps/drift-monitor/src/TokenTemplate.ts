@@ -31,6 +31,14 @@ export const requiredPermissions: ReadonlyArray<string> = Permissions.template.z
 /** Account-level reads that add account rulesets, IP lists and Workers; the zone checks run without them. */
 export const optionalPermissions: ReadonlyArray<string> = Permissions.template.account
 
+/** Why each optional permission is worth granting, as the connector says (issue #15: the audit log). */
+export const permissionPurposes: Readonly<Record<string, string>> = Object.fromEntries(
+  optionalPermissions.flatMap((p) => {
+    const purpose = Permissions.purposes[p as Permissions.Permission]
+    return purpose === undefined ? [] : [[p, purpose] as const]
+  })
+)
+
 /** The template link for `permissions`, the token named `name`. */
 export const url = (permissions: ReadonlyArray<string>, name: string): string => {
   const keys = permissions.flatMap((p) => {

@@ -106,6 +106,7 @@ describe("Connect API", () => {
       assert.deepStrictEqual(session.body.endUser, endUser)
       assert.include(session.body.requiredPermissions, "Zone Read")
       assert.include(session.body.optionalPermissions, "Account Settings Read")
+      assert.include(session.body.permissionPurposes["Account Settings Read"], "for faster change detection")
       const link = new URL(session.body.tokenTemplateUrl)
       assert.strictEqual(`${link.origin}${link.pathname}`, "https://dash.cloudflare.com/profile/api-tokens")
       assert.strictEqual(link.searchParams.get("accountId"), "*")

@@ -7,6 +7,7 @@
  * per-token rate limit (edge) → fault injection (edge) → authentication → the route.
  */
 import { Either } from "effect"
+import * as AuditLog from "./AuditLog.js"
 import type { FaultEffect, FaultOptions, FaultRule, LatencyDistribution } from "./Faults.js"
 import { decodeFaultOptions, edgeErrorPage } from "./Faults.js"
 import type { Ok } from "./internal/http.js"
@@ -15,6 +16,7 @@ import type { Prng } from "./internal/prng.js"
 import { makePrng } from "./internal/prng.js"
 import type { Route, RouteOptions } from "./internal/router.js"
 import { findRoute, matchTemplate } from "./internal/router.js"
+import { auditRoutes } from "./internal/routes/audit.js"
 import { identityRoutes } from "./internal/routes/identity.js"
 import { rulesetRoutes } from "./internal/routes/rulesets.js"
 import { securityRoutes } from "./internal/routes/security.js"
@@ -44,6 +46,32 @@ export interface SimulatorOptions {
   readonly sleep?: (ms: number) => Promise<void>
   /** The retired `GET /zones/{id}/rate_limits`: `"gone"` (410, as today; default) or `"serve"`. */
   readonly legacyRateLimits?: RouteOptions["legacyRateLimits"]
+  /** The audit log: `delayMs` before an entry appears (default 0). */
+  readonly auditLog?: AuditLog.AuditLogOptions
+}
+
+/**
+ * A write the customer makes at a given time, as if in the dashboard (a scenario's script of
+ * changes over time). It runs through the same route as the API, as the `customer` token unless
+ * `token` names another, and is logged with `actor.context: "dash"`.
+ */
+export interface ScheduledWrite {
+  /** When it happens (ms since epoch, on the simulator's clock). */
+  readonly at: number
+  readonly method: "POST" | "PUT" | "PATCH" | "DELETE"
+  /** The API path below `/client/v4`, e.g. `/zones/{z}/dns_records`. */
+  readonly path: string
+  readonly body?: unknown
+  readonly token?: string
+}
+
+/** What a scheduled write did, for the script's author. */
+export interface WriteOutcome {
+  readonly write: ScheduledWrite
+  readonly status: number
+  readonly result: unknown
+  /** The audit entry id, when the write succeeded. */
+  readonly entryId?: string
 }
 
 /** A running simulator. */
@@ -64,9 +92,17 @@ export interface Simulator {
   readonly resetRateLimits: () => void
   /** Releases every hanging response (as a connection reset); used when a server closes. */
   readonly releaseHangs: () => void
+  /** The account audit log every write appends to (delay, drops, v2 refusal). */
+  readonly auditLog: AuditLog.AuditLog
+  /** Adds writes to the script of changes over time; each runs once the clock reaches its `at`. */
+  readonly schedule: (writes: ReadonlyArray<ScheduledWrite>) => void
+  /** Runs the scheduled writes that are due now (requests do this first too); returns what they did. */
+  readonly runDue: () => ReadonlyArray<WriteOutcome>
+  /** Every scheduled write run so far, in order. */
+  readonly outcomes: () => ReadonlyArray<WriteOutcome>
 }
 
-const ROUTES: ReadonlyArray<Route> = [...identityRoutes, ...zoneRoutes, ...rulesetRoutes, ...securityRoutes]
+const ROUTES: ReadonlyArray<Route> = [...identityRoutes, ...zoneRoutes, ...rulesetRoutes, ...securityRoutes, ...auditRoutes]
 
 const API_PREFIX = "/client/v4"
 
@@ -131,6 +167,81 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
   const windows = new Map<string, Window>()
   const counts = new Map<string, number>()
   const hangs = new Set<() => void>()
+  const auditRng = makePrng(`audit:${seed}`)
+  const auditLog = AuditLog.make(state, () => auditRng.hexId(), options.auditLog)
+  let scheduled: Array<ScheduledWrite> = []
+  const outcomes: Array<WriteOutcome> = []
+
+  /** Appends one entry per account the write belongs to (user-level writes: every account). */
+  const logWrite = (input: {
+    method: string
+    path: string
+    params: Readonly<Record<string, string>>
+    status: number
+    at: number
+    token: ApiToken | undefined
+    context: AuditLog.ActorContext
+    result: unknown
+    request: unknown
+    rayId: string
+  }): Array<AuditLog.Entry> => {
+    const zoneId = input.params["zone_id"]
+    const zone = zoneId === undefined ? undefined : state.zones.find((z) => z.id === zoneId)
+    const accountId = zone?.account.id ?? input.params["account_id"]
+    const accounts = accountId === undefined ? state.accounts : state.accounts.filter((a) => a.id === accountId)
+    const resultId =
+      typeof input.result === "object" && input.result !== null && typeof (input.result as { id?: unknown }).id === "string"
+        ? (input.result as { id: string }).id
+        : undefined
+    const lastParam = Object.values(input.params).at(-1)
+    return accounts.map((account) =>
+      auditLog.record({
+        method: input.method,
+        path: input.path,
+        status: input.status,
+        at: input.at,
+        context: input.context,
+        accountId: account.id,
+        accountName: account.name,
+        zone: zone === undefined ? undefined : { id: zone.id, name: zone.name },
+        resourceId: resultId ?? lastParam,
+        tokenId: input.token?.id,
+        tokenName: input.token?.name,
+        rayId: input.rayId,
+        request: input.request
+      })
+    )
+  }
+
+  /** Runs the writes whose time has come, in time order, through the routes (as the dashboard would). */
+  const runDue = (): ReadonlyArray<WriteOutcome> => {
+    const t = now()
+    const due = scheduled.filter((w) => w.at <= t).sort((a, b) => a.at - b.at)
+    if (due.length === 0) return []
+    scheduled = scheduled.filter((w) => w.at > t)
+    const done: Array<WriteOutcome> = []
+    for (const write of due) {
+      const token = tokenByName(write.token ?? "customer")
+      const found = findRoute(ROUTES, write.method, write.path)
+      let outcome: WriteOutcome
+      if (token === undefined || !("route" in found)) {
+        outcome = { write, status: 404, result: null }
+      } else {
+        try {
+          const ok = found.route.handler({ state, token, params: found.params, query: new URLSearchParams(), body: write.body, path: write.path, now, rng: writeRng, options: routeOptions })
+          const status = ok.status ?? 200
+          const [entry] = logWrite({ method: write.method, path: write.path, params: found.params, status, at: write.at, token, context: "dash", result: ok.result, request: write.body, rayId: rayId() })
+          outcome = { write, status, result: ok.result, ...(entry === undefined ? {} : { entryId: entry.id }) }
+        } catch (e) {
+          if (!(e instanceof ApiFailure)) throw e
+          outcome = { write, status: e.status, result: failureBody(e) }
+        }
+      }
+      done.push(outcome)
+      outcomes.push(outcome)
+    }
+    return done
+  }
 
   const setFaults = (f: FaultOptions): void => {
     faultRng = makePrng(`faults:${seed}`)
@@ -210,6 +321,41 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
 
   const admin = async (request: Request, path: string): Promise<Response> => {
     const method = request.method
+    runDue()
+    if (path === "/__admin/audit-log") {
+      if (method === "GET") {
+        return json(200, {
+          delayMs: auditLog.delayMs(),
+          v2Refused: [...auditLog.v2Refused],
+          entries: auditLog.entries.map((e) => ({ ...AuditLog.toV2(e), visible_at: new Date(e.visibleAt).toISOString(), dropped: e.dropped }))
+        })
+      }
+      if (method === "POST") {
+        const body = (await request.json().catch(() => null)) as AdminAuditBody | null
+        if (body === null || typeof body !== "object") return json(400, { ok: false, error: "body must be a JSON object" })
+        if (typeof body.delayMs === "number") auditLog.setDelay(body.delayMs)
+        if (Array.isArray(body.v2Refused)) {
+          auditLog.v2Refused.clear()
+          for (const a of body.v2Refused) auditLog.v2Refused.add(String(a))
+        }
+        if (typeof body.drop === "string" && !auditLog.drop(body.drop)) return json(404, { ok: false, error: `no entry ${body.drop}` })
+        if (body.dropNext !== undefined) {
+          const { method: m, pathPrefix, count: n } = body.dropNext
+          auditLog.dropNext((w) => (m === undefined || w.method === m) && (pathPrefix === undefined || w.path.startsWith(pathPrefix)), n ?? 1)
+        }
+        return json(200, { ok: true })
+      }
+    }
+    if (path === "/__admin/schedule") {
+      if (method === "GET") return json(200, { pending: scheduled, outcomes })
+      if (method === "POST") {
+        const body = (await request.json().catch(() => null)) as { writes?: unknown } | null
+        if (body === null || !Array.isArray(body.writes)) return json(400, { ok: false, error: "body must be { writes: [...] }" })
+        const t = now()
+        schedule(body.writes.map((w: Record<string, unknown>) => ({ ...(w as unknown as ScheduledWrite), at: typeof w["at"] === "number" ? w["at"] : t })))
+        return json(200, { ok: true, ran: runDue() })
+      }
+    }
     if (path === "/__admin/requests" && method === "GET") {
       const byToken = Object.fromEntries([...counts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)))
       return json(200, { counts: byToken, total: [...counts.values()].reduce((a, b) => a + b, 0) })
@@ -239,9 +385,19 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
       const name = decodeURIComponent(revoke[1] ?? "")
       if (tokenByName(name) === undefined) return json(404, { ok: false, error: `no token named ${name}` })
       revokeToken(name)
+      const target = tokenByName(name)
+      // Revoking a token is an account change a customer makes; it is logged like the API's DELETE.
+      if (target !== undefined) {
+        const tokenPath = `/user/tokens/${target.id}`
+        logWrite({ method: "DELETE", path: tokenPath, params: { token_id: target.id }, status: 200, at: now(), token: undefined, context: "dash", result: { id: target.id }, request: undefined, rayId: rayId() })
+      }
       return json(200, { ok: true, token: name, status: "disabled" })
     }
     return json(404, { ok: false, error: "unknown admin route" })
+  }
+
+  const schedule = (writes: ReadonlyArray<ScheduledWrite>): void => {
+    scheduled = [...scheduled, ...writes]
   }
 
   const tokens = (): Record<string, string> => Object.fromEntries(state.tokens.map((t) => [t.name, t.value]))
@@ -265,6 +421,7 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     const fullPath = url.pathname
     if (fullPath.startsWith("/__admin")) return admin(request, fullPath.replace(/\/+$/, ""))
     const t = now()
+    runDue()
     if (revocations.length > 0) {
       const due = revocations.filter((r) => r.at <= t)
       revocations = revocations.filter((r) => r.at > t)
@@ -338,6 +495,9 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
       })
       status = ok.status ?? 200
       body = successBody(ok)
+      if (request.method !== "GET") {
+        logWrite({ method: request.method, path, params: found.params, status, at: t, token, context: "api_token", result: ok.result, request: requestBody, rayId: ray })
+      }
     } catch (e) {
       if (!(e instanceof ApiFailure)) throw e
       status = e.status
@@ -385,6 +545,18 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     resetRateLimits: () => windows.clear(),
     releaseHangs: () => {
       for (const done of [...hangs]) done()
-    }
+    },
+    auditLog,
+    schedule,
+    runDue,
+    outcomes: () => [...outcomes]
   }
+}
+
+/** The body of `POST /__admin/audit-log`. */
+interface AdminAuditBody {
+  readonly delayMs?: number
+  readonly v2Refused?: ReadonlyArray<string>
+  readonly drop?: string
+  readonly dropNext?: { readonly method?: string; readonly pathPrefix?: string; readonly count?: number }
 }

@@ -2,6 +2,7 @@
  * A faithful, stateful simulator of the part of Cloudflare's v4 API that Plumbline reads: one
  * request handler over in-memory state, served as msw handlers or a standalone HTTP server.
  */
+export * as AuditLog from "./AuditLog.js"
 export * as Faults from "./Faults.js"
 export * as Permissions from "./Permissions.js"
 export * as Plans from "./Plans.js"

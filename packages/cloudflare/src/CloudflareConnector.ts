@@ -9,6 +9,7 @@ import type { HttpClient } from "@effect/platform"
 import type { ConnectorError, Credential, RequestBudget, Snapshot } from "@plumbline/core"
 import { Connector, SnapshotRunner } from "@plumbline/core"
 import { type ConfigError, Context, Effect, Layer, Stream } from "effect"
+import * as ChangeFeed from "./ChangeFeed.js"
 import * as CloudflareClient from "./CloudflareClient.js"
 import * as Accounts from "./resources/Accounts.js"
 import * as Dnssec from "./resources/Dnssec.js"
@@ -68,7 +69,9 @@ export const connector: Connector.Connector<CloudflareClient.CloudflareClient> =
   credentialKind: CloudflareClient.CREDENTIAL_KIND,
   scopes: ["connection", "account", "zone"],
   resources,
-  verify: Verify.verify
+  verify: Verify.verify,
+  // What changed since the last snapshot: the audit log, else probes (ChangeFeed.ts).
+  changes: ChangeFeed.feed
 })
 
 /** Options of a snapshot. */

@@ -82,3 +82,11 @@ export const template: { readonly zone: ReadonlyArray<Permission>; readonly acco
     Permission.WorkersScriptsRead
   ]
 }
+
+/**
+ * Why an optional permission is worth granting, for a set-up wizard. Account Settings Read opens
+ * the account audit log, the change feed's best mode (ChangeFeed.ts).
+ */
+export const purposes: Readonly<Partial<Record<Permission, string>>> = {
+  [Permission.AccountSettingsRead]: "for faster change detection (the account audit log)"
+}

@@ -3,6 +3,8 @@
  * (accounts, zones, settings, DNSSEC, DNS, rulesets, legacy security products, IP access rules,
  * lists, Workers, page rules), connection set-up, the Effect service and a Promise facade.
  */
+export * as AuditMapping from "./AuditMapping.js"
+export * as ChangeFeed from "./ChangeFeed.js"
 export * as Checks from "./Checks.js"
 export * as PostureReport from "./PostureReport.js"
 export * as CloudflareClient from "./CloudflareClient.js"
