@@ -5,11 +5,11 @@
 import { Json, Resource } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Read from "../internal/read.js"
-import { compact, orUndefined } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
-/** A page rule as Cloudflare sends it. */
-export const PageRuleWire = Schema.Struct({
+/** A page rule as Cloudflare sends it; members it does not name are kept (`extra`). */
+export const PageRuleWire = openStruct({
   id: Schema.String,
   priority: Schema.Number,
   status: Schema.String,
@@ -27,7 +27,8 @@ export const PageRule = Schema.Struct({
   targets: Schema.Array(Json.Json),
   actions: Schema.Array(Schema.Struct({ id: Schema.String, value: Schema.optional(Json.Json) })),
   created_on: Schema.optional(Schema.String),
-  modified_on: Schema.optional(Schema.String)
+  modified_on: Schema.optional(Schema.String),
+  extra: Extra
 })
 export type PageRule = typeof PageRule.Type
 
@@ -58,7 +59,8 @@ export const resource = Resource.make({
             .map((a) => compact({ id: a.id, value: orUndefined(a.value) }))
             .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
           created_on: orUndefined(w.created_on),
-          modified_on: orUndefined(w.modified_on)
+          modified_on: orUndefined(w.modified_on),
+          extra: extraOf(w, PageRuleWire.fields)
         })
     )
 })
