@@ -126,6 +126,10 @@ export interface DnsRecord {
   meta: { auto_added: boolean; managed_by_apps: boolean; managed_by_argo_tunnel: boolean; source?: string }
   created_on: string
   modified_on: string
+  /** When the comment last changed; sent only when the record has one (TypeScript SDK `RecordResponse`). */
+  comment_modified_on?: string
+  /** When the tags last changed; sent only when the record has some (TypeScript SDK `RecordResponse`). */
+  tags_modified_on?: string
 }
 
 /** A rule inside a ruleset. */
@@ -142,6 +146,8 @@ export interface RulesetRule {
   ratelimit?: { readonly [key: string]: Json }
   logging?: { enabled: boolean }
   categories?: Array<string>
+  /** Where a rule reads the credentials it checks against leaked ones (TypeScript SDK rule types). */
+  exposed_credential_check?: { username_expression: string; password_expression: string }
 }
 
 /** Who owns a ruleset: a zone, an account, or Cloudflare (managed rulesets). */
@@ -205,6 +211,10 @@ export interface LegacyRateLimit {
   period: number
   action: { mode: "simulate" | "ban" | "challenge" | "js_challenge" | "managed_challenge"; timeout: number }
   bypass: Array<{ name: "url"; value: string }>
+  /** The dashboard's "Protect your login" template made this rule (issue #14 §3). */
+  login_protect?: boolean
+  /** Count behind NAT by request signature (cloudflare-go `RateLimit.Correlate`, Terraform `correlate { by = "nat" }`). */
+  correlate?: { by: "nat" }
 }
 
 /** An IP access rule at zone or account level. */

@@ -33,8 +33,12 @@ import * as Verify from "./Verify.js"
 /** The connector package's version, recorded in snapshots. */
 export const VERSION = "0.1.0"
 
-/** Version of the canonical records' shape. */
-export const SCHEMA_VERSION = 1
+/**
+ * Version of the canonical records' shape. 2 (issue #14 §3): every documented field is kept and
+ * unknown members go under `extra`, so records gain members; core's drift does not report a member
+ * that appears or disappears across a version change, only values both shapes have.
+ */
+export const SCHEMA_VERSION = 2
 
 /** Every resource, in scope order. */
 export const resources = [

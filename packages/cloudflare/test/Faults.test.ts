@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@plumbline/cloudflare-simulator"
-import { Snapshot } from "@plumbline/core"
+import { Json, Snapshot } from "@plumbline/core"
 import { Duration, Effect } from "effect"
 import { CloudflareConnector } from "../src/index.js"
 import * as SimHttp from "./fixtures/SimHttp.js"
@@ -24,6 +24,32 @@ const othersOk = (snapshot: Snapshot.Snapshot, except: ReadonlyArray<string>) =>
     .filter((r) => !except.includes(r.resource))
     .filter((r) => r.status._tag !== "ok" && r.status._tag !== "skipped")
     .map((r) => r.key)
+
+/** Every record's `extra` (or, for a rule, its ruleset's `ruleset_extra`), by result and record key; and the records with neither. */
+const extrasOf = (snapshot: Snapshot.Snapshot) => {
+  const kept: Array<[string, Json.Json]> = []
+  const derived: Array<string> = []
+  for (const result of snapshot.results) {
+    for (const record of Snapshot.recordsOfStatus(result.status)) {
+      const value = record.value as { readonly [key: string]: Json.Json }
+      const extra = value["extra"] ?? value["ruleset_extra"]
+      if (extra === undefined) derived.push(`${result.key} ${record.key}`)
+      else kept.push([`${result.key} ${record.key}`, extra])
+    }
+  }
+  return { kept, derived }
+}
+
+/** Each result's status and records, without `extra` and `ruleset_extra`. */
+const withoutExtras = (snapshot: Snapshot.Snapshot) =>
+  snapshot.results.map((result) => ({
+    key: result.key,
+    status: result.status._tag,
+    records: Snapshot.recordsOfStatus(result.status).map((record) => {
+      const { extra: _extra, ruleset_extra: _rulesetExtra, ...rest } = record.value as { readonly [key: string]: Json.Json }
+      return [record.key, rest]
+    })
+  }))
 
 describe("Faults", () => {
   it.effect("a token revoked mid-snapshot ends it as credential-invalid, without retries", () =>
@@ -125,11 +151,22 @@ describe("Faults", () => {
     })
   )
 
-  it.effect("unknown extra fields are ignored: same content as without them", () =>
+  it.effect("unknown extra fields cost nothing and are kept under `extra`: otherwise the same content as without them", () =>
     Effect.gen(function* () {
       const clean = yield* run(Simulator.make({ scenario: "redpine", rateLimit: false }))
       const noisy = yield* run(Simulator.make({ scenario: "redpine", rateLimit: false, faults: { rules: [{ effect: { kind: "extraFields" } }] } }))
-      assert.strictEqual(Snapshot.contentJson(noisy.snapshot), Snapshot.contentJson(clean.snapshot))
+      // Issue #14 §3: a field Cloudflare adds must not vanish. Each answer's item (for entry points,
+      // the ruleset: its rules carry it as `ruleset_extra`) keeps the two unknown members...
+      // (besides what the clean answers already carry beyond the schema, e.g. DNS `locked`)...
+      const unknown = { unknown_flag: 1, x_simulator_unknown: { added: true } }
+      const before = new Map(extrasOf(clean.snapshot).kept)
+      const { derived, kept } = extrasOf(noisy.snapshot)
+      assert.isAbove(kept.length, 0)
+      for (const [key, extra] of kept) assert.deepStrictEqual(extra, { ...(before.get(key) as object | undefined), ...unknown }, key)
+      assert.deepStrictEqual(derived, [])
+      // ...and nothing else differs: same statuses, same records, same request count.
+      assert.strictEqual(Json.stringify(withoutExtras(noisy.snapshot)), Json.stringify(withoutExtras(clean.snapshot)))
+      assert.strictEqual(noisy.snapshot.requestCount, clean.snapshot.requestCount)
     })
   )
 

@@ -63,8 +63,7 @@ const KNOWN_GAPS: Record<string, string> = {
   "GET /zones/{zone_id}/rulesets/phases/{ruleset_phase}/entrypoint": "a ruleset or rule field the official schema leaves optional",
   "GET /zones/{zone_identifier}/firewall/rules": "/filter/id missing",
   "GET /zones/{zone_id}/firewall/access_rules/rules": "/configuration/target missing",
-  "GET /accounts/{account_identifier}/firewall/access_rules/rules": "/mode missing",
-  "GET /zones/{zone_id}/pagerules": "/actions/*/id missing"
+  "GET /accounts/{account_identifier}/firewall/access_rules/rules": "/mode missing"
 }
 
 const generator = JsonSchemaArbitrary.make(official.components.schemas as Record<string, JsonSchemaArbitrary.JsonSchema>)

@@ -154,6 +154,9 @@ describe("Request economy", () => {
       assert.strictEqual(requests.filter((r) => r.url.pathname.endsWith("/zones")).length, 4)
       // Every plan is present, so plan gates and empty entry points are both exercised.
       assert.deepStrictEqual(new Set(sim.state.zones.map((z) => z.plan.legacy_id)).size, 4)
-    })
+    }),
+    // Heavy: 102 zones, about 1,000 requests through the simulator; 15–30 s alone on two cores,
+    // twice that when the machine is shared, so a generous explicit timeout.
+    { timeout: 180_000 }
   )
 })

@@ -8,7 +8,10 @@
  * skipped, failed, or its scope disappeared — is reported as a coverage change, never as all of its
  * records removed. A `partial` result (some items could not be decoded) is compared on the records it
  * has, but a record it lacks is never reported as removed: it may be one of the items that failed to
- * decode, so its removal is suppressed until a complete read confirms it. Output is sorted, so the same two snapshots always give the same report.
+ * decode, so its removal is suppressed until a complete read confirms it. Between snapshots of two
+ * shapes (`schemaVersion` differs: the connector's mapping changed), a member that appears or
+ * disappears inside a record is the new shape, not a change, so it is not reported; values both
+ * shapes have, and records that come or go, still are. Output is sorted, so the same two snapshots always give the same report.
  */
 import { Array as Arr, Order, Schema } from "effect"
 import * as Json from "./Json.js"
@@ -226,6 +229,17 @@ const coverageOrder: Order.Order<CoverageChange> = Order.combine(
   Order.mapInput(scopeKeyOrder, (c: CoverageChange) => c.scope)
 )
 
+/**
+ * A change between records of two shapes: members that appeared or disappeared are the new shape
+ * (a connector that starts keeping a field would otherwise report it on every record once), so only
+ * the fields whose value changed remain; a record left with none is not reported.
+ */
+const acrossShapes = (change: RecordChange): Array<RecordChange> => {
+  if (change._tag !== "changed") return [change]
+  const fields = change.fields.filter((f) => f.before !== undefined && f.after !== undefined)
+  return Arr.isNonEmptyArray(fields) ? [new Changed({ resource: change.resource, scope: change.scope, key: change.key, fields })] : []
+}
+
 /** Diffs two snapshots of the same connection. */
 export const diff = (before: Snapshot.Snapshot, after: Snapshot.Snapshot, options: DiffOptions = {}): DriftReport => {
   const ignoreFor = (resource: string) => [
@@ -256,9 +270,9 @@ export const diff = (before: Snapshot.Snapshot, after: Snapshot.Snapshot, option
       // decode was there all along: not an addition.
       const undecoded = new Set(was.status._tag === "partial" ? was.status.problems.flatMap((p) => (p.id === undefined ? [] : [p.id])) : [])
       changes.push(
-        ...found.filter(
-          (c) => !(c._tag === "removed" && nowStatus === "partial") && !(c._tag === "added" && undecoded.has(c.key))
-        )
+        ...found
+          .filter((c) => !(c._tag === "removed" && nowStatus === "partial") && !(c._tag === "added" && undecoded.has(c.key)))
+          .flatMap((c) => (before.schemaVersion === after.schemaVersion ? [c] : acrossShapes(c)))
       )
     }
     if (wasStatus !== nowStatus) {

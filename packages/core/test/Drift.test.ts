@@ -161,6 +161,46 @@ describe("Drift", () => {
     }
   })
 
+  it("across a schemaVersion change, reports changed values and records that come or go, but not members the new shape adds or drops", () => {
+    const before = snapshot([
+      {
+        resource: "records",
+        scope: zone,
+        status: ok([
+          { key: "r1", value: { content: "192.0.2.1", ttl: 300 } },
+          { key: "r2", value: { content: "192.0.2.2", old: true } },
+          { key: "gone", value: { content: "192.0.2.3" } }
+        ])
+      }
+    ])
+    const next = snapshot([
+      {
+        resource: "records",
+        scope: zone,
+        status: ok([
+          { key: "r1", value: { content: "192.0.2.9", ttl: 300, meta: { source: "primary" } } },
+          { key: "r2", value: { content: "192.0.2.2", settings: {} } },
+          { key: "new", value: { content: "192.0.2.4" } }
+        ])
+      }
+    ])
+    const after = new Snapshot.Snapshot({ ...next, schemaVersion: 2 })
+    const summary = (report: Drift.DriftReport) =>
+      report.changes.map((c) => [c._tag, c.key, c._tag === "changed" ? c.fields.map((f) => f.path) : []])
+    assert.deepStrictEqual(summary(Drift.diff(before, after)), [
+      ["removed", "gone", []],
+      ["added", "new", []],
+      ["changed", "r1", ["/content"]]
+    ])
+    // Within one shape, the same members are changes.
+    assert.deepStrictEqual(summary(Drift.diff(before, next)), [
+      ["removed", "gone", []],
+      ["added", "new", []],
+      ["changed", "r1", ["/content", "/meta"]],
+      ["changed", "r2", ["/old", "/settings"]]
+    ])
+  })
+
   it("reports added and removed records, sorted by resource, scope and key", () => {
     const before = snapshot([
       { resource: "records", scope: otherZone, status: ok([{ key: "b", value: 1 }]) },

@@ -217,12 +217,17 @@ export const makeRecord = (ctx: Ctx, zone: Zone, spec: RecordSpec, at?: string):
     ttl: spec.ttl ?? 1,
     locked: false,
     tags: [...(spec.tags ?? [])],
-    settings: {},
+    // CNAME records carry their flattening setting; the others send an empty object (TypeScript SDK record types).
+    settings: spec.type === "CNAME" ? { flatten_cname: false } : {},
     meta: { auto_added: false, managed_by_apps: false, managed_by_argo_tunnel: false },
     created_on: created,
     modified_on: created
   }
-  if (spec.comment !== undefined && spec.comment !== null) record.comment = spec.comment
+  if (spec.comment !== undefined && spec.comment !== null) {
+    record.comment = spec.comment
+    record.comment_modified_on = created
+  }
+  if (record.tags.length > 0) record.tags_modified_on = created
   if (spec.priority !== undefined) record.priority = spec.priority
   if (spec.data !== undefined) record.data = spec.data
   return record

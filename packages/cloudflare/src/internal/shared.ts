@@ -11,6 +11,7 @@ import { Json, type Scope } from "@plumbline/core"
 import { Effect, Option, Request, RequestResolver, Schema, Stream } from "effect"
 import { attribute, type CallContext, CloudflareClient, isNotFoundWithCode } from "../CloudflareClient.js"
 import { callContext } from "./context.js"
+import { openStruct } from "./records.js"
 
 /** Rulesets per page of the cursor-paged listing (the simulator allows 1–50; Cloudflare does not document the bound). */
 export const RULESETS_PER_PAGE = 50
@@ -32,8 +33,11 @@ export const RulesetSummaryWire = Schema.Struct({
 })
 export type RulesetSummaryWire = typeof RulesetSummaryWire.Type
 
-/** The `ratelimit` object of a rate limiting rule (API-NOTES §5.6; absent from the 2024 schema). */
-export const RatelimitWire = Schema.Struct({
+/**
+ * The `ratelimit` object of a rate limiting rule (API-NOTES §5.6; absent from the 2024 schema).
+ * Open: members it does not name are kept (the rule record's `ratelimit.extra`).
+ */
+export const RatelimitWire = openStruct({
   characteristics: Schema.Array(Schema.String),
   period: Schema.Number,
   requests_per_period: opt(Schema.Number),
@@ -45,8 +49,11 @@ export const RatelimitWire = Schema.Struct({
 })
 export type RatelimitWire = typeof RatelimitWire.Type
 
-/** A rule of a ruleset as Cloudflare sends it (managed rules come without `expression`). */
-export const RuleWire = Schema.Struct({
+/**
+ * A rule of a ruleset as Cloudflare sends it (managed rules come without `expression`). Open:
+ * members it does not name are kept (the rule record's `extra`).
+ */
+export const RuleWire = openStruct({
   // Optional in the official schema (`rulesets_Rule.id`); some managed rules come without one.
   id: opt(Schema.String),
   version: opt(Schema.String),
@@ -59,19 +66,24 @@ export const RuleWire = Schema.Struct({
   action_parameters: opt(Json.Json),
   ratelimit: opt(RatelimitWire),
   logging: opt(Schema.Struct({ enabled: Schema.Boolean })),
+  // TypeScript SDK `rulesets` rule types (`ExposedCredentialCheck{username_expression, password_expression}`), API-NOTES §5.6.
+  exposed_credential_check: opt(Json.Json),
   categories: opt(Schema.Array(Schema.String))
 })
 export type RuleWire = typeof RuleWire.Type
 
-/** A ruleset with its rules (entry point or ruleset by id). */
-export const RulesetWire = Schema.Struct({
+/**
+ * A ruleset with its rules (entry point or ruleset by id). Open: members it does not name are kept
+ * (each of its rule records' `ruleset_extra`).
+ */
+export const RulesetWire = openStruct({
   ...RulesetSummaryWire.fields,
   rules: opt(Schema.Array(RuleWire))
 })
 export type RulesetWire = typeof RulesetWire.Type
 
-/** A custom list as Cloudflare sends it. */
-export const ListWire = Schema.Struct({
+/** A custom list as Cloudflare sends it; open: members it does not name are kept (the record's `extra`). */
+export const ListWire = openStruct({
   id: Schema.String,
   name: Schema.String,
   description: opt(Schema.String),

@@ -8,19 +8,23 @@ import { type ConnectorError, Json, Resource, Scope } from "@plumbline/core"
 import { Effect, Schema, Stream } from "effect"
 import { type CallContext, CloudflareClient } from "../CloudflareClient.js"
 import { callContext } from "../internal/context.js"
-import { compact, orUndefined } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
 /** `/accounts` allows 5–50 per page. */
 export const PER_PAGE = 50
 
-/** An account as Cloudflare sends it (fields kept, extras ignored). */
-export const AccountWire = Schema.Struct({
+/**
+ * An account as Cloudflare sends it; members it does not name are kept (`extra`). `managed_by`
+ * (`parent_org_id`, `parent_org_name`) comes from the TypeScript SDK `Account` (shared API-NOTES §5.2).
+ */
+export const AccountWire = openStruct({
   id: Schema.String,
   name: Schema.String,
   type: Schema.optional(Schema.NullOr(Schema.String)),
   created_on: Schema.optional(Schema.NullOr(Schema.String)),
-  settings: Schema.optional(Schema.NullOr(Json.Json))
+  settings: Schema.optional(Schema.NullOr(Json.Json)),
+  managed_by: Schema.optional(Schema.NullOr(Json.Json))
 })
 export type AccountWire = typeof AccountWire.Type
 
@@ -30,7 +34,9 @@ export const Account = Schema.Struct({
   name: Schema.String,
   type: Schema.optional(Schema.String),
   created_on: Schema.optional(Schema.String),
-  settings: Schema.optional(Json.Json)
+  settings: Schema.optional(Json.Json),
+  managed_by: Schema.optional(Json.Json),
+  extra: Extra
 })
 export type Account = typeof Account.Type
 
@@ -41,7 +47,9 @@ export const toRecord = (wire: AccountWire): Account =>
     name: wire.name,
     type: orUndefined(wire.type),
     created_on: orUndefined(wire.created_on),
-    settings: orUndefined(wire.settings)
+    settings: orUndefined(wire.settings),
+    managed_by: orUndefined(wire.managed_by),
+    extra: extraOf(wire, AccountWire.fields)
   })
 
 const NAME = "accounts"

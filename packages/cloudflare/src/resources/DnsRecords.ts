@@ -9,14 +9,20 @@
 import { Json, Resource } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Read from "../internal/read.js"
-import { compact, orUndefined, sorted } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined, sorted } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
 /** Records per page. */
 export const PER_PAGE = 5000
 
-/** A DNS record as Cloudflare sends it. */
-export const DnsRecordWire = Schema.Struct({
+/**
+ * A DNS record as Cloudflare sends it; members it does not name are kept (`extra`). `meta` and
+ * `settings` are kept whole as JSON: nothing reads them, and their keys grow (2026 adds glue and
+ * shadowing keys to `meta`). Sources: official schema `dns-records_base` (`meta{auto_added,
+ * source}`), TypeScript SDK `RecordResponse` (`settings{ipv4_only, ipv6_only, flatten_cname}`,
+ * `comment_modified_on`, `tags_modified_on`); shared API-NOTES §5.5.
+ */
+export const DnsRecordWire = openStruct({
   id: Schema.String,
   type: Schema.String,
   name: Schema.String,
@@ -28,6 +34,10 @@ export const DnsRecordWire = Schema.Struct({
   data: Schema.optional(Schema.NullOr(Json.Json)),
   comment: Schema.optional(Schema.NullOr(Schema.String)),
   tags: Schema.optional(Schema.NullOr(Schema.Array(Schema.String))),
+  meta: Schema.optional(Schema.NullOr(Json.Json)),
+  settings: Schema.optional(Schema.NullOr(Json.Json)),
+  comment_modified_on: Schema.optional(Schema.NullOr(Schema.String)),
+  tags_modified_on: Schema.optional(Schema.NullOr(Schema.String)),
   created_on: Schema.optional(Schema.NullOr(Schema.String)),
   modified_on: Schema.optional(Schema.NullOr(Schema.String))
 })
@@ -46,8 +56,17 @@ export const DnsRecord = Schema.Struct({
   data: Schema.optional(Json.Json),
   comment: Schema.optional(Schema.String),
   tags: Schema.optional(Schema.Array(Schema.String)),
+  /** Cloudflare's own notes on the record (`auto_added`, `source`, …), as sent. */
+  meta: Schema.optional(Json.Json),
+  /** Per-record settings (`flatten_cname`, `ipv4_only`, `ipv6_only`), as sent. */
+  settings: Schema.optional(Json.Json),
+  /** When the comment last changed: volatile (the comment itself is compared). */
+  comment_modified_on: Schema.optional(Schema.String),
+  /** When the tags last changed: volatile (the tags themselves are compared). */
+  tags_modified_on: Schema.optional(Schema.String),
   created_on: Schema.optional(Schema.String),
-  modified_on: Schema.optional(Schema.String)
+  modified_on: Schema.optional(Schema.String),
+  extra: Extra
 })
 export type DnsRecord = typeof DnsRecord.Type
 
@@ -65,8 +84,13 @@ export const toRecord = (w: DnsRecordWire): DnsRecord =>
     data: orUndefined(w.data),
     comment: orUndefined(w.comment),
     tags: sorted(w.tags),
+    meta: orUndefined(w.meta),
+    settings: orUndefined(w.settings),
+    comment_modified_on: orUndefined(w.comment_modified_on),
+    tags_modified_on: orUndefined(w.tags_modified_on),
     created_on: orUndefined(w.created_on),
-    modified_on: orUndefined(w.modified_on)
+    modified_on: orUndefined(w.modified_on),
+    extra: extraOf(w, DnsRecordWire.fields)
   })
 
 const NAME = "dns_records"
@@ -79,7 +103,8 @@ export const resource = Resource.make({
   schema: DnsRecord,
   identity: (r: DnsRecord) => r.id,
   permissions: [Permissions.forResource(NAME)],
-  volatile: ["/modified_on"],
+  // The comment's and the tags' own timestamps move with them: the change shows on `/comment` or `/tags`.
+  volatile: ["/modified_on", "/comment_modified_on", "/tags_modified_on"],
   list: (scope) =>
     Read.pages(NAME, scope, `/zones/${scope.id}/dns_records`, { perPage: PER_PAGE, wire: DnsRecordWire, key: (r) => r.id }, toRecord)
 })

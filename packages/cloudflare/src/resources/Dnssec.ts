@@ -4,13 +4,16 @@
 import { Resource } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Read from "../internal/read.js"
-import { compact, orUndefined } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
 const nullable = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
 
-/** DNSSEC as Cloudflare sends it. */
-export const DnssecWire = Schema.Struct({
+/**
+ * DNSSEC as Cloudflare sends it; members it does not name are kept (`extra`). `dnssec_use_nsec3`
+ * comes from the TypeScript SDK (shared API-NOTES §5.4).
+ */
+export const DnssecWire = openStruct({
   status: nullable(Schema.String),
   algorithm: nullable(Schema.String),
   digest: nullable(Schema.String),
@@ -23,7 +26,8 @@ export const DnssecWire = Schema.Struct({
   public_key: nullable(Schema.String),
   modified_on: nullable(Schema.String),
   dnssec_multi_signer: nullable(Schema.Boolean),
-  dnssec_presigned: nullable(Schema.Boolean)
+  dnssec_presigned: nullable(Schema.Boolean),
+  dnssec_use_nsec3: nullable(Schema.Boolean)
 })
 
 /** The canonical DNSSEC record. */
@@ -41,7 +45,9 @@ export const Dnssec = Schema.Struct({
   public_key: Schema.optional(Schema.String),
   modified_on: Schema.optional(Schema.String),
   dnssec_multi_signer: Schema.optional(Schema.Boolean),
-  dnssec_presigned: Schema.optional(Schema.Boolean)
+  dnssec_presigned: Schema.optional(Schema.Boolean),
+  dnssec_use_nsec3: Schema.optional(Schema.Boolean),
+  extra: Extra
 })
 export type Dnssec = typeof Dnssec.Type
 
@@ -58,6 +64,22 @@ export const resource = Resource.make({
   volatile: ["/modified_on"],
   list: (scope) =>
     Read.one(NAME, scope, `/zones/${scope.id}/dnssec`, DnssecWire, (w): Dnssec =>
-      compact(Object.fromEntries(Object.entries(w).map(([k, v]) => [k, orUndefined(v)])) as Dnssec)
+      compact({
+        status: orUndefined(w.status),
+        algorithm: orUndefined(w.algorithm),
+        digest: orUndefined(w.digest),
+        digest_algorithm: orUndefined(w.digest_algorithm),
+        digest_type: orUndefined(w.digest_type),
+        ds: orUndefined(w.ds),
+        flags: orUndefined(w.flags),
+        key_tag: orUndefined(w.key_tag),
+        key_type: orUndefined(w.key_type),
+        public_key: orUndefined(w.public_key),
+        modified_on: orUndefined(w.modified_on),
+        dnssec_multi_signer: orUndefined(w.dnssec_multi_signer),
+        dnssec_presigned: orUndefined(w.dnssec_presigned),
+        dnssec_use_nsec3: orUndefined(w.dnssec_use_nsec3),
+        extra: extraOf(w, DnssecWire.fields)
+      })
     )
 })

@@ -7,7 +7,7 @@
 import { Resource } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Read from "../internal/read.js"
-import { compact, orUndefined, sorted } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined, sorted } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
 /** Rules per page. */
@@ -15,14 +15,17 @@ export const PER_PAGE = 1000
 
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
 
-/** An access rule as Cloudflare sends it. */
-export const AccessRuleWire = Schema.Struct({
+/**
+ * An access rule as Cloudflare sends it; members it does not name are kept (`extra`). `scope.email`
+ * is in cloudflare-go's fixtures and the TypeScript SDK (shared API-NOTES §5.7).
+ */
+export const AccessRuleWire = openStruct({
   id: Schema.String,
   mode: Schema.String,
   allowed_modes: opt(Schema.Array(Schema.String)),
   notes: opt(Schema.String),
   configuration: Schema.Struct({ target: Schema.String, value: Schema.String }),
-  scope: opt(Schema.Struct({ id: opt(Schema.String), type: opt(Schema.String) })),
+  scope: opt(Schema.Struct({ id: opt(Schema.String), type: opt(Schema.String), email: opt(Schema.String) })),
   created_on: opt(Schema.String),
   modified_on: opt(Schema.String)
 })
@@ -38,8 +41,10 @@ export const AccessRule = Schema.Struct({
   /** Where the rule is defined: `zone`, `account`, `user` or `organization`. */
   scope_type: Schema.optional(Schema.String),
   scope_id: Schema.optional(Schema.String),
+  scope_email: Schema.optional(Schema.String),
   created_on: Schema.optional(Schema.String),
-  modified_on: Schema.optional(Schema.String)
+  modified_on: Schema.optional(Schema.String),
+  extra: Extra
 })
 export type AccessRule = typeof AccessRule.Type
 
@@ -53,8 +58,10 @@ export const toRecord = (w: AccessRuleWire): AccessRule =>
     configuration: { target: w.configuration.target, value: w.configuration.value },
     scope_type: orUndefined(w.scope?.type),
     scope_id: orUndefined(w.scope?.id),
+    scope_email: orUndefined(w.scope?.email),
     created_on: orUndefined(w.created_on),
-    modified_on: orUndefined(w.modified_on)
+    modified_on: orUndefined(w.modified_on),
+    extra: extraOf(w, AccessRuleWire.fields)
   })
 
 const ZONE = "ip_access_rules"

@@ -8,8 +8,8 @@ import { type ConnectorError, ItemProblem, Json, Resource, type Scope } from "@p
 import { Effect, Schema, Stream } from "effect"
 import { CloudflareClient } from "../CloudflareClient.js"
 import { callContext } from "../internal/context.js"
-import { compact, orUndefined } from "../internal/records.js"
-import { accountLists, LIST_ITEMS_PER_PAGE } from "../internal/shared.js"
+import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
+import { accountLists, LIST_ITEMS_PER_PAGE, ListWire } from "../internal/shared.js"
 import * as Permissions from "../Permissions.js"
 
 /** The canonical list. */
@@ -21,14 +21,18 @@ export const List = Schema.Struct({
   num_items: Schema.optional(Schema.Number),
   num_referencing_filters: Schema.optional(Schema.Number),
   created_on: Schema.optional(Schema.String),
-  modified_on: Schema.optional(Schema.String)
+  modified_on: Schema.optional(Schema.String),
+  extra: Extra
 })
 export type List = typeof List.Type
 
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
 
-/** A list item as Cloudflare sends it: exactly one of `ip`, `hostname`, `asn`, `redirect`. */
-export const ItemWire = Schema.Struct({
+/**
+ * A list item as Cloudflare sends it: exactly one of `ip`, `hostname`, `asn`, `redirect`; members it
+ * does not name are kept (`extra`).
+ */
+export const ItemWire = openStruct({
   id: Schema.String,
   ip: opt(Schema.String),
   hostname: opt(Json.Json),
@@ -50,7 +54,8 @@ export const Item = Schema.Struct({
   redirect: Schema.optional(Json.Json),
   comment: Schema.optional(Schema.String),
   created_on: Schema.optional(Schema.String),
-  modified_on: Schema.optional(Schema.String)
+  modified_on: Schema.optional(Schema.String),
+  extra: Extra
 })
 export type Item = typeof Item.Type
 
@@ -79,7 +84,8 @@ export const lists = Resource.make({
               num_items: orUndefined(w.num_items),
               num_referencing_filters: orUndefined(w.num_referencing_filters),
               created_on: orUndefined(w.created_on),
-              modified_on: orUndefined(w.modified_on)
+              modified_on: orUndefined(w.modified_on),
+              extra: extraOf(w, ListWire.fields)
             })
         )
       )
@@ -133,7 +139,8 @@ const itemsOf = (scope: Scope.Scope, list: { readonly id: string; readonly name:
             redirect: orUndefined(w.redirect),
             comment: orUndefined(w.comment),
             created_on: orUndefined(w.created_on),
-            modified_on: orUndefined(w.modified_on)
+            modified_on: orUndefined(w.modified_on),
+            extra: extraOf(w, ItemWire.fields)
           })
       )
     )

@@ -6,7 +6,7 @@
 import { Resource } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Read from "../internal/read.js"
-import { compact, orUndefined, sorted } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined, sorted } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
 /** `/firewall/rules` and `/filters` allow 5–100 per page. */
@@ -15,7 +15,7 @@ export const PER_PAGE = 100
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
 
 /** A filter as Cloudflare sends it (inside a rule it may be `{ id, deleted: true }`). */
-export const FilterWire = Schema.Struct({
+export const FilterWire = openStruct({
   id: Schema.String,
   expression: opt(Schema.String),
   paused: opt(Schema.Boolean),
@@ -25,8 +25,8 @@ export const FilterWire = Schema.Struct({
 })
 export type FilterWire = typeof FilterWire.Type
 
-/** A firewall rule as Cloudflare sends it. */
-export const FirewallRuleWire = Schema.Struct({
+/** A firewall rule as Cloudflare sends it; members it does not name are kept (`extra`). */
+export const FirewallRuleWire = openStruct({
   id: Schema.String,
   paused: Schema.Boolean,
   action: Schema.String,
@@ -47,7 +47,8 @@ export const Filter = Schema.Struct({
   paused: Schema.optional(Schema.Boolean),
   description: Schema.optional(Schema.String),
   ref: Schema.optional(Schema.String),
-  deleted: Schema.optional(Schema.Boolean)
+  deleted: Schema.optional(Schema.Boolean),
+  extra: Extra
 })
 export type Filter = typeof Filter.Type
 
@@ -62,7 +63,8 @@ export const FirewallRule = Schema.Struct({
   ref: Schema.optional(Schema.String),
   filter: Filter,
   created_on: Schema.optional(Schema.String),
-  modified_on: Schema.optional(Schema.String)
+  modified_on: Schema.optional(Schema.String),
+  extra: Extra
 })
 export type FirewallRule = typeof FirewallRule.Type
 
@@ -73,7 +75,8 @@ const filterRecord = (w: FilterWire): Filter =>
     paused: orUndefined(w.paused),
     description: orUndefined(w.description),
     ref: orUndefined(w.ref),
-    deleted: orUndefined(w.deleted)
+    deleted: orUndefined(w.deleted),
+    extra: extraOf(w, FilterWire.fields)
   })
 
 const RULES = "legacy_firewall_rules"
@@ -100,7 +103,8 @@ export const rules = Resource.make({
         ref: orUndefined(w.ref),
         filter: filterRecord(w.filter),
         created_on: orUndefined(w.created_on),
-        modified_on: orUndefined(w.modified_on)
+        modified_on: orUndefined(w.modified_on),
+        extra: extraOf(w, FirewallRuleWire.fields)
       })
     )
 })

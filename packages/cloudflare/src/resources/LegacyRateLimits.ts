@@ -6,7 +6,7 @@
 import { Json, Resource } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Read from "../internal/read.js"
-import { compact, orUndefined } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
 /** 1–1000 per page, 1 or a multiple of 5. */
@@ -14,8 +14,12 @@ export const PER_PAGE = 1000
 
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
 
-/** A legacy rate limit as Cloudflare sends it. */
-export const LegacyRateLimitWire = Schema.Struct({
+/**
+ * A legacy rate limit as Cloudflare sends it; members it does not name are kept (`extra`).
+ * `login_protect` and `correlate` (`{ by: "nat" }`) come from the previous product's API object
+ * (cloudflare-go `RateLimit.Correlate`; Terraform `cloudflare_rate_limit.correlate`); issue #14 §3.
+ */
+export const LegacyRateLimitWire = openStruct({
   id: Schema.String,
   disabled: opt(Schema.Boolean),
   description: opt(Schema.String),
@@ -23,7 +27,9 @@ export const LegacyRateLimitWire = Schema.Struct({
   threshold: opt(Schema.Number),
   period: opt(Schema.Number),
   action: opt(Json.Json),
-  bypass: opt(Json.Json)
+  bypass: opt(Json.Json),
+  login_protect: opt(Json.Json),
+  correlate: opt(Json.Json)
 })
 
 /** The canonical legacy rate limit. */
@@ -35,7 +41,10 @@ export const LegacyRateLimit = Schema.Struct({
   threshold: Schema.optional(Schema.Number),
   period: Schema.optional(Schema.Number),
   action: Schema.optional(Json.Json),
-  bypass: Schema.optional(Json.Json)
+  bypass: Schema.optional(Json.Json),
+  login_protect: Schema.optional(Json.Json),
+  correlate: Schema.optional(Json.Json),
+  extra: Extra
 })
 export type LegacyRateLimit = typeof LegacyRateLimit.Type
 
@@ -51,6 +60,18 @@ export const resource = Resource.make({
   permissions: [Permissions.forResource(NAME)],
   list: (scope) =>
     Read.pages(NAME, scope, `/zones/${scope.id}/rate_limits`, { perPage: PER_PAGE, wire: LegacyRateLimitWire, key: (r) => r.id }, (w): LegacyRateLimit =>
-      compact(Object.fromEntries(Object.entries(w).map(([k, v]) => [k, orUndefined(v)])) as LegacyRateLimit)
+      compact({
+        id: w.id,
+        disabled: orUndefined(w.disabled),
+        description: orUndefined(w.description),
+        match: orUndefined(w.match),
+        threshold: orUndefined(w.threshold),
+        period: orUndefined(w.period),
+        action: orUndefined(w.action),
+        bypass: orUndefined(w.bypass),
+        login_protect: orUndefined(w.login_protect),
+        correlate: orUndefined(w.correlate),
+        extra: extraOf(w, LegacyRateLimitWire.fields)
+      })
     )
 })

@@ -5,16 +5,17 @@
 import { Json, Resource } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Read from "../internal/read.js"
-import { compact, orUndefined } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
-/** A page rule as Cloudflare sends it. */
-export const PageRuleWire = Schema.Struct({
+/** A page rule as Cloudflare sends it; members it does not name are kept (`extra`). */
+export const PageRuleWire = openStruct({
   id: Schema.String,
   priority: Schema.Number,
   status: Schema.String,
   targets: Schema.Array(Json.Json),
-  actions: Schema.Array(Schema.Struct({ id: Schema.String, value: Schema.optional(Schema.NullOr(Json.Json)) })),
+  // The official schema's action branches (`pagerules_actions`) do not all require `id`.
+  actions: Schema.Array(Schema.Struct({ id: Schema.optional(Schema.NullOr(Schema.String)), value: Schema.optional(Schema.NullOr(Json.Json)) })),
   created_on: Schema.optional(Schema.NullOr(Schema.String)),
   modified_on: Schema.optional(Schema.NullOr(Schema.String))
 })
@@ -25,11 +26,20 @@ export const PageRule = Schema.Struct({
   priority: Schema.Number,
   status: Schema.String,
   targets: Schema.Array(Json.Json),
-  actions: Schema.Array(Schema.Struct({ id: Schema.String, value: Schema.optional(Json.Json) })),
+  actions: Schema.Array(Schema.Struct({ id: Schema.optional(Schema.String), value: Schema.optional(Json.Json) })),
   created_on: Schema.optional(Schema.String),
-  modified_on: Schema.optional(Schema.String)
+  modified_on: Schema.optional(Schema.String),
+  extra: Extra
 })
 export type PageRule = typeof PageRule.Type
+
+/** Actions by id; actions without one (the schema allows it) by their value's canonical JSON, so the order is deterministic. */
+type Action = { readonly id?: string | undefined; readonly value?: Json.Json | undefined }
+const actionOrder = (a: Action, b: Action) => {
+  const ka = `${a.id ?? ""}\u0000${Json.stringify(a.value ?? null)}`
+  const kb = `${b.id ?? ""}\u0000${Json.stringify(b.value ?? null)}`
+  return ka < kb ? -1 : ka > kb ? 1 : 0
+}
 
 const NAME = "page_rules"
 
@@ -55,10 +65,11 @@ export const resource = Resource.make({
           status: w.status,
           targets: w.targets,
           actions: [...w.actions]
-            .map((a) => compact({ id: a.id, value: orUndefined(a.value) }))
-            .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+            .map((a) => compact({ id: orUndefined(a.id), value: orUndefined(a.value) }))
+            .sort((a, b) => actionOrder(a, b)),
           created_on: orUndefined(w.created_on),
-          modified_on: orUndefined(w.modified_on)
+          modified_on: orUndefined(w.modified_on),
+          extra: extraOf(w, PageRuleWire.fields)
         })
     )
 })

@@ -3,7 +3,9 @@
  * per zone, the ruleset listing is read once (a shared read), and only the entry points that
  * listing shows to exist are fetched — a phase never configured costs nothing. Each rule becomes
  * one canonical record that keeps what posture checks need: phase, ruleset id, position, action,
- * expression, enabled, `action_parameters` and `ratelimit` (characteristics sorted).
+ * expression, enabled, `action_parameters` and `ratelimit` (characteristics sorted), and every
+ * other rule field Cloudflare sends (`logging`, `exposed_credential_check`, …; unknown ones under
+ * `extra`). The ruleset's own members (name, description, kind) are not records and are not kept.
  *
  * `phaseResource` declares one resource over one or more phases; `WafCustomRules`, `ManagedRulesets`,
  * `RateLimitRules`, `TransformRules`, `RedirectRules` and `SensitiveDataRules` use it.
@@ -11,8 +13,8 @@
 import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core"
 import { Effect, Option, Schema, Stream } from "effect"
 import type { CloudflareClient } from "../CloudflareClient.js"
-import { compact, orUndefined, sorted } from "../internal/records.js"
-import { type RuleWire, type RulesetSummaryWire, type RulesetWire, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
+import { compact, Extra, extraOf, orUndefined, sorted } from "../internal/records.js"
+import { RatelimitWire, RuleWire, type RulesetSummaryWire, RulesetWire, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
 import * as Permissions from "../Permissions.js"
 
 /** The canonical `ratelimit` object. */
@@ -24,7 +26,8 @@ export const Ratelimit = Schema.Struct({
   counting_expression: Schema.optional(Schema.String),
   requests_to_origin: Schema.optional(Schema.Boolean),
   score_per_period: Schema.optional(Schema.Number),
-  score_response_header_name: Schema.optional(Schema.String)
+  score_response_header_name: Schema.optional(Schema.String),
+  extra: Extra
 })
 
 /** The canonical rule record. */
@@ -43,11 +46,19 @@ export const Rule = Schema.Struct({
   action_parameters: Schema.optional(Json.Json),
   ratelimit: Schema.optional(Ratelimit),
   logging: Schema.optional(Schema.Struct({ enabled: Schema.Boolean })),
+  /** Where the rule reads credentials to check (`username_expression`, `password_expression`), as sent. */
+  exposed_credential_check: Schema.optional(Json.Json),
   categories: Schema.optional(Schema.Array(Schema.String)),
   /** For `execute` rules: the ruleset deployed, with its name when the listing shows it. */
   executes: Schema.optional(Schema.Struct({ id: Schema.String, name: Schema.optional(Schema.String), kind: Schema.optional(Schema.String) })),
   version: Schema.optional(Schema.String),
-  last_updated: Schema.optional(Schema.String)
+  last_updated: Schema.optional(Schema.String),
+  extra: Extra,
+  /**
+   * Members of the ruleset the rule belongs to that the connector does not name: a ruleset is not a
+   * record of its own, so what Cloudflare adds to it tomorrow shows on its rules.
+   */
+  ruleset_extra: Extra
 })
 export type Rule = typeof Rule.Type
 
@@ -89,13 +100,17 @@ export const toRecord = (ruleset: RulesetWire, rule: RuleWire, position: number,
             counting_expression: orUndefined(rule.ratelimit.counting_expression),
             requests_to_origin: orUndefined(rule.ratelimit.requests_to_origin),
             score_per_period: orUndefined(rule.ratelimit.score_per_period),
-            score_response_header_name: orUndefined(rule.ratelimit.score_response_header_name)
+            score_response_header_name: orUndefined(rule.ratelimit.score_response_header_name),
+            extra: extraOf(rule.ratelimit, RatelimitWire.fields)
           },
     logging: orUndefined(rule.logging),
+    exposed_credential_check: orUndefined(rule.exposed_credential_check),
     categories: sorted(rule.categories),
     executes: executed(rule, summaries),
     version: orUndefined(rule.version),
-    last_updated: orUndefined(rule.last_updated)
+    last_updated: orUndefined(rule.last_updated),
+    extra: extraOf(rule, RuleWire.fields),
+    ruleset_extra: extraOf(ruleset, RulesetWire.fields)
   })
 
 /** The phases whose zone entry point exists, per the listing. */

@@ -2,16 +2,19 @@
  * Workers: the account's scripts (metadata only, `GET /accounts/{id}/workers/scripts`) and the
  * zone's routes (`GET /zones/{id}/workers/routes`). Neither is paginated.
  */
-import { Resource } from "@plumbline/core"
+import { Json, Resource } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Read from "../internal/read.js"
-import { compact, orUndefined, sorted } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined, sorted } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
 
-/** A script as Cloudflare sends it. */
-export const ScriptWire = Schema.Struct({
+/**
+ * A script as Cloudflare sends it; members it does not name are kept (`extra`). The fields after
+ * `tags` come from the TypeScript SDK `Script` (shared API-NOTES §5.8) and are kept as sent.
+ */
+export const ScriptWire = openStruct({
   id: Schema.String,
   etag: opt(Schema.String),
   created_on: opt(Schema.String),
@@ -23,7 +26,14 @@ export const ScriptWire = Schema.Struct({
   logpush: opt(Schema.Boolean),
   placement_mode: opt(Schema.String),
   tail_consumers: opt(Schema.Array(Schema.Struct({ service: Schema.String, environment: opt(Schema.String), namespace: opt(Schema.String) }))),
-  tags: opt(Schema.Array(Schema.String))
+  tags: opt(Schema.Array(Schema.String)),
+  has_assets: opt(Schema.Boolean),
+  has_modules: opt(Schema.Boolean),
+  last_deployed_from: opt(Schema.String),
+  migration_tag: opt(Schema.String),
+  named_handlers: opt(Json.Json),
+  observability: opt(Json.Json),
+  placement: opt(Json.Json)
 })
 
 /** The canonical script. */
@@ -39,15 +49,26 @@ export const Script = Schema.Struct({
   logpush: Schema.optional(Schema.Boolean),
   placement_mode: Schema.optional(Schema.String),
   tail_consumers: Schema.optional(Schema.Array(Schema.String)),
-  tags: Schema.optional(Schema.Array(Schema.String))
+  tags: Schema.optional(Schema.Array(Schema.String)),
+  has_assets: Schema.optional(Schema.Boolean),
+  has_modules: Schema.optional(Schema.Boolean),
+  last_deployed_from: Schema.optional(Schema.String),
+  migration_tag: Schema.optional(Schema.String),
+  named_handlers: Schema.optional(Json.Json),
+  observability: Schema.optional(Json.Json),
+  placement: Schema.optional(Json.Json),
+  extra: Extra
 })
 export type Script = typeof Script.Type
 
-/** A route as Cloudflare sends it; without `script` it turns Workers off for the pattern. */
-export const RouteWire = Schema.Struct({ id: Schema.String, pattern: Schema.String, script: opt(Schema.String) })
+/**
+ * A route as Cloudflare sends it; without `script` it turns Workers off for the pattern. Members it
+ * does not name are kept (`extra`).
+ */
+export const RouteWire = openStruct({ id: Schema.String, pattern: Schema.String, script: opt(Schema.String) })
 
 /** The canonical route. */
-export const Route = Schema.Struct({ id: Schema.String, pattern: Schema.String, script: Schema.optional(Schema.String) })
+export const Route = Schema.Struct({ id: Schema.String, pattern: Schema.String, script: Schema.optional(Schema.String), extra: Extra })
 export type Route = typeof Route.Type
 
 const SCRIPTS = "workers_scripts"
@@ -76,7 +97,15 @@ export const scripts = Resource.make({
         logpush: orUndefined(w.logpush),
         placement_mode: orUndefined(w.placement_mode),
         tail_consumers: sorted(w.tail_consumers?.map((t) => t.service)),
-        tags: sorted(w.tags)
+        tags: sorted(w.tags),
+        has_assets: orUndefined(w.has_assets),
+        has_modules: orUndefined(w.has_modules),
+        last_deployed_from: orUndefined(w.last_deployed_from),
+        migration_tag: orUndefined(w.migration_tag),
+        named_handlers: orUndefined(w.named_handlers),
+        observability: orUndefined(w.observability),
+        placement: orUndefined(w.placement),
+        extra: extraOf(w, ScriptWire.fields)
       })
     )
 })
@@ -91,6 +120,6 @@ export const routes = Resource.make({
   permissions: [Permissions.forResource(ROUTES)],
   list: (scope) =>
     Read.all(ROUTES, scope, `/zones/${scope.id}/workers/routes`, RouteWire, (w): Route =>
-      compact({ id: w.id, pattern: w.pattern, script: orUndefined(w.script) })
+      compact({ id: w.id, pattern: w.pattern, script: orUndefined(w.script), extra: extraOf(w, RouteWire.fields) })
     )
 })

@@ -6,14 +6,20 @@
 import { Json, Resource } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Read from "../internal/read.js"
-import { compact, orUndefined } from "../internal/records.js"
+import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
-/** A setting as Cloudflare sends it. */
-export const SettingWire = Schema.Struct({
+/**
+ * A setting as Cloudflare sends it; members it does not name are kept (`extra`). `enabled` and
+ * `time_remaining` (seconds left, e.g. of development mode) are in the official schema's setting
+ * branches (`zones_zone_settings_response_collection`).
+ */
+export const SettingWire = openStruct({
   id: Schema.String,
   value: Json.Json,
   editable: Schema.optional(Schema.NullOr(Schema.Boolean)),
+  enabled: Schema.optional(Schema.NullOr(Schema.Boolean)),
+  time_remaining: Schema.optional(Schema.NullOr(Schema.Number)),
   modified_on: Schema.optional(Schema.NullOr(Schema.String))
 })
 
@@ -22,7 +28,11 @@ export const Setting = Schema.Struct({
   id: Schema.String,
   value: Json.Json,
   editable: Schema.optional(Schema.Boolean),
-  modified_on: Schema.optional(Schema.String)
+  enabled: Schema.optional(Schema.Boolean),
+  /** Counts down on its own: volatile. */
+  time_remaining: Schema.optional(Schema.Number),
+  modified_on: Schema.optional(Schema.String),
+  extra: Extra
 })
 export type Setting = typeof Setting.Type
 
@@ -49,9 +59,17 @@ export const resource = Resource.make({
   schema: Setting,
   identity: (s: Setting) => s.id,
   permissions: [Permissions.forResource(NAME)],
-  volatile: ["/modified_on"],
+  volatile: ["/modified_on", "/time_remaining"],
   list: (scope) =>
     Read.all(NAME, scope, `/zones/${scope.id}/settings`, SettingWire, (w): Setting =>
-      compact({ id: w.id, value: w.value, editable: orUndefined(w.editable), modified_on: orUndefined(w.modified_on) })
+      compact({
+        id: w.id,
+        value: w.value,
+        editable: orUndefined(w.editable),
+        enabled: orUndefined(w.enabled),
+        time_remaining: orUndefined(w.time_remaining),
+        modified_on: orUndefined(w.modified_on),
+        extra: extraOf(w, SettingWire.fields)
+      })
     )
 })

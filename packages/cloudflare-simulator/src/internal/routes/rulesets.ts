@@ -136,6 +136,10 @@ const checkRule = (raw: unknown, index: number, target: Target): Omit<RulesetRul
   if (typeof raw["ref"] === "string") rule.ref = raw["ref"]
   if (isRecord(raw["action_parameters"])) rule.action_parameters = raw["action_parameters"] as Record<string, Json>
   if (isRecord(raw["logging"]) && typeof raw["logging"]["enabled"] === "boolean") rule.logging = { enabled: raw["logging"]["enabled"] }
+  const check = raw["exposed_credential_check"]
+  if (isRecord(check) && typeof check["username_expression"] === "string" && typeof check["password_expression"] === "string") {
+    rule.exposed_credential_check = { username_expression: check["username_expression"], password_expression: check["password_expression"] }
+  }
   if (target.phase === "http_ratelimit") {
     const rl = raw["ratelimit"]
     if (!isRecord(rl)) throw invalid("rate limiting rules need a 'ratelimit' object", `${at}/ratelimit`)

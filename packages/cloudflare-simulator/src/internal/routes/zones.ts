@@ -341,7 +341,12 @@ export const zoneRoutes: ReadonlyArray<Route> = [
         modified_on: at
       }
       const comment = str(b, "comment")
-      if (comment !== undefined) record.comment = comment
+      if (comment !== undefined) {
+        record.comment = comment
+        record.comment_modified_on = at
+      }
+      if (tags.length > 0) record.tags_modified_on = at
+      if (type === "CNAME") record.settings = { flatten_cname: false }
       if (typeof b["priority"] === "number") record.priority = b["priority"]
       records.push(record)
       state.dnsRecords.set(zone.id, records)

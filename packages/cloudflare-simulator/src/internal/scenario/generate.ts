@@ -54,15 +54,27 @@ const EXPRESSIONS = [
   "(ip.src in {192.0.2.0/24})"
 ]
 
+/** Where a login form's credentials are, for an exposed credentials check. */
+const LOGIN_CREDENTIALS = {
+  username_expression: "url_decode(http.request.body.form[\"username\"][0])",
+  password_expression: "url_decode(http.request.body.form[\"password\"][0])"
+}
+
 const zoneRulesets = (ctx: Ctx, zone: Zone, plan: PlanId, rulesPerPhase: number): Array<Ruleset> => {
   const rng = ctx.rng
   const owner = { kind: "zone" as const, zoneId: zone.id }
   const at = stamp(ctx, 300 + rng.next() * 60)
   const out: Array<Ruleset> = []
   const limits = RULE_LIMITS[plan]
-  const custom = Array.from({ length: Math.min(rulesPerPhase, limits.custom) }, () =>
-    makeRule(ctx, { action: rng.pick(["block", "managed_challenge", "js_challenge", "challenge"]), expression: rng.pick(EXPRESSIONS), description: `custom ${rng.token(6)}` }, at)
-  )
+  const custom = Array.from({ length: Math.min(rulesPerPhase, limits.custom) }, () => {
+    const action = rng.pick(["block", "managed_challenge", "js_challenge", "challenge"])
+    const expression = rng.pick(EXPRESSIONS)
+    const description = `custom ${rng.token(6)}`
+    // Enterprise custom rules may check the login's credentials against leaked ones (exposed
+    // credentials check in custom rules is Enterprise-only; shared API-NOTES §5.6).
+    const check = plan === "enterprise" && expression.includes("/login") ? { exposed_credential_check: LOGIN_CREDENTIALS } : {}
+    return makeRule(ctx, { action, expression, description, ...check }, at)
+  })
   out.push(makeRuleset(ctx, owner, "http_request_firewall_custom", custom, { version: rng.range(1, 20), at }))
   const managedId = plan === "free" ? MANAGED_RULESET_IDS.freeManaged : MANAGED_RULESET_IDS.cloudflareManaged
   const managed = [makeRule(ctx, { action: "execute", expression: "true", action_parameters: { id: managedId } }, at)]

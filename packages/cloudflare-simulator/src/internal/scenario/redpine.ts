@@ -292,7 +292,9 @@ export const redpine = (seed: number): State => {
       threshold: 20,
       period: 60,
       action: { mode: "ban", timeout: 600 },
-      bypass: []
+      bypass: [],
+      login_protect: true,
+      correlate: { by: "nat" }
     }
   ])
 
