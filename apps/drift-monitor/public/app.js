@@ -17,7 +17,8 @@
  *   alert: Alert | null, schedule: Schedule, latestSnapshot: SnapshotSummary | null, score: number | null,
  *   createdAt: string, updatedAt: string,
  *   endUser: { id: string, displayName: string | null, email: string | null } | null,
- *   budget?: BudgetState | undefined
+ *   budget?: BudgetState | undefined,
+ *   credentials: ReadonlyArray<{ id: string, fingerprint: string, status: "active" | "expired", zones: ReadonlyArray<string> | null }>
  * }} Connection
  */
 /** @typedef {{ limit: number, windowSeconds: number, used: number, pausedUntil: string | null }} BudgetState */
