@@ -330,8 +330,12 @@ const make = Effect.gen(function* () {
           })
         }
         if (patch.zones !== undefined && patch.zones !== null) {
-          const discovery = yield* provider.discover(yield* store.credentialOf(id))
-          yield* visibleOrFail(discovery, patch.zones, "the token")
+          // Every working token counts (issue #13: one per zone); the zones are what they see together.
+          const open = yield* store.credentialsOf(id)
+          const active = open.filter((c) => c.info.status === "active")
+          const found = yield* Effect.forEach(active.length > 0 ? active : open, (c) => provider.discover(c.credential))
+          const zones = new Map(found.flatMap((d) => d.zones).map((z) => [z.id, z]))
+          yield* visibleOrFail({ verification: found[0]!.verification, zones: [...zones.values()] }, patch.zones, found.length === 1 ? "the token" : "the tokens")
         }
         const settings: Record<string, Store.Settings[string]> = { ...connection.settings }
         if (patch.zones === null) delete settings["zones"]

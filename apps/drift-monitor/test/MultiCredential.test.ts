@@ -4,7 +4,7 @@
  * request); revoking one expires only its zone — the alert, the webhook and the connection view
  * name the zone and the token's fingerprint — while the other zone keeps producing snapshots and
  * drift; a token added with `PUT …/credential` (mode add) or through a reconnect session restores
- * the zone. No API answer or webhook ever carries a token.
+ * the zone. `PATCH` checks new zones against every token. No API answer or webhook ever carries a token.
  */
 import { serve, Simulator } from "@plumbline/cloudflare-simulator"
 import { CloudflareClient } from "@plumbline/cloudflare"
@@ -155,6 +155,9 @@ describe("Several credentials per connection (issue #13 item 4)", () => {
             [w.fingerprint("devToken"), "active", [w.dev.id]]
           ]
         )
+        // Zones are checked against every token: each of these is seen by one of them only.
+        const patched = yield* w.api.call("PATCH", `/api/connections/${id}`, { zones: [w.io.id, w.dev.id] })
+        assert.strictEqual(patched.status, 200, JSON.stringify(patched.body))
         const from = w.seen.length
         assert.strictEqual((yield* recheck(w, id)).outcome, "committed")
         // Each zone through its own token, and both zones read.
