@@ -17,7 +17,8 @@
  *   alert: Alert | null, schedule: Schedule, latestSnapshot: SnapshotSummary | null, score: number | null,
  *   createdAt: string, updatedAt: string,
  *   endUser: { id: string, displayName: string | null, email: string | null } | null,
- *   budget?: BudgetState | undefined
+ *   budget?: BudgetState | undefined,
+ *   credentials: ReadonlyArray<{ id: string, fingerprint: string, status: "active" | "expired", zones: ReadonlyArray<string> | null }>
  * }} Connection
  */
 /** @typedef {{ limit: number, windowSeconds: number, used: number, pausedUntil: string | null }} BudgetState */
@@ -298,7 +299,10 @@ async function connection(id) {
                 onsubmit: async (/** @type {SubmitEvent} */ ev) => {
                   ev.preventDefault()
                   try {
-                    await api("PUT", `/connections/${seg(id)}/credential`, { token: tokenInput.value.trim() })
+                    // Some zones expired while others are read (one token per zone): add the new token beside
+                    // the working ones; a whole expired connection has its credentials replaced.
+                    const mode = c.status === "credential_expired" ? "replace" : "add"
+                    await api("PUT", `/connections/${seg(id)}/credential`, { token: tokenInput.value.trim(), mode })
                     route()
                   } catch (e) {
                     /** @type {HTMLFormElement} */ (ev.target).append(errorBox(e))
@@ -307,7 +311,7 @@ async function connection(id) {
               },
               el("p", {}, "Paste a new token:"),
               tokenInput,
-              el("button", { type: "submit", testid: "replace-submit" }, "Replace credential")
+              el("button", { type: "submit", testid: "replace-submit" }, c.status === "credential_expired" ? "Replace credential" : "Add token")
             )
           : null
       )
@@ -347,6 +351,15 @@ async function connection(id) {
       el("h2", {}, c.name),
       el("p", {}, "Status: ", el("strong", { testid: "connection-status" }, c.status), ` · score `, el("strong", { testid: "score" }, c.score ?? "–"), ` · every ${c.intervalSeconds}s`),
       el("p", { class: "muted" }, `Credential ${c.credentialFingerprint} · last snapshot ${c.latestSnapshot?.finishedAt ?? "none yet"}${c.schedule.lastError ? ` · last error: ${c.schedule.lastError}` : ""}`),
+      c.credentials.length < 2
+        ? ""
+        : el(
+            "ul",
+            { class: "muted", testid: "credentials" },
+            ...c.credentials.map((cr) =>
+              el("li", { testid: "credential", "data-status": cr.status }, `Token ${cr.fingerprint}: ${cr.status}${cr.zones === null ? "" : ` · zones ${cr.zones.join(", ")}`}`)
+            )
+          ),
       c.budget === undefined
         ? ""
         : el(

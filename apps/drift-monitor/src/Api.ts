@@ -109,6 +109,28 @@ const Token = Schema.String.pipe(
 })
 const ZoneIds = Schema.Array(Schema.String.pipe(Schema.minLength(1)))
 
+/** Several tokens at once (issue #13: one per zone, or any mix), 1–50. */
+const Tokens = Schema.Array(Token).pipe(Schema.minItems(1), Schema.maxItems(50))
+
+/** A body with `token` or `tokens`, not both and not neither. */
+const oneOfTokenOrTokens = <S extends Schema.Schema.Any & { readonly Type: { readonly token?: unknown; readonly tokens?: unknown } }>(schema: S) =>
+  schema.pipe(
+    Schema.filter((body: { readonly token?: unknown; readonly tokens?: unknown }) => (body.token === undefined) !== (body.tokens === undefined), {
+      message: () => "token: give either token or tokens"
+    })
+  )
+
+/** A connection's credential (issue #13: a connection may hold several), never its secret. */
+export const CredentialView = Schema.Struct({
+  id: Schema.String,
+  /** A one-way fingerprint of the token. */
+  fingerprint: Schema.String,
+  /** `expired`: the provider refused it; the zones only it could see are not monitored. */
+  status: Schema.Literal("active", "expired"),
+  /** The zone ids it was last seen to read; `null` when not known yet. */
+  zones: Schema.NullOr(Schema.Array(Schema.String))
+})
+
 /** What the token can do for one resource. */
 export const GrantView = Schema.Struct({
   resource: Schema.String,
@@ -189,7 +211,9 @@ export const ConnectionView = Schema.Struct({
   /** The end user of the connect session that made it; `null` when made without one. */
   endUser: Schema.NullOr(EndUser),
   /** The token's request budget: on `get`, and on `list` when the budget is in this process. */
-  budget: Schema.optional(BudgetStateView)
+  budget: Schema.optional(BudgetStateView),
+  /** The credentials it holds, oldest first: which zones each reads, which expired. */
+  credentials: Schema.Array(CredentialView)
 })
 
 /** A zone of a connection, from its latest snapshot. */
@@ -309,12 +333,16 @@ export class ConnectionsGroup extends HttpApiGroup.make("connections")
   .add(
     HttpApiEndpoint.post("create", "/connections")
       .setPayload(
-        Schema.Struct({
-          name: DisplayName,
-          token: Token,
-          zones: Schema.optional(ZoneIds),
-          intervalSeconds: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.between(60, 86_400)))
-        })
+        oneOfTokenOrTokens(
+          Schema.Struct({
+            name: DisplayName,
+            token: Schema.optional(Token),
+            /** Several tokens (one per zone, say): each zone is read through one that can see it. */
+            tokens: Schema.optional(Tokens),
+            zones: Schema.optional(ZoneIds),
+            intervalSeconds: Schema.optional(Schema.Number.pipe(Schema.int(), Schema.between(60, 86_400)))
+          })
+        )
       )
       .addSuccess(ConnectionView, { status: 201 })
       .addError(CredentialRejected)
@@ -348,11 +376,20 @@ export class ConnectionsGroup extends HttpApiGroup.make("connections")
   .add(
     HttpApiEndpoint.put("replaceCredential", "/connections/:id/credential")
       .setPath(Id)
-      .setPayload(Schema.Struct({ token: Token }))
+      .setPayload(
+        oneOfTokenOrTokens(
+          Schema.Struct({
+            token: Schema.optional(Token),
+            tokens: Schema.optional(Tokens),
+            /** `replace` (default): in place of every credential; `add`: beside them (a token for an expired zone). */
+            mode: Schema.optional(Schema.Literal("replace", "add"))
+          })
+        )
+      )
       .addSuccess(ConnectionView)
       .addError(CredentialRejected)
       .addError(UpstreamFailed)
-      .annotate(OpenApi.Summary, "Replace the token (after a revocation or rotation); an expired connection resumes")
+      .annotate(OpenApi.Summary, "Replace the token(s), or add some (mode add); an expired connection or zone resumes")
   )
   .add(
     HttpApiEndpoint.post("recheck", "/connections/:id/recheck")
@@ -613,7 +650,14 @@ export class ConnectGroup extends HttpApiGroup.make("connect")
   )
   .add(
     HttpApiEndpoint.post("complete", "/complete")
-      .setPayload(Schema.Struct({ tokens: Schema.Array(Token).pipe(Schema.minItems(1), Schema.maxItems(50)), zones: Schema.optional(ZoneIds) }))
+      .setPayload(
+        Schema.Struct({
+          tokens: Tokens,
+          zones: Schema.optional(ZoneIds),
+          /** Reconnect sessions: `replace` (default) the connection's credentials, or `add` these beside them. */
+          mode: Schema.optional(Schema.Literal("replace", "add"))
+        })
+      )
       .addSuccess(ConnectCompletedView)
       .addError(CredentialRejected)
       .addError(UpstreamFailed)

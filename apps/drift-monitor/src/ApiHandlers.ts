@@ -122,7 +122,10 @@ export const layer = (config: AppConfig) => {
         )
       return handlers
         .handle("verify", ({ payload }) => interactive(Effect.map(service.verify(payload.token), Views.verification)))
-        .handle("create", ({ payload }) => interactive(Effect.map(service.create(payload), Views.connection)))
+        .handle("create", ({ payload }) => {
+          const [token, ...moreTokens] = payload.tokens ?? [payload.token ?? ""]
+          return interactive(Effect.map(service.create({ ...payload, token: token ?? "", moreTokens }), Views.connection))
+        })
         .handle("list", ({ urlParams }) =>
           domain(
             Effect.map(urlParams.endUserId === undefined ? service.list : service.listByEndUser(urlParams.endUserId), (all) =>
@@ -137,7 +140,7 @@ export const layer = (config: AppConfig) => {
         .handle("update", ({ path, payload }) => interactive(Effect.map(service.update(path.id, payload), Views.connection)))
         .handle("delete", ({ path }) => domain(service.remove(path.id)))
         .handle("replaceCredential", ({ path, payload }) =>
-          interactive(Effect.map(service.replaceCredential(path.id, payload.token), Views.connection))
+          interactive(Effect.map(service.replaceCredential(path.id, payload.tokens ?? [payload.token ?? ""], payload.mode), Views.connection))
         )
         .handle("recheck", ({ path, urlParams }) =>
           domain(Effect.map(service.recheck(path.id, { wait: urlParams.wait === true }), Views.recheck))

@@ -25,7 +25,7 @@ export class ConnectSessionError extends Schema.TaggedError<ConnectSessionError>
    * `not-found`: no such session (product API); `unauthorized`: the token opens no session, or its
    * session expired; `consumed`: the session was completed; `too-many-attempts`: the verification
    * budget is spent; `busy`: another request is completing it; `invalid`: the request cannot be
-   * done (several tokens); `corrupt`: a stored session does not decode.
+   * done (no token); `corrupt`: a stored session does not decode.
    */
   reason: Schema.Literal("not-found", "unauthorized", "consumed", "too-many-attempts", "busy", "invalid", "corrupt"),
   message: Schema.String
@@ -131,19 +131,24 @@ const make = Effect.gen(function* () {
     })
 
   /**
-   * Makes (or restores) the connection with the pasted tokens. One token for now, through the
-   * single-credential `Connections` API; several need multi-credential connections (issue #13 item 4).
+   * Makes (or restores) the connection with the pasted tokens — one, or several (one per zone, say):
+   * the connection holds them all (issue #13 item 4). A reconnect session replaces the connection's
+   * credentials with them, or (`mode: "add"`) adds them beside the others.
    */
-  const connect = (session: Session, tokens: ReadonlyArray<string>, zones: ReadonlyArray<string> | undefined) =>
+  const connect = (
+    session: Session,
+    tokens: ReadonlyArray<string>,
+    zones: ReadonlyArray<string> | undefined,
+    mode: "replace" | "add" | undefined
+  ) =>
     Effect.gen(function* () {
-      const token = tokens[0]
-      if (tokens.length !== 1 || token === undefined) {
-        return yield* new ConnectSessionError({ reason: "invalid", message: "several tokens need multi-credential connections" })
-      }
+      const [token, ...moreTokens] = tokens
+      if (token === undefined) return yield* new ConnectSessionError({ reason: "invalid", message: "tokens: paste at least one token" })
       if (session.reconnect === null) {
         const made = yield* connections.create({
           name: session.endUser.displayName ?? session.endUser.id,
           token,
+          moreTokens,
           zones,
           endUser: session.endUser
         })
@@ -156,7 +161,7 @@ const make = Effect.gen(function* () {
         yield* store.getConnection(id)
         yield* EndUsers.attach(id, session.endUser, now).pipe(Effect.provideService(SqlClient.SqlClient, sql))
       }
-      const replaced = yield* connections.replaceCredential(id, token)
+      const replaced = yield* connections.replaceCredential(id, tokens, mode)
       const overview = zones === undefined ? replaced : yield* connections.update(id, { zones })
       return { overview, visible: replaced.visibleZones ?? [] }
     })
@@ -255,7 +260,11 @@ const make = Effect.gen(function* () {
      */
     complete: (
       session: Session,
-      input: { readonly tokens: ReadonlyArray<string>; readonly zones?: ReadonlyArray<string> | undefined }
+      input: {
+        readonly tokens: ReadonlyArray<string>
+        readonly zones?: ReadonlyArray<string> | undefined
+        readonly mode?: "replace" | "add" | undefined
+      }
     ): Effect.Effect<Completed, ConnectSessionError | ConnectionsError | SqlError> =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
@@ -269,7 +278,7 @@ const make = Effect.gen(function* () {
             : new ConnectSessionError({ reason: "busy", message: "this connect session is being completed by another request" })
         }
         const release = sql`update drift_monitor_connect_sessions set claimed_at = null where id = ${session.id} and claimed_at = ${now}`
-        const { overview, visible } = yield* connect(session, input.tokens, input.zones).pipe(
+        const { overview, visible } = yield* connect(session, input.tokens, input.zones, input.mode).pipe(
           Effect.onError(() => Effect.ignore(release))
         )
         const connectionId = overview.connection.id

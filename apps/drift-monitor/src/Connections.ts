@@ -42,10 +42,15 @@ export type ConnectionsError =
   | ConnectionState.ConnectionStateError
   | SqlError
 
-/** A new connection: its name, the pasted token, and optionally its zones and interval. */
+/** A new connection: its name, the pasted token (or several), and optionally its zones and interval. */
 export interface NewConnection {
   readonly name: string
   readonly token: string
+  /**
+   * More tokens (issue #13): a customer with many zones may paste one per zone. Each is verified;
+   * the connection holds them all and reads each zone through one that can see it.
+   */
+  readonly moreTokens?: ReadonlyArray<string> | undefined
   /** Zone ids to monitor; every zone the token sees when absent. */
   readonly zones?: ReadonlyArray<string> | undefined
   readonly intervalSeconds?: number | undefined
@@ -82,7 +87,12 @@ export interface Overview {
   readonly endUser: EndUsers.EndUser | null
   /** The zones the token just verified sees (on create and credential replacement only). */
   readonly visibleZones?: ReadonlyArray<DiscoveredZone> | undefined
+  /** The credentials it holds (never their secrets), oldest first. */
+  readonly credentials: ReadonlyArray<Store.ConnectionCredential>
 }
+
+/** How new tokens join a connection: in place of its credentials, or beside them. */
+export type CredentialMode = "replace" | "add"
 
 /** The monitored zones among those a token sees (`selected` `undefined`: all of them), as events name them. */
 export const monitoredZones = (
@@ -144,7 +154,9 @@ const make = Effect.gen(function* () {
       const findings = yield* store.latestFindings(connection.id)
       const settings = SnapshotJob.settingsOf(connection.settings)
       const endUser = yield* withSql(EndUsers.of(connection.id))
+      const credentials = yield* store.listCredentials(connection.id)
       return {
+        credentials,
         endUser,
         connection,
         zones: settings.zones ?? null,
@@ -180,6 +192,19 @@ const make = Effect.gen(function* () {
       const discovery = yield* provider.discover(credential)
       const notes: ReadonlyArray<string> = checked.right.trimmed ? [TokenFormat.trimmedNote] : []
       return { credential, discovery, notes }
+    })
+
+  /**
+   * Several pasted tokens, each verified (issue #13); the zones are the union of what they see, each
+   * once. Notes are given once.
+   */
+  const discoverAll = (tokens: ReadonlyArray<string>) =>
+    Effect.gen(function* () {
+      const found = yield* Effect.forEach(tokens, discover)
+      const zones = new Map<string, DiscoveredZone>()
+      for (const { discovery } of found) for (const zone of discovery.zones) if (!zones.has(zone.id)) zones.set(zone.id, zone)
+      const union: Discovery = { verification: found[0]!.discovery.verification, zones: [...zones.values()] }
+      return { found, discovery: union, notes: [...new Set(found.flatMap((f) => f.notes))] }
     })
 
   /** Fails naming the zones of `zones` that `discovery`'s token cannot see (`whose`: "the token", "the new token"). */
@@ -239,8 +264,9 @@ const make = Effect.gen(function* () {
     /** Stores a connection with a verified token and schedules its first snapshot at once. */
     create: (input: NewConnection) =>
       Effect.gen(function* () {
-        const { credential, discovery, notes } = yield* discover(input.token)
-        if (input.zones !== undefined) yield* visibleOrFail(discovery, input.zones, "the token")
+        const { discovery, found, notes } = yield* discoverAll([input.token, ...(input.moreTokens ?? [])])
+        const [first, ...others] = found
+        if (input.zones !== undefined) yield* visibleOrFail(discovery, input.zones, found.length === 1 ? "the token" : "the tokens")
         const connection = yield* Effect.gen(function* () {
           const connection = yield* store.createConnection({
             connectorId: provider.connectorId,
@@ -249,8 +275,12 @@ const make = Effect.gen(function* () {
               ...(input.zones === undefined ? {} : { zones: [...input.zones] }),
               ...(input.intervalSeconds === undefined ? {} : { intervalSeconds: input.intervalSeconds })
             },
-            credential
+            credential: first!.credential,
+            credentialScopes: first!.discovery.zones.map((z) => z.id)
           })
+          for (const other of others) {
+            yield* store.addCredential(connection.id, other.credential, other.discovery.zones.map((z) => z.id))
+          }
           yield* scheduler.add(connection.id)
           // Whose it is, and the `connection.created` event, in the same transaction as the connection.
           const now = yield* Clock.currentTimeMillis
@@ -300,8 +330,12 @@ const make = Effect.gen(function* () {
           })
         }
         if (patch.zones !== undefined && patch.zones !== null) {
-          const discovery = yield* provider.discover(yield* store.credentialOf(id))
-          yield* visibleOrFail(discovery, patch.zones, "the token")
+          // Every working token counts (issue #13: one per zone); the zones are what they see together.
+          const open = yield* store.credentialsOf(id)
+          const active = open.filter((c) => c.info.status === "active")
+          const found = yield* Effect.forEach(active.length > 0 ? active : open, (c) => provider.discover(c.credential))
+          const zones = new Map(found.flatMap((d) => d.zones).map((z) => [z.id, z]))
+          yield* visibleOrFail({ verification: found[0]!.verification, zones: [...zones.values()] }, patch.zones, found.length === 1 ? "the token" : "the tokens")
         }
         const settings: Record<string, Store.Settings[string]> = { ...connection.settings }
         if (patch.zones === null) delete settings["zones"]
@@ -337,21 +371,41 @@ const make = Effect.gen(function* () {
       }),
 
     /**
-     * Replaces the token with a verified one that sees every zone the connection monitors. An expired connection becomes active again (a
-     * `connection.restored` webhook, its alert cleared) and is re-checked at once.
+     * Supplies new tokens (issue #13). `replace` (the default): they take the place of every
+     * credential, and together must see every zone the connection monitors. `add`: they join the
+     * others; an expired credential whose zones they now cover is dropped. Either way, an expired
+     * connection — or one with expired credentials no longer needed — is restored (a
+     * `connection.restored` webhook, its alert cleared) and re-checked at once.
      */
-    replaceCredential: (id: string, token: string) =>
+    replaceCredential: (id: string, tokens: string | ReadonlyArray<string>, mode: CredentialMode = "replace") =>
       Effect.gen(function* () {
         const connection = yield* store.getConnection(id)
-        const { credential, discovery, notes } = yield* discover(token)
+        const { discovery, found, notes } = yield* discoverAll(typeof tokens === "string" ? [tokens] : tokens)
         const selected = SnapshotJob.settingsOf(connection.settings).zones
-        if (selected !== undefined) yield* visibleOrFail(discovery, selected, "the new token")
-        const wasExpired = connection.status === "credential_expired"
+        if (mode === "replace" && selected !== undefined) yield* visibleOrFail(discovery, selected, found.length === 1 ? "the new token" : "the new tokens")
+        const before = yield* store.listCredentials(id)
+        const wasExpired = connection.status === "credential_expired" || before.some((c) => c.status === "expired")
         const now = yield* Clock.currentTimeMillis
         const replaced = yield* Effect.gen(function* () {
-          const replaced = yield* store.replaceCredential(id, credential)
-          yield* withSql(ConnectionState.clear(id))
-          if (wasExpired) {
+          const [first, ...others] = found
+          if (mode === "replace") {
+            yield* store.replaceCredential(id, first!.credential, first!.discovery.zones.map((z) => z.id))
+            for (const other of others) yield* store.addCredential(id, other.credential, other.discovery.zones.map((z) => z.id))
+          } else {
+            for (const one of found) yield* store.addCredential(id, one.credential, one.discovery.zones.map((z) => z.id))
+            // Expired credentials whose zones the active ones now cover are not needed any more.
+            const all = yield* store.listCredentials(id)
+            const covered = new Set(all.filter((c) => c.status === "active").flatMap((c) => c.scopes ?? []))
+            for (const old of all) {
+              if (old.status === "expired" && (old.scopes ?? []).every((z) => covered.has(z))) yield* store.removeCredential(id, old.id)
+            }
+            if (connection.status === "credential_expired") yield* store.updateConnection(id, { status: "active" })
+          }
+          const remaining = yield* store.listCredentials(id)
+          const restored = wasExpired && !remaining.some((c) => c.status === "expired")
+          if (mode === "replace" || restored) yield* withSql(ConnectionState.clear(id))
+          const replaced = yield* store.getConnection(id)
+          if (restored) {
             yield* webhooks.enqueue([
               Events.restored({
                 connectionId: id,

@@ -91,6 +91,10 @@ export const credentialExpired = (input: {
   readonly at: Date
   /** Whose connection it is, when it was made through a connect session. */
   readonly endUser?: EndUser | null | undefined
+  /** The zones that are no longer read (issue #13: only those of the refused credential, when it is one of several). */
+  readonly zones?: ReadonlyArray<EventZone> | undefined
+  /** `true` when other credentials keep the connection's other zones monitored. */
+  readonly partial?: boolean | undefined
 }): DomainEvent => ({
   id: hash(input.connectionId, "credential_expired", input.credentialFingerprint),
   type: "connection.credential_expired",
@@ -101,7 +105,10 @@ export const credentialExpired = (input: {
     connectionName: input.connectionName,
     reason: input.reason,
     message: input.message,
-    ...(input.endUser == null ? {} : { endUser: { ...input.endUser } })
+    ...(input.endUser == null ? {} : { endUser: { ...input.endUser } }),
+    credentialFingerprint: input.credentialFingerprint,
+    ...(input.zones === undefined ? {} : { zones: input.zones.map((z) => ({ ...z })) }),
+    ...(input.partial === true ? { partial: true } : {})
   }
 })
 

@@ -94,19 +94,36 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
 
     const connection = yield* Effect.mapError(store.getConnection(connectionId), fail)
     if (connection.status !== "active") return { _tag: "Paused", status: connection.status } as Outcome
-    const credential = yield* Effect.mapError(store.credentialOf(connectionId), fail)
+    const stored = yield* Effect.mapError(store.credentialsOf(connectionId), fail)
+    const previous = yield* Effect.mapError(store.latestSnapshot(connectionId), fail)
+    // Where each zone was last seen (its account), so a zone only an expired credential can see is
+    // reported in the right listing; and its name, for the alert.
+    const knownZones = new Map<string, { readonly parent: string | undefined; readonly name: string }>()
+    for (const result of Option.match(previous, { onNone: () => [], onSome: (p) => p.snapshot.results })) {
+      if (result.scope.kind === provider.zoneKind) knownZones.set(result.scope.id, { parent: result.scope.parent, name: result.scope.name ?? result.scope.id })
+    }
+    for (const zone of Option.match(previous, { onNone: () => [], onSome: (p) => provider.zonesOf(p.snapshot) })) {
+      knownZones.set(zone.id, { parent: knownZones.get(zone.id)?.parent, name: zone.name })
+    }
+    const credentials = stored.map(({ credential, info }) => ({
+      id: info.id,
+      credential,
+      active: info.status === "active",
+      zones: (info.scopes ?? []).map((id) => ({ id, parent: knownZones.get(id)?.parent }))
+    }))
     const settings = settingsOf(connection.settings)
     const startedAt = yield* Clock.currentTimeMillis
     yield* Events.publish({ type: "snapshot.started", connectionId, at: new Date(startedAt).toISOString() })
 
     const include = (scope: Scope.Scope) =>
       settings.zones === undefined || scope.kind !== provider.zoneKind || settings.zones.includes(scope.id)
-    const snapshot = yield* provider.snapshot(credential, {
+    const { refused, snapshot, zonesSeen } = yield* provider.snapshot(credentials, {
       connectionId,
       include,
       onProgress: (event) => PubSub.publish(bus, { type: "progress", connectionId, progress: Events.progressJson(event) })
     })
     const now = yield* Clock.currentTimeMillis
+    const zoneOf = (id: string): Events.EventZone => ({ id, name: knownZones.get(id)?.name ?? id })
 
     if (snapshot.outcome === "credential-invalid") {
       const message = snapshot.credentialError?.message ?? "The credential was refused"
@@ -119,7 +136,8 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
         credentialFingerprint: connection.credentialFingerprint,
         reason: snapshot.credentialError?.reason ?? "invalid",
         message,
-        at: new Date(now)
+        at: new Date(now),
+        zones: [...new Set(stored.flatMap(({ info }) => info.scopes ?? []))].sort().map(zoneOf)
       })
       const superseded = yield* Effect.gen(function* () {
         // The customer may have supplied a new token while this run used the old one.
@@ -127,6 +145,9 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
         if (current.credentialFingerprint !== connection.credentialFingerprint) return true
         yield* onStore("credential_expired", now)
         yield* store.updateConnection(connectionId, { status: "credential_expired" })
+        for (const { info } of stored) {
+          if (info.status === "active") yield* store.updateCredential(connectionId, info.id, { status: "expired" })
+        }
         yield* ConnectionState.raise(connectionId, "credential_expired", message, now)
         yield* webhooks.enqueue([event])
         return false
@@ -149,7 +170,38 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
       return yield* Effect.fail(new JobFailed({ connectionId, reason: "upstream", message }))
     }
 
-    const previous = yield* Effect.mapError(store.latestSnapshot(connectionId), fail)
+    // Issue #13: some of several credentials were refused. Each is marked expired, with an alert and
+    // an event naming its fingerprint and the zones only it could see; the others' zones are committed
+    // as usual below. A credential replaced or removed meanwhile is left alone.
+    const stillSeen = new Set([...zonesSeen].filter(([id]) => !refused.has(id)).flatMap(([, zones]) => zones))
+    const expiring = stored.flatMap(({ info }) => {
+      const error = refused.get(info.id)
+      if (error === undefined || info.status !== "active") return []
+      const zones = (info.scopes ?? []).filter((z) => !stillSeen.has(z)).sort().map(zoneOf)
+      const names = zones.length === 0 ? "no zone only it could see" : `zones ${zones.map((z) => z.name).join(", ")}`
+      const message = `The credential ${info.fingerprint} is ${error.reason}: ${names} ${zones.length === 1 ? "is" : "are"} not monitored until a token that can see ${zones.length === 1 ? "it" : "them"} is added`
+      return [{ info, error, zones, message }]
+    })
+    const expiredEvents: Array<Events.DomainEvent> = []
+    if (expiring.length > 0) {
+      const endUser = yield* Effect.mapError(EndUsers.of(connectionId), fail)
+      for (const e of expiring) {
+        expiredEvents.push(
+          Events.credentialExpired({
+            endUser,
+            connectionId,
+            connectionName: connection.name,
+            credentialFingerprint: e.info.fingerprint,
+            reason: e.error.reason,
+            message: e.message,
+            at: new Date(now),
+            zones: e.zones,
+            partial: true
+          })
+        )
+      }
+    }
+
     const previousFindings = yield* Effect.mapError(store.latestFindings(connectionId), fail)
     const drift = Option.map(previous, (p) => Drift.diff(p.snapshot, snapshot, provider.diffOptions))
     const findings = Check.run(provider.checks, snapshot)
@@ -161,6 +213,24 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
     const committed = yield* Effect.gen(function* () {
       yield* onStore("committed", now)
       const snapshotId = yield* store.commit({ snapshot, drift: Option.getOrUndefined(drift), findings })
+      const current = new Map((yield* store.listCredentials(connectionId)).map((c) => [c.id, c]))
+      const expired: Array<Events.DomainEvent> = []
+      for (const [index, e] of expiring.entries()) {
+        const latest = current.get(e.info.id)
+        if (latest === undefined || latest.fingerprint !== e.info.fingerprint || latest.status !== "active") continue
+        yield* store.updateCredential(connectionId, e.info.id, { status: "expired" })
+        yield* ConnectionState.raise(connectionId, "credential_expired", e.message, now)
+        expired.push(expiredEvents[index]!)
+      }
+      // What each working credential sees now, for the next run's routing and the connection view.
+      for (const [id, zones] of zonesSeen) {
+        const known = current.get(id)
+        if (known === undefined || refused.has(id) || known.status !== "active") continue
+        if (JSON.stringify(known.scopes ?? null) !== JSON.stringify([...zones].sort())) {
+          yield* store.updateCredential(connectionId, id, { scopes: [...zones].sort() })
+        }
+      }
+      yield* webhooks.enqueue(expired)
       const driftEvents = Option.match(drift, {
         onNone: () => [],
         onSome: (report) => Store.driftEventsOf(snapshotId, report)
@@ -171,9 +241,12 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
       ]
       yield* webhooks.enqueue(events)
       yield* ConnectionState.succeeded(connectionId, now)
-      return { snapshotId, events, driftEvents: driftEvents.length }
+      return { snapshotId, events: [...expired, ...events], driftEvents: driftEvents.length, expired: expired.length }
     }).pipe(sql.withTransaction, Effect.mapError(keepJobFailed(fail)))
 
+    if (committed.expired > 0) {
+      yield* Events.publish({ type: "connection.status", connectionId, status: "active", alert: "credential_expired" })
+    }
     yield* Events.publish({
       type: "snapshot.finished",
       connectionId,

@@ -63,7 +63,8 @@ export const connection = (o: Connections.Overview): typeof Api.ConnectionView.T
   createdAt: iso(o.connection.createdAt),
   updatedAt: iso(o.connection.updatedAt),
   ...notesOf(o.notes),
-  endUser: o.endUser
+  endUser: o.endUser,
+  credentials: o.credentials.map((c) => ({ id: c.id, fingerprint: c.fingerprint, status: c.status, zones: c.scopes === null ? null : [...c.scopes] }))
 })
 
 /** Notes when there are any; absent otherwise, so a plain answer stays as it was. */

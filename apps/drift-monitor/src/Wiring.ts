@@ -14,7 +14,7 @@ import type { HttpClient } from "@effect/platform"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Checks, CloudflareClient, CloudflareConnector, Zones } from "@plumbline/cloudflare"
 import type { Check, ConnectorError, Credential, Drift, RequestBudget, SnapshotRunner } from "@plumbline/core"
-import { Connector, ConnectorError as Errors, Snapshot, Store } from "@plumbline/core"
+import { Connector, ConnectorError as Errors, CredentialRouting, Snapshot, Store } from "@plumbline/core"
 import { SnapshotRunner as Runner } from "@plumbline/core"
 import { Keyring, SqlStore } from "@plumbline/store-sql"
 import { Context, Effect, Either, Layer, Redacted, Schema } from "effect"
@@ -34,6 +34,26 @@ export interface Discovery {
   readonly zones: ReadonlyArray<DiscoveredZone>
 }
 
+/** One of a connection's credentials, as a snapshot uses it (issue #13: several per connection). */
+export interface SnapshotCredential {
+  /** The store's id of the credential. */
+  readonly id: string
+  readonly credential: Credential.Credential
+  /** `false`: expired — not used; the zones it could see are reported as unreadable, not gone. */
+  readonly active: boolean
+  /** The zones it was last seen to read, with the key of their parent scope when known. */
+  readonly zones: ReadonlyArray<{ readonly id: string; readonly parent?: string | undefined }>
+}
+
+/** A snapshot and what it learnt about the connection's credentials. */
+export interface SnapshotRun {
+  readonly snapshot: Snapshot.Snapshot
+  /** The credentials the provider refused during the run, by id (only some: the run went on). */
+  readonly refused: ReadonlyMap<string, ConnectorError.CredentialInvalid>
+  /** The zone ids each credential saw. */
+  readonly zonesSeen: ReadonlyMap<string, ReadonlyArray<string>>
+}
+
 /** What the app needs of a provider: verify a token, take a snapshot, and the checks to run. */
 export interface ProviderService {
   readonly connectorId: string
@@ -42,7 +62,8 @@ export interface ProviderService {
   readonly zoneKind: string
   /** Verifies a token (failing with `CredentialInvalid` unless it is active) and lists its zones. */
   readonly discover: (credential: Credential.Credential) => Effect.Effect<Discovery, ConnectorError.ConnectorError>
-  readonly snapshot: (credential: Credential.Credential, options: SnapshotRunner.RunOptions) => Effect.Effect<Snapshot.Snapshot>
+  /** A snapshot read through the connection's credentials, each zone through one that can see it. */
+  readonly snapshot: (credentials: ReadonlyArray<SnapshotCredential>, options: SnapshotRunner.RunOptions) => Effect.Effect<SnapshotRun>
   /** The zones a snapshot saw (its zone-listing resource), monitored or not. */
   readonly zonesOf: (snapshot: Snapshot.Snapshot) => ReadonlyArray<DiscoveredZone>
   readonly diffOptions: Drift.DiffOptions
@@ -86,8 +107,33 @@ export const cloudflare = (baseUrl: string, budget?: RequestBudget.Limits): Laye
             const zones = yield* service.listZones.pipe(Effect.catchTag("PermissionMissing", () => Effect.succeed([])))
             return { verification, zones: zones.map(zoneOf) }
           }).pipe(Effect.provide(CloudflareConnector.layer.pipe(Layer.provide(client(credential)))), Effect.provide(context)),
-        snapshot: (credential, options) =>
-          Runner.run(connector, options).pipe(Effect.provide(client(credential)), Effect.provide(context)),
+        snapshot: (credentials, options) =>
+          Effect.gen(function* () {
+            // One client per credential (each with its own request budget); the routing sends each
+            // zone's reads through a credential that can see it.
+            const routed = yield* Effect.forEach(credentials, (c) =>
+              Effect.map(CloudflareClient.make({ token: c.credential.secret, baseUrl, budget }), (service) => ({
+                id: c.id,
+                active: c.active,
+                context: Context.make(CloudflareClient.CloudflareClient, service),
+                scopes: c.zones.map((z) => ({ key: `zone:${z.id}`, parent: z.parent }))
+              }))
+            )
+            const routing = CredentialRouting.make(connector, routed)
+            const snapshot = yield* Runner.run(routing.connector, options)
+            const seen = yield* routing.seen
+            const zonesSeen = new Map<string, ReadonlyArray<string>>()
+            for (const c of credentials) {
+              const keys = seen.get(c.id)
+              if (keys !== undefined) zonesSeen.set(c.id, keys.filter((k) => k.startsWith("zone:")).map((k) => k.slice(5)))
+            }
+            // One credential is not routed: it saw every zone the snapshot lists.
+            const [only] = credentials
+            if (credentials.length === 1 && only !== undefined && snapshot.outcome === "complete") {
+              zonesSeen.set(only.id, Snapshot.recordsOf(snapshot, "zones").map(({ record }) => record.key))
+            }
+            return { snapshot, refused: yield* routing.refused, zonesSeen } satisfies SnapshotRun
+          }).pipe(Effect.provide(context)),
         zonesOf: (snapshot) =>
           Snapshot.recordsOf(snapshot, "zones").flatMap(({ record }) => {
             const zone = decodeZone(record.value)

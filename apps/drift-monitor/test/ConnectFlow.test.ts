@@ -7,13 +7,18 @@
  * request it gets, and the test checks that none of them — line, headers or body — contains the
  * customer's token. Then the token is revoked, the connection goes `credential_expired`, and a
  * reconnect session restores it (`connection.restored`). Finally the same product page served from
- * an origin the session does not allow gets no message at all.
+ * an origin the session does not allow gets no message at all. A third test frames the hosted page
+ * in an iframe (issue #13 item 3): at an allowed origin, two per-zone tokens pasted there make one
+ * connection and the parent page is told its id; at another origin the page cannot be framed at all.
  *
  * Chromium is `CHROMIUM_PATH` or `/usr/bin/chromium`; skipped without it, failing under `CI=true`.
  */
 import { existsSync, mkdirSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import { serve, Simulator } from "@plumbline/cloudflare-simulator"
 import { Keyring } from "@plumbline/store-sql"
 import { Effect, Exit } from "effect"
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
@@ -202,6 +207,85 @@ describe("Connect flow", () => {
         assert.isDefined(returned)
         assert.isUndefined(returned?.headers["referer"], "the connect page sends no Referer")
         assert.isEmpty(recorded(product).filter((r) => r.includes(sim.tokens["scoped"] as string)))
+      }).pipe(Effect.scoped),
+    { timeout: 300_000 }
+  )
+
+  it.live.skipIf(!available)(
+    "in an iframe at an allowed origin, two per-zone tokens make one connection and the parent is told; at another origin the page is not framed",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* Harness.tempDir
+        // The scenario's `scoped` token reads redpine.io only; this one reads redpine.dev only.
+        const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+        const dev = sim.state.zones.find((z) => z.name === "redpine.dev")!
+        const devToken = `cfut_frame${"7".repeat(35)}`
+        sim.state.tokens.push({
+          name: "devScoped",
+          id: "7".repeat(32),
+          value: devToken,
+          owner: { kind: "user" },
+          status: "active",
+          policies: [{ permissionGroups: ["Zone Read", "Firewall Services Read"], resource: { kind: "zones", zoneIds: [dev.id] } }]
+        })
+        const scoped = sim.tokens["scoped"] as string
+        const running = yield* Effect.acquireRelease(
+          step(() => serve(sim, { port: 0 })),
+          (r) => Effect.promise(() => r.close())
+        )
+        // A product page that frames the connect URL of its query and lists the messages it is told.
+        const parent = createServer((req, res) => {
+          const src = new URL(req.url ?? "/", "http://parent").searchParams.get("src") ?? ""
+          res.writeHead(200, { "content-type": "text/html; charset=utf-8" })
+          res.end(`<!doctype html><ul data-testid="messages"></ul><p data-testid="frame-state">loading</p>
+<iframe src="${src.replace(/"/g, "&quot;")}" width="900" height="700" onload="document.querySelector('[data-testid=frame-state]').textContent = 'loaded'"></iframe>
+<script>addEventListener("message", (e) => { const li = document.createElement("li"); li.textContent = e.data.type + " from " + e.origin + " " + e.data.connectionId; document.querySelector("[data-testid=messages]").append(li) })</script>`)
+        })
+        yield* Effect.acquireRelease(
+          Effect.async<void>((resume) => void parent.listen(0, "127.0.0.1", () => resume(Effect.void))),
+          () => Effect.async<void>((resume) => void parent.close(() => resume(Effect.void)))
+        )
+        const port = (parent.address() as AddressInfo).port
+        const allowed = `http://127.0.0.1:${port}`
+        const started = yield* Main.start(Harness.config(dir, running.baseUrl))
+        const api = Harness.client(started.baseUrl)
+        const openSession = Effect.map(
+          api.call("POST", "/api/connect-sessions", { endUser: { id: "cus_frame" }, allowedOrigins: [allowed] }),
+          (r) => r.body.connectUrl as string
+        )
+
+        const chrome = yield* browser
+        const context = yield* Effect.acquireRelease(step(() => chrome.newContext()), (c) => Effect.promise(() => c.close()))
+        context.setDefaultTimeout(0)
+        const page = yield* step(() => context.newPage())
+        yield* step(async () => page.goto(`${allowed}/?src=${encodeURIComponent(await Effect.runPromise(openSession))}`))
+        const frame = page.frameLocator("iframe")
+        yield* step(() => frame.getByTestId("permissions-step").waitFor())
+        yield* step(() => frame.getByTestId("add-token").click())
+        yield* step(() => frame.getByTestId("token-input").nth(0).fill(scoped))
+        yield* step(() => frame.getByTestId("token-input").nth(1).fill(devToken))
+        yield* step(() => frame.getByTestId("verify").click())
+        yield* step(() => frame.getByTestId("zones").waitFor())
+        const zones = yield* step(() => frame.getByTestId("zone-checkbox").evaluateAll((boxes) => boxes.map((b) => b.getAttribute("data-zone"))))
+        assert.deepStrictEqual([...new Set(zones)].sort(), ["redpine.dev", "redpine.io"])
+        yield* step(() => frame.getByTestId("complete").click())
+        yield* messageCount(page, "plumbline:connected", 1)
+        const told = yield* messages(page)
+        const connectionId = (yield* step(() => frame.getByTestId("connection-id").textContent())) ?? ""
+        assert.deepStrictEqual(told, [`plumbline:connected from ${started.baseUrl} ${connectionId}`])
+        const view = (yield* api.call("GET", `/api/connections/${connectionId}`)).body
+        assert.deepStrictEqual(
+          view.credentials.map((c: { zones: Array<string> }) => c.zones),
+          [[sim.state.zones.find((z) => z.name === "redpine.io")!.id], [dev.id]]
+        )
+
+        // The same parent page at an origin the session does not allow: the browser refuses to frame it.
+        const other = yield* step(() => context.newPage())
+        yield* step(async () => other.goto(`http://localhost:${port}/?src=${encodeURIComponent(await Effect.runPromise(openSession))}`))
+        yield* step(() => other.waitForFunction(() => document.querySelector("[data-testid=frame-state]")?.textContent === "loaded", undefined, { timeout: 0 }))
+        const framed = other.frames().filter((f) => f !== other.mainFrame())
+        for (const f of framed) assert.strictEqual(yield* step(() => f.locator("[data-testid=permissions-step]").count()), 0)
+        assert.deepStrictEqual(yield* messages(other), [])
       }).pipe(Effect.scoped),
     { timeout: 300_000 }
   )

@@ -2,6 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, TestClock } from "effect"
 import { Keyring } from "@plumbline/store-sql"
+import { Credential } from "@plumbline/core"
 import { type AppConfig, layerConfiguration } from "../src/Config.js"
 import { Connections } from "../src/Connections.js"
 import { ConnectSessions, maxVerifyAttempts, statusOf } from "../src/ConnectSessions.js"
@@ -142,17 +143,25 @@ describe("ConnectSessions", () => {
     )
   })
 
-  it.effect("several tokens are refused until connections hold several credentials; the session stays usable", () =>
+  it.effect("several tokens make one connection holding each of them (issue #13 item 4); the session is then consumed", () =>
     withSessions(
       Fake.state(),
       Effect.gen(function* () {
         const sessions = yield* ConnectSessions
+        const connections = yield* Connections
         const { token } = yield* sessions.create({ endUser })
         const session = yield* sessions.authenticate(token)
-        const refused = yield* Effect.flip(sessions.complete(session, { tokens: ["fake-token-0123456789", "fake-token-9876543210"] }))
-        assert.strictEqual(refused._tag === "ConnectSessionError" ? refused.message : refused._tag, "several tokens need multi-credential connections")
-        const done = yield* sessions.complete(yield* sessions.authenticate(token), { tokens: ["fake-token-0123456789"] })
-        assert.isString(done.connectionId)
+        const done = yield* sessions.complete(session, { tokens: ["fake-token-0123456789", "fake-token-9876543210"] })
+        const overview = yield* connections.get(done.connectionId)
+        assert.deepStrictEqual(
+          overview.credentials.map((c) => [c.fingerprint, c.status]),
+          [
+            [Credential.fingerprint(Credential.make("fake-token", "fake-token-0123456789")), "active"],
+            [Credential.fingerprint(Credential.make("fake-token", "fake-token-9876543210")), "active"]
+          ]
+        )
+        const consumed = yield* Effect.flip(sessions.authenticate(token))
+        assert.strictEqual(consumed._tag === "ConnectSessionError" ? consumed.reason : consumed._tag, "consumed")
       })
     )
   )

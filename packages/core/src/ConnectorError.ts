@@ -40,12 +40,18 @@ export class CredentialInvalid extends Schema.TaggedError<CredentialInvalid>("@p
   "CredentialInvalid",
   {
     reason: Schema.Literal("invalid", "expired", "revoked", "disabled"),
+    /**
+     * Set when the connection holds several credentials and only this one (an id the app chose) was
+     * refused: the runner records the reads it served as `failed` and goes on with the others.
+     */
+    credential: Schema.optional(Schema.String),
     ...providerContext
   }
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return `The credential is ${this.reason}${describeCodes(this.codes)}`
+    const which = this.credential === undefined ? "The credential" : `The credential ${this.credential}`
+    return `${which} is ${this.reason}${describeCodes(this.codes)}`
   }
 }
 

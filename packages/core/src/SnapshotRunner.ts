@@ -6,6 +6,8 @@
  * share the credential's request budget through the HTTP pipeline. One failing resource never fails
  * the snapshot — it gets a status — but a refused credential stops everything at once, and the
  * snapshot says so (`outcome: "credential-invalid"`), so a partial view is never taken for a whole.
+ * The exception is a connection with several credentials (`CredentialRouting`): a refusal naming one
+ * of them (`CredentialInvalid.credential`) fails only the reads it served, which are then `failed`.
  */
 import { Array as Arr, DateTime, Duration, Effect, Either, Order, Request, Schema, Stream } from "effect"
 import type { CredentialInvalid } from "./ConnectorError.js"
@@ -110,7 +112,7 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
         })
       })
 
-    const statusOf = (resource: Resource.Any<R>, error: Exclude<ConnectorError, CredentialInvalid>): Snapshot.ResourceStatus => {
+    const statusOf = (resource: Resource.Any<R>, error: ConnectorError): Snapshot.ResourceStatus => {
       switch (error._tag) {
         case "NotAvailable":
           return new Snapshot.Skipped({ reason: error.reason, detail: error.detail })
@@ -146,7 +148,8 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
         )
         if (Either.isLeft(outcome)) {
           const error = outcome.left
-          if (error._tag === "CredentialInvalid") {
+          // One of several credentials refused: its reads fail, the others' go on.
+          if (error._tag === "CredentialInvalid" && error.credential === undefined) {
             refused ??= error
             return yield* Effect.fail(error)
           }

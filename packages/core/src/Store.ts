@@ -5,8 +5,9 @@
  * `@plumbline/store-sql` provide it.
  *
  * Every implementation keeps these promises, checked by one contract test suite:
- * - a connection's credential is encrypted at rest; the secret is never returned except by
- *   `credentialOf` (decrypted, `Redacted`, for the scheduler), and never appears in an error;
+ * - a connection's credentials (one or several) are encrypted at rest, each on its own; a secret is
+ *   never returned except by `credentialOf` / `credentialsOf` (decrypted, `Redacted`, for the
+ *   scheduler), and never appears in an error;
  * - `commit` stores a snapshot, its drift events and its findings in one transaction: all or nothing;
  * - drift events have stable ids (a hash of connection, snapshot and change), so a retried commit or
  *   a retried webhook delivery never produces a second id for the same change;
@@ -97,6 +98,44 @@ export interface NewConnection {
   readonly name: string
   readonly settings?: Settings | undefined
   readonly credential: Credential.Credential
+  /** The scopes (zone ids) the credential was seen to read; `null` or absent: not known. */
+  readonly credentialScopes?: ReadonlyArray<string> | null | undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials of a connection (several per connection: a token per zone, issue #13)
+
+/** Whether a connection's credential is used: `expired` once the provider refused it. */
+export const CredentialStatus = Schema.Literal("active", "expired")
+export type CredentialStatus = typeof CredentialStatus.Type
+
+/**
+ * One credential a connection holds, as the store returns it: never the secret. A connection may
+ * hold several (a customer with many zones pastes one token per zone); each is sealed on its own.
+ */
+export class ConnectionCredential extends Schema.Class<ConnectionCredential>("@plumbline/core/ConnectionCredential")({
+  /** The store's id of this credential within its connection. */
+  id: Schema.String,
+  kind: Schema.String,
+  /** `Credential.fingerprint` of the secret: one-way. */
+  fingerprint: Schema.String,
+  status: CredentialStatus,
+  /** The scopes (zone ids) it was last seen to read; `null` when not known. */
+  scopes: Schema.NullOr(Schema.Array(Schema.String)),
+  createdAt: Schema.DateTimeUtc,
+  updatedAt: Schema.DateTimeUtc
+}) {}
+
+/** A credential with its secret decrypted (`Redacted`): what `credentialsOf` returns, for the scheduler only. */
+export interface OpenCredential {
+  readonly info: ConnectionCredential
+  readonly credential: Credential.Credential
+}
+
+/** A change to one stored credential. Absent fields are left as they are. */
+export interface CredentialUpdate {
+  readonly status?: CredentialStatus | undefined
+  readonly scopes?: ReadonlyArray<string> | null | undefined
 }
 
 /** The fields of a connection a customer may change. Absent fields are left as they are. */
@@ -219,10 +258,34 @@ export interface Service {
   /** Every connection, ordered by id. */
   readonly listConnections: Effect.Effect<ReadonlyArray<Connection>, StoreError>
   readonly updateConnection: (id: string, update: ConnectionUpdate) => Effect.Effect<Connection, StoreError>
-  /** Replaces the credential (the customer rotated it); a `credential_expired` connection becomes `active`. */
-  readonly replaceCredential: (id: string, credential: Credential.Credential) => Effect.Effect<Connection, StoreError>
-  /** The decrypted credential, secret `Redacted`: for the scheduler only. */
+  /**
+   * Replaces every credential of the connection with this one (the customer rotated it); a
+   * `credential_expired` connection becomes `active`.
+   */
+  readonly replaceCredential: (
+    id: string,
+    credential: Credential.Credential,
+    scopes?: ReadonlyArray<string> | null
+  ) => Effect.Effect<Connection, StoreError>
+  /** The decrypted credential, secret `Redacted`: for the scheduler only. With several, the first active one. */
   readonly credentialOf: (id: string) => Effect.Effect<Credential.Credential, StoreError>
+  /**
+   * Adds a credential to the connection, `active`; one with the same secret is refreshed instead
+   * (active again, its scopes updated). The connection's `credentialFingerprint` becomes its own.
+   */
+  readonly addCredential: (
+    id: string,
+    credential: Credential.Credential,
+    scopes?: ReadonlyArray<string> | null
+  ) => Effect.Effect<ConnectionCredential, StoreError>
+  /** Marks a credential expired or active, or records the scopes it reads. */
+  readonly updateCredential: (id: string, credentialId: string, update: CredentialUpdate) => Effect.Effect<ConnectionCredential, StoreError>
+  /** Removes one credential (never the last one: a connection always holds at least one). */
+  readonly removeCredential: (id: string, credentialId: string) => Effect.Effect<void, StoreError>
+  /** The connection's credentials, oldest first, without secrets. */
+  readonly listCredentials: (id: string) => Effect.Effect<ReadonlyArray<ConnectionCredential>, StoreError>
+  /** The connection's credentials, oldest first, decrypted (secrets `Redacted`): for the scheduler only. */
+  readonly credentialsOf: (id: string) => Effect.Effect<ReadonlyArray<OpenCredential>, StoreError>
   /** Deletes a connection and everything stored for it. */
   readonly deleteConnection: (id: string) => Effect.Effect<void, StoreError>
   /** Re-encrypts every credential not sealed with the active key; returns how many were re-encrypted. */

@@ -117,10 +117,49 @@ const dropConnectionSchedule = Effect.gen(function* () {
   }
 })
 
+/**
+ * Several credentials per connection (issue #13): `plumbline_credentials` holds each one sealed on
+ * its own, with its status and the scopes (zones) it reads. The credential each connection had is
+ * moved there as is: its sealed bytes stay bound to the connection id and kind (`aad = 'connection'`,
+ * the old binding) until `rotateKeys` re-seals it with the new one (connection id, credential id and
+ * kind). The connection row keeps the kind and fingerprint of its latest credential, not the secret.
+ */
+const credentials = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const t = sql.onDialectOrElse({
+    pg: () => ({ blob: "bytea", int: "bigint" }),
+    orElse: () => ({ blob: "blob", int: "integer" })
+  })
+  yield* sql.unsafe(`create table plumbline_credentials (
+    connection_id text not null references plumbline_connections (id) on delete cascade,
+    id text not null,
+    position ${t.int} not null,
+    kind text not null,
+    fingerprint text not null,
+    key_id text not null,
+    sealed ${t.blob} not null,
+    aad text not null,
+    status text not null,
+    scopes text,
+    created_at ${t.int} not null,
+    updated_at ${t.int} not null,
+    primary key (connection_id, id)
+  )`)
+  yield* sql.unsafe(`insert into plumbline_credentials
+    (connection_id, id, position, kind, fingerprint, key_id, sealed, aad, status, scopes, created_at, updated_at)
+    select id, 'cr_' || credential_fingerprint, 1, credential_kind, credential_fingerprint, credential_key_id, credential_sealed,
+      'connection', case when status = 'credential_expired' then 'expired' else 'active' end, null, created_at, updated_at
+    from plumbline_connections`)
+  for (const column of ["credential_key_id", "credential_sealed"]) {
+    yield* sql.unsafe(`alter table plumbline_connections drop column ${column}`)
+  }
+})
+
 /** The migrations, in order. */
 export const loader: Migrator.Loader = Migrator.fromRecord({
   "1_initial": initial,
-  "2_drop_connection_schedule": dropConnectionSchedule
+  "2_drop_connection_schedule": dropConnectionSchedule,
+  "3_credentials": credentials
 })
 
 /** Runs every migration not yet applied (PostgreSQL serialises concurrent runs with a table lock). */

@@ -3,7 +3,6 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Check, Credential, Snapshot, Store } from "@plumbline/core"
 import { DateTime, Effect, Option, Redacted } from "effect"
-import * as Connections from "../src/internal/connections.js"
 import * as Snapshots from "../src/internal/snapshots.js"
 import * as Keyring from "../src/Keyring.js"
 import * as Migrations from "../src/Migrations.js"
@@ -63,18 +62,42 @@ const upgradesFromLevel1 = (harness: Harness) =>
       const stored = yield* db.withSql(
         Effect.gen(function* () {
           yield* migrateTo(1)
-          const connections = yield* Connections.make
-          const snapshots = yield* Snapshots.make
-          const created = yield* connections.createConnection({
+          const sql = yield* SqlClient.SqlClient
+          const keyring = Keyring.make([k1])
+          // A connection row as releases before migration 3 wrote it: the credential sealed in the
+          // row, bound to the connection id and kind.
+          const insertOld = (id: string, name: string, settings: string, secret: string, at: number) => {
+            const credential = Credential.make("api_token", secret)
+            const sealed = keyring.seal(secret, `plumbline/credential\u0000${id}\u0000api_token`)
+            return sql`insert into plumbline_connections ${sql.insert({
+              id,
+              connector_id: "cloudflare",
+              name,
+              settings,
+              status: "active",
+              credential_kind: "api_token",
+              credential_fingerprint: Credential.fingerprint(credential),
+              credential_key_id: sealed.keyId,
+              credential_sealed: Buffer.from(sealed.sealed),
+              created_at: at,
+              updated_at: at
+            })}`
+          }
+          yield* insertOld("c1", "Acme", JSON.stringify({ zones: ["example.com"] }), "secret-1", 500_000)
+          yield* insertOld("c2", "Other", "{}", "secret-2", 500_001)
+          const created = new Store.Connection({
             id: "c1",
             connectorId: "cloudflare",
             name: "Acme",
             settings: { zones: ["example.com"] },
-            credential: Credential.make("api_token", "secret-1")
+            status: "active",
+            credentialKind: "api_token",
+            credentialFingerprint: Credential.fingerprint(Credential.make("api_token", "secret-1")),
+            createdAt: DateTime.unsafeMake(500_000),
+            updatedAt: DateTime.unsafeMake(500_000)
           })
-          yield* connections.createConnection({ id: "c2", connectorId: "cloudflare", name: "Other", credential: Credential.make("api_token", "secret-2") })
+          const snapshots = yield* Snapshots.make
           const id = yield* snapshots.commit({ snapshot, findings: [finding] })
-          const sql = yield* SqlClient.SqlClient
           yield* sql`update plumbline_connections set lease_owner = 'p1', lease_expires_at = 5, next_run_at = 7 where id = 'c1'`
           return { created, id, before: yield* connectionsSchema }
         }).pipe(Effect.provideService(Keyring.Keyring, Keyring.make([k1])))
@@ -93,6 +116,14 @@ const upgradesFromLevel1 = (harness: Harness) =>
           )
           assert.strictEqual(Redacted.value((yield* store.credentialOf("c1")).secret), "secret-1")
           assert.strictEqual(Redacted.value((yield* store.credentialOf("c2")).secret), "secret-2")
+          // The moved credentials are re-sealed with the per-credential binding, and still open.
+          assert.strictEqual(yield* store.rotateKeys, 2)
+          assert.strictEqual(yield* store.rotateKeys, 0)
+          assert.strictEqual(Redacted.value((yield* store.credentialOf("c1")).secret), "secret-1")
+          assert.deepStrictEqual(
+            (yield* store.listCredentials("c1")).map((c) => [c.fingerprint, c.status]),
+            [[stored.created.credentialFingerprint, "active"]]
+          )
           const latest = Option.getOrThrow(yield* store.latestSnapshot("c1"))
           assert.strictEqual(latest.id, stored.id)
           assert.strictEqual(Snapshot.toJson(latest.snapshot), Snapshot.toJson(snapshot))
@@ -109,10 +140,12 @@ const upgradesFromLevel1 = (harness: Harness) =>
       const after = yield* db.withSql(connectionsSchema)
       for (const column of scheduleColumns) assert.notInclude(after.columns, column)
       assert.notInclude(after.indexes, "plumbline_connections_next_run")
+      // Migration 3 moved the sealed credential to plumbline_credentials.
       assert.deepStrictEqual(
         after.columns,
-        stored.before.columns.filter((c) => !scheduleColumns.includes(c))
+        stored.before.columns.filter((c) => !scheduleColumns.includes(c) && !["credential_key_id", "credential_sealed"].includes(c))
       )
+      assert.strictEqual(yield* db.count("plumbline_credentials"), 3)
       assert.strictEqual(yield* db.count("plumbline_migrations"), (yield* Migrations.loader).length)
       assert.strictEqual(yield* db.count("plumbline_connections"), 3)
       assert.strictEqual(yield* db.count("plumbline_findings"), 1)

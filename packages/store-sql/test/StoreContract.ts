@@ -181,6 +181,73 @@ export const contract = (name: string, harness: Harness) =>
       )
     )
 
+    it.live("holds several credentials per connection: add, refresh, expire, remove, replace all", () =>
+      withStore(harness, (store) =>
+        Effect.gen(function* () {
+          yield* store.createConnection({ id: "c1", connectorId: "cloudflare", name: "Acme", credential: token("zone-a"), credentialScopes: ["za"] })
+          const second = yield* store.addCredential("c1", token("zone-b"), ["zb"])
+          assert.strictEqual((yield* store.getConnection("c1")).credentialFingerprint, second.fingerprint)
+          const listed = yield* store.listCredentials("c1")
+          assert.deepStrictEqual(
+            listed.map((c) => [c.fingerprint, c.status, c.scopes]),
+            [
+              [Credential.fingerprint(token("zone-a")), "active", ["za"]],
+              [Credential.fingerprint(token("zone-b")), "active", ["zb"]]
+            ]
+          )
+          assert.deepStrictEqual(
+            (yield* store.credentialsOf("c1")).map((c) => [c.info.id, Redacted.value(c.credential.secret)]),
+            [
+              [listed[0]!.id, "zone-a"],
+              [second.id, "zone-b"]
+            ]
+          )
+          // Expired, then the same token added again: refreshed in place, not a third credential.
+          const first = listed[0]!
+          assert.strictEqual((yield* store.updateCredential("c1", first.id, { status: "expired" })).status, "expired")
+          assert.strictEqual(Redacted.value((yield* store.credentialOf("c1")).secret), "zone-b")
+          const again = yield* store.addCredential("c1", token("zone-a"), ["za", "zc"])
+          assert.deepStrictEqual([again.id, again.status, again.scopes], [first.id, "active", ["za", "zc"]])
+          assert.strictEqual((yield* store.listCredentials("c1")).length, 2)
+          yield* store.removeCredential("c1", second.id)
+          assert.strictEqual((yield* errorOf(store.removeCredential("c1", first.id))).reason, "invalid")
+          assert.strictEqual((yield* errorOf(store.updateCredential("c1", "cr_ghost", { status: "active" }))).reason, "not-found")
+          // Replacing puts one credential in place of all.
+          yield* store.addCredential("c1", token("zone-d"))
+          yield* store.replaceCredential("c1", token("all-zones"), null)
+          assert.deepStrictEqual(
+            (yield* store.credentialsOf("c1")).map((c) => [Redacted.value(c.credential.secret), c.info.scopes]),
+            [["all-zones", null]]
+          )
+          yield* store.deleteConnection("c1")
+          assert.strictEqual((yield* errorOf(store.listCredentials("c1"))).reason, "not-found")
+        })
+      )
+    )
+
+    it.live("binds each sealed credential to its row: copied to another credential or connection, it does not open", () =>
+      withStore(harness, (store, db) =>
+        Effect.gen(function* () {
+          yield* connect(store, "c1")
+          yield* store.addCredential("c1", token("second-secret"))
+          yield* connect(store, "c2")
+          // Another credential of the same connection takes the first one's sealed bytes.
+          yield* db.exec(`update plumbline_credentials set sealed = (select sealed from plumbline_credentials where connection_id = 'c1' and position = 1),
+            key_id = (select key_id from plumbline_credentials where connection_id = 'c1' and position = 1)
+            where connection_id = 'c1' and position = 2`)
+          const moved = yield* errorOf(store.credentialsOf("c1"))
+          assert.strictEqual(moved.reason, "decryption-failed")
+          assert.notInclude(moved.message, SECRET)
+          // Another connection's row takes them too.
+          yield* db.exec(`update plumbline_credentials set sealed = (select sealed from plumbline_credentials where connection_id = 'c1' and position = 1)
+            where connection_id = 'c2'`)
+          assert.strictEqual((yield* errorOf(store.credentialOf("c2"))).reason, "decryption-failed")
+          // The untouched one still opens.
+          assert.strictEqual(Redacted.value((yield* store.credentialOf("c1")).secret), SECRET)
+        })
+      )
+    )
+
     it.live("never lets the secret appear in stored bytes, returned values, logs or errors", () =>
       Effect.scoped(
         Effect.gen(function* () {
@@ -198,6 +265,9 @@ export const contract = (name: string, harness: Harness) =>
             returned.push(yield* store.updateConnection("c1", { name: "Renamed" }))
             returned.push(yield* store.replaceCredential("c1", token(SECRET)))
             returned.push(yield* store.credentialOf("c1"))
+            returned.push(yield* store.addCredential("c1", token(SECRET)))
+            returned.push(yield* store.listCredentials("c1"))
+            returned.push(yield* store.credentialsOf("c1"))
             yield* Effect.logInfo("credential", yield* store.credentialOf("c1"))
           }).pipe(
             Effect.provide(db.open([k1])),

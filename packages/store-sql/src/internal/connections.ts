@@ -1,10 +1,13 @@
 /**
- * Connections and their credentials: the `plumbline_connections` rows, with each credential sealed
- * by the `Keyring` before any SQL sees it and opened only by `credentialOf` (and by key rotation).
- * The connection id and credential kind are bound in as additional authenticated data, so a sealed
- * credential copied into another row does not open.
+ * Connections and their credentials: the `plumbline_connections` rows and, since migration 3, the
+ * `plumbline_credentials` rows — several per connection — each sealed by the `Keyring` before any
+ * SQL sees it and opened only by `credentialOf` / `credentialsOf` (and by key rotation). The
+ * connection id, the credential id and the kind are bound in as additional authenticated data, so a
+ * sealed credential copied into another row — of this connection or another — does not open.
+ * Credentials moved there by migration 3 keep their old binding (connection id and kind, `aad =
+ * 'connection'`) until `rotateKeys` re-seals them.
  */
-import { randomUUID } from "node:crypto"
+import { randomBytes, randomUUID } from "node:crypto"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Credential, Json, Store } from "@plumbline/core"
 import { Clock, DateTime, Effect, Either, Redacted, Schema } from "effect"
@@ -23,12 +26,23 @@ export type Connections = Pick<
   | "credentialOf"
   | "deleteConnection"
   | "rotateKeys"
+  | "addCredential"
+  | "updateCredential"
+  | "removeCredential"
+  | "listCredentials"
+  | "credentialsOf"
 >
 
 const decodeSettings = decodeWith(Store.Settings)
 
+/** Additional authenticated data of a credential sealed before migration 3: it opens only in its connection. */
+const legacyAad = (connectionId: string, kind: string) => `plumbline/credential\u0000${connectionId}\u0000${kind}`
+
 /** Additional authenticated data of a sealed credential: it opens only in its own row. */
-const credentialAad = (connectionId: string, kind: string) => `plumbline/credential\u0000${connectionId}\u0000${kind}`
+export const credentialAad = (connectionId: string, credentialId: string, kind: string) =>
+  `plumbline/credential/v2\u0000${connectionId}\u0000${credentialId}\u0000${kind}`
+
+const decodeScopes = decodeWith(Schema.NullOr(Schema.Array(Schema.String)))
 
 /** The connection operations on the `SqlClient` and `Keyring` in context. */
 export const make: Effect.Effect<Connections, never, SqlClient.SqlClient | Keyring> = Effect.gen(function* () {
@@ -69,26 +83,46 @@ export const make: Effect.Effect<Connections, never, SqlClient.SqlClient | Keyri
   const getConnection = (id: string) =>
     connectionRow(id).pipe(Effect.flatMap(toConnection), unavailable("connection"))
 
-  const sealColumns = (id: string, credential: Credential.Credential) => {
-    const sealed = keyring.seal(Redacted.value(credential.secret), credentialAad(id, credential.kind))
-    return {
-      credential_kind: credential.kind,
-      credential_fingerprint: Credential.fingerprint(credential),
-      credential_key_id: sealed.keyId,
-      credential_sealed: Buffer.from(sealed.sealed)
-    }
+  const newCredentialId = () => `cr_${randomBytes(12).toString("base64url")}`
+
+  const sealColumns = (connectionId: string, credentialId: string, credential: Credential.Credential) => {
+    const sealed = keyring.seal(Redacted.value(credential.secret), credentialAad(connectionId, credentialId, credential.kind))
+    return { key_id: sealed.keyId, sealed: Buffer.from(sealed.sealed), aad: "credential" }
   }
 
-  const openCredential = (id: string, row: Row): Either.Either<Credential.Credential, Store.StoreError> => {
-    const kind = str(row.credential_kind)
-    const keyId = str(row.credential_key_id)
-    return Either.match(keyring.open({ keyId, sealed: bytes(row.credential_sealed) }, credentialAad(id, kind)), {
+  const toCredential = (connectionId: string, row: Row): Either.Either<Store.ConnectionCredential, Store.StoreError> => {
+    const id = str(row.id)
+    return Either.flatMap(
+      row.scopes === null || row.scopes === undefined ? Either.right(null) : decodeScopes(row.scopes, "credential", `${connectionId}/${id}`),
+      (scopes) => {
+        const status = Schema.decodeUnknownEither(Store.CredentialStatus)(row.status)
+        if (Either.isLeft(status)) return Either.left(failure("corrupt", "credential", `${connectionId}/${id}`, "unknown status"))
+        return Either.right(
+          new Store.ConnectionCredential({
+            id,
+            kind: str(row.kind),
+            fingerprint: str(row.fingerprint),
+            status: status.right,
+            scopes,
+            createdAt: DateTime.unsafeMake(num(row.created_at)),
+            updatedAt: DateTime.unsafeMake(num(row.updated_at))
+          })
+        )
+      }
+    )
+  }
+
+  const openCredential = (connectionId: string, row: Row): Either.Either<Credential.Credential, Store.StoreError> => {
+    const kind = str(row.kind)
+    const keyId = str(row.key_id)
+    const aad = str(row.aad) === "connection" ? legacyAad(connectionId, kind) : credentialAad(connectionId, str(row.id), kind)
+    return Either.match(keyring.open({ keyId, sealed: bytes(row.sealed) }, aad), {
       onLeft: (why) =>
         Either.left(
           failure(
             "decryption-failed",
             "credential",
-            id,
+            connectionId,
             why === "unknown-key"
               ? `sealed with key "${keyId}", which is not configured`
               : `key "${keyId}" does not open the stored credential (other key material, or altered data)`
@@ -97,6 +131,47 @@ export const make: Effect.Effect<Connections, never, SqlClient.SqlClient | Keyri
       onRight: (secret) => Either.right(Credential.make(kind, secret))
     })
   }
+
+  const credentialRows = (connectionId: string) =>
+    sql<Row>`select * from plumbline_credentials where connection_id = ${connectionId} order by position, id`
+
+  /** Inserts a credential after the connection's others; returns its id. */
+  const insertCredential = (connectionId: string, credential: Credential.Credential, scopes: ReadonlyArray<string> | null | undefined, now: number) =>
+    Effect.gen(function* () {
+      const id = newCredentialId()
+      const last = yield* sql<Row>`select coalesce(max(position), 0) as position from plumbline_credentials where connection_id = ${connectionId}`
+      yield* sql`insert into plumbline_credentials ${sql.insert({
+        connection_id: connectionId,
+        id,
+        position: num(last[0]?.position ?? 0) + 1,
+        kind: credential.kind,
+        fingerprint: Credential.fingerprint(credential),
+        ...sealColumns(connectionId, id, credential),
+        status: "active",
+        scopes: scopes == null ? null : Json.stringify([...scopes]),
+        created_at: now,
+        updated_at: now
+      })}`
+      return id
+    })
+
+  /** The connection row names its latest credential (kind and fingerprint), never its secret. */
+  const nameLatest = (connectionId: string, credential: Credential.Credential, extra: Record<string, string>, now: number) =>
+    sql`update plumbline_connections set ${sql.update({
+      credential_kind: credential.kind,
+      credential_fingerprint: Credential.fingerprint(credential),
+      ...extra,
+      updated_at: now
+    })} where id = ${connectionId}`
+
+  const credentialRow = (connectionId: string, credentialId: string) =>
+    Effect.flatMap(
+      sql<Row>`select * from plumbline_credentials where connection_id = ${connectionId} and id = ${credentialId}`,
+      (rows) =>
+        rows[0] === undefined
+          ? Effect.fail(failure("not-found", "credential", `${connectionId}/${credentialId}`))
+          : Effect.succeed(rows[0])
+    )
 
   const createConnection = (input: Store.NewConnection) =>
     Effect.gen(function* () {
@@ -111,11 +186,13 @@ export const make: Effect.Effect<Connections, never, SqlClient.SqlClient | Keyri
             name: input.name,
             settings: Json.stringify(input.settings ?? {}),
             status: "active",
-            ...sealColumns(id, input.credential),
+            credential_kind: input.credential.kind,
+            credential_fingerprint: Credential.fingerprint(input.credential),
             created_at: now,
             updated_at: now
           })} on conflict (id) do nothing returning id`
           if (inserted.length === 0) return yield* failure("conflict", "connection", id, "a connection with this id exists")
+          yield* insertCredential(id, input.credential, input.credentialScopes, now)
         })
       )
       return yield* connectionRow(id).pipe(Effect.flatMap(toConnection))
@@ -143,36 +220,106 @@ export const make: Effect.Effect<Connections, never, SqlClient.SqlClient | Keyri
       return yield* connectionRow(id).pipe(Effect.flatMap(toConnection))
     }).pipe(unavailable("connection"))
 
-  const replaceCredential = (id: string, credential: Credential.Credential) =>
+  const replaceCredential = (id: string, credential: Credential.Credential, scopes?: ReadonlyArray<string> | null) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       yield* sql.withTransaction(
         Effect.gen(function* () {
           const row = yield* connectionRow(id)
           const status = row.status === "credential_expired" ? "active" : str(row.status)
-          yield* sql`update plumbline_connections set ${sql.update({
-            ...sealColumns(id, credential),
-            status,
-            updated_at: now
-          })} where id = ${id}`
+          yield* insertCredential(id, credential, scopes, now)
+          yield* sql`delete from plumbline_credentials where connection_id = ${id}
+            and position < (select max(position) from plumbline_credentials where connection_id = ${id})`
+          yield* nameLatest(id, credential, { status }, now)
         })
       )
       return yield* connectionRow(id).pipe(Effect.flatMap(toConnection))
     }).pipe(unavailable("connection"))
 
+  const addCredential = (id: string, credential: Credential.Credential, scopes?: ReadonlyArray<string> | null) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const credentialId = yield* sql.withTransaction(
+        Effect.gen(function* () {
+          yield* connectionRow(id)
+          const fingerprint = Credential.fingerprint(credential)
+          const same = (yield* sql<Row>`select id from plumbline_credentials where connection_id = ${id} and fingerprint = ${fingerprint}`)[0]
+          let credentialId: string
+          if (same === undefined) {
+            credentialId = yield* insertCredential(id, credential, scopes, now)
+          } else {
+            credentialId = str(same.id)
+            yield* sql`update plumbline_credentials set ${sql.update({
+              ...sealColumns(id, credentialId, credential),
+              status: "active",
+              ...(scopes === undefined ? {} : { scopes: scopes === null ? null : Json.stringify([...scopes]) }),
+              updated_at: now
+            })} where connection_id = ${id} and id = ${credentialId}`
+          }
+          yield* nameLatest(id, credential, {}, now)
+          return credentialId
+        })
+      )
+      return yield* credentialRow(id, credentialId).pipe(Effect.flatMap((row) => toCredential(id, row)))
+    }).pipe(unavailable("credential"))
+
+  const updateCredential = (id: string, credentialId: string, update: Store.CredentialUpdate) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      yield* credentialRow(id, credentialId)
+      yield* sql`update plumbline_credentials set ${sql.update({
+        ...(update.status === undefined ? {} : { status: update.status }),
+        ...(update.scopes === undefined ? {} : { scopes: update.scopes === null ? null : Json.stringify([...update.scopes]) }),
+        updated_at: now
+      })} where connection_id = ${id} and id = ${credentialId}`
+      return yield* credentialRow(id, credentialId).pipe(Effect.flatMap((row) => toCredential(id, row)))
+    }).pipe(unavailable("credential"))
+
+  const removeCredential = (id: string, credentialId: string) =>
+    sql
+      .withTransaction(
+        Effect.gen(function* () {
+          yield* credentialRow(id, credentialId)
+          const all = yield* credentialRows(id)
+          if (all.length <= 1) return yield* failure("invalid", "credential", `${id}/${credentialId}`, "a connection keeps at least one credential")
+          yield* sql`delete from plumbline_credentials where connection_id = ${id} and id = ${credentialId}`
+        })
+      )
+      .pipe(unavailable("credential"))
+
+  const listCredentials = (id: string) =>
+    Effect.gen(function* () {
+      yield* connectionRow(id)
+      const rows = yield* credentialRows(id)
+      return yield* Effect.all(rows.map((row) => toCredential(id, row)))
+    }).pipe(unavailable("credential"))
+
+  const credentialsOf = (id: string) =>
+    Effect.gen(function* () {
+      yield* connectionRow(id)
+      const rows = yield* credentialRows(id)
+      return yield* Effect.all(
+        rows.map((row) =>
+          Effect.zipWith(toCredential(id, row), openCredential(id, row), (info, credential): Store.OpenCredential => ({ info, credential }))
+        )
+      )
+    }).pipe(unavailable("credential"))
+
   const credentialOf = (id: string) =>
-    sql<Row>`select credential_kind, credential_key_id, credential_sealed from plumbline_connections where id = ${id}`.pipe(
-      Effect.flatMap((rows) =>
-        rows[0] === undefined ? Effect.fail(failure("not-found", "connection", id)) : openCredential(id, rows[0])
-      ),
-      unavailable("credential")
-    )
+    Effect.gen(function* () {
+      yield* connectionRow(id)
+      const rows = yield* credentialRows(id)
+      const row = rows.find((r) => r.status === "active") ?? rows[0]
+      if (row === undefined) return yield* failure("not-found", "credential", id)
+      return yield* openCredential(id, row)
+    }).pipe(unavailable("credential"))
 
   const deleteConnection = (id: string) =>
     sql
       .withTransaction(
         Effect.gen(function* () {
           yield* connectionRow(id)
+          yield* sql`delete from plumbline_credentials where connection_id = ${id}`
           yield* sql`delete from plumbline_connections where id = ${id}`
         })
       )
@@ -181,16 +328,13 @@ export const make: Effect.Effect<Connections, never, SqlClient.SqlClient | Keyri
   const rotateKeys = sql
     .withTransaction(
       Effect.gen(function* () {
-        const rows = yield* sql<Row>`select id, credential_kind, credential_key_id, credential_sealed
-          from plumbline_connections where credential_key_id <> ${keyring.activeKeyId} order by id`
+        const rows = yield* sql<Row>`select * from plumbline_credentials
+          where key_id <> ${keyring.activeKeyId} or aad <> 'credential' order by connection_id, position, id`
         for (const row of rows) {
-          const id = str(row.id)
-          const credential = yield* openCredential(id, row)
-          const sealed = keyring.seal(Redacted.value(credential.secret), credentialAad(id, credential.kind))
-          yield* sql`update plumbline_connections set ${sql.update({
-            credential_key_id: sealed.keyId,
-            credential_sealed: Buffer.from(sealed.sealed)
-          })} where id = ${id}`
+          const connectionId = str(row.connection_id)
+          const credential = yield* openCredential(connectionId, row)
+          yield* sql`update plumbline_credentials set ${sql.update(sealColumns(connectionId, str(row.id), credential))}
+            where connection_id = ${connectionId} and id = ${str(row.id)}`
         }
         return rows.length
       })
@@ -205,6 +349,11 @@ export const make: Effect.Effect<Connections, never, SqlClient.SqlClient | Keyri
     replaceCredential,
     credentialOf,
     deleteConnection,
-    rotateKeys
+    rotateKeys,
+    addCredential,
+    updateCredential,
+    removeCredential,
+    listCredentials,
+    credentialsOf
   }
 })
