@@ -73,7 +73,7 @@ const fakeProvider = (seen: Seen, scheduler: () => Scheduler.Service | undefined
       const root = CoreScope.root(options.connectionId)
       const records = ["a", "b", "c"].map((key) => new Snapshot.SnapshotRecord({ key, value: { key, value: 1 } as Json.Json }, true))
       const now = yield* DateTime.now
-      return new Snapshot.Snapshot(
+      const snapshot = new Snapshot.Snapshot(
         {
           connectionId: options.connectionId,
           connector: { id: "fake", version: "1" },
@@ -86,6 +86,7 @@ const fakeProvider = (seen: Seen, scheduler: () => Scheduler.Service | undefined
         },
         true
       )
+      return { snapshot, refused: new Map(), zonesSeen: new Map() } satisfies Wiring.SnapshotRun
     }),
   zonesOf: () => [],
   diffOptions: {},
