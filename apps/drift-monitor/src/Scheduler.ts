@@ -378,8 +378,10 @@ export const make = (settings: SchedulerSettings) =>
           Effect.sync(() => {
             if (running.get(lease.connectionId) === lease) running.delete(lease.connectionId)
           }).pipe(
-            Effect.zipRight(SubscriptionRef.update(activity, (a) => ({ ...a, running: running.size }))),
-            Effect.zipRight(nudge)
+            // One update: the run is gone and a wake-up is owed, so `settled` never sees the first
+            // without the second (and returns before the poller claims what this run made room for).
+            Effect.zipRight(SubscriptionRef.update(activity, (a) => ({ ...a, running: running.size, requested: a.requested + 1 }))),
+            Effect.zipRight(Queue.offer(wake, undefined))
           )
         )
       )
@@ -565,7 +567,8 @@ export const make = (settings: SchedulerSettings) =>
           const { requested } = yield* SubscriptionRef.get(activity)
           const now = yield* Clock.currentTimeMillis
           yield* activity.changes.pipe(
-            Stream.takeUntil((a) => a.seen >= requested && a.parkedUntil !== null && a.parkedUntil > now && a.running === expected),
+            // Every wake-up asked for so far handled, the ones before this call included.
+            Stream.takeUntil((a) => a.seen >= Math.max(requested, a.requested) && a.parkedUntil !== null && a.parkedUntil > now && a.running === expected),
             Stream.runDrain
           )
         }),
