@@ -13,6 +13,7 @@ import type { ConnectorError } from "@plumbline/core"
 import { Check, Credential, Snapshot, Store } from "@plumbline/core"
 import { Clock, DateTime, Deferred, Duration, Effect, Either, FiberId, Option, Schema, SubscriptionRef } from "effect"
 import { Configuration } from "./Config.js"
+import * as ChangeDetection from "./ChangeDetection.js"
 import * as ConnectionState from "./ConnectionState.js"
 import * as EndUsers from "./EndUsers.js"
 import * as Events from "./Events.js"
@@ -82,6 +83,10 @@ export interface Overview {
   readonly endUser: EndUsers.EndUser | null
   /** The zones the token just verified sees (on create and credential replacement only). */
   readonly visibleZones?: ReadonlyArray<DiscoveredZone> | undefined
+  /** How its changes are detected (issue #15). */
+  readonly detection: ChangeDetection.State
+  /** The permission that would enable a better change-detection mode, if any. */
+  readonly betterPermission: string | null
 }
 
 /** The monitored zones among those a token sees (`selected` `undefined`: all of them), as events name them. */
@@ -144,7 +149,10 @@ const make = Effect.gen(function* () {
       const findings = yield* store.latestFindings(connection.id)
       const settings = SnapshotJob.settingsOf(connection.settings)
       const endUser = yield* withSql(EndUsers.of(connection.id))
+      const detection = yield* withSql(ChangeDetection.get(connection.id))
       return {
+        detection,
+        betterPermission: ChangeDetection.betterPermission(provider.feed, detection.mode),
         endUser,
         connection,
         zones: settings.zones ?? null,
@@ -333,6 +341,7 @@ const make = Effect.gen(function* () {
         yield* scheduler.remove(id)
         yield* store.deleteConnection(id)
         yield* withSql(ConnectionState.remove(id))
+        yield* withSql(ChangeDetection.remove(id))
         yield* withSql(EndUsers.remove(id))
       }),
 

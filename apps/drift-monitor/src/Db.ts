@@ -177,12 +177,32 @@ const connectSessions = Effect.gen(function* () {
   for (const statement of statements) yield* sql.unsafe(statement)
 })
 
+/**
+ * Change detection (issue #15): each connection's feed mode and position (JSON of
+ * `ChangeFeed.Position`), the feed's last lag, the drift reconciliation found that the feed missed,
+ * and when the last full snapshot ran. Number 6: 5 belongs to the multi-credential work.
+ */
+const changeFeed = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const t = types(sql)
+  yield* sql.unsafe(`create table drift_monitor_change_feed (
+    connection_id text primary key,
+    mode text not null,
+    position text,
+    lag_millis ${t.int},
+    missed_by_feed ${t.int} not null default 0,
+    last_full_at ${t.int},
+    last_feed_error text,
+    updated_at ${t.int} not null
+  )`)
+})
+
 /** The Migrator table of the app's own migrations (the store keeps `plumbline_migrations`). */
 export const migrationsTable = "drift_monitor_migrations"
 
 /** Runs the app's migrations. */
 export const migrate = Migrator.make({})({
-  loader: Migrator.fromRecord({ "1_initial": initial, "2_schedule": schedule, "3_webhook_secret_rotation": webhookSecretRotation, "4_connect_sessions": connectSessions }),
+  loader: Migrator.fromRecord({ "1_initial": initial, "2_schedule": schedule, "3_webhook_secret_rotation": webhookSecretRotation, "4_connect_sessions": connectSessions, "6_change_feed": changeFeed }),
   table: migrationsTable
 })
 

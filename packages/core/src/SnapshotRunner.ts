@@ -43,7 +43,7 @@ export interface RunOptions {
 /**
  * What an incremental run starts from. The run falls back to a full read (and the snapshot has no
  * provenance) when nothing can be carried: the previous snapshot is incomplete, of another
- * connector version or schema, or a mark names the root scope.
+ * connector version or schema, or a mark names the root scope without resources.
  */
 export interface Incremental {
   /** The snapshot the changes are relative to (usually the latest stored one). */
@@ -151,7 +151,8 @@ const planOf = <R>(
     previous.connector.id !== connector.id ||
     previous.connector.version !== connector.version ||
     previous.schemaVersion !== connector.schemaVersion ||
-    changes.marks.some((mark) => mark.scope === rootKey)
+    // The root key without resources marks the whole connection; with resources, only those.
+    changes.marks.some((mark) => mark.scope === rootKey && mark.resources === undefined)
   ) {
     return undefined
   }

@@ -104,6 +104,21 @@ describe("SnapshotRunner incremental runs", () => {
       assert.strictEqual(Snapshot.obtained(incremental.snapshot, "records@zone:z1")._tag, "read")
     }))
 
+  it.effect("the root key with resources re-reads only those resources of the root scope", () =>
+    Effect.gen(function* () {
+      const data = Toy.initialData()
+      const { snapshot: previous } = yield* run(data)
+      const marks = [{ scope: "connection:conn-1", resources: ["accounts"] }]
+      const unchanged = yield* both(data, previous, marks)
+      assert.deepStrictEqual(unchanged.incremental.paths, ["/accounts"])
+      assert.deepStrictEqual(keysRead(unchanged.incremental.snapshot), ["accounts@connection:conn-1"])
+      // A renamed account is a changed scope: everything under it is read again.
+      data.accounts[0]!.name = "Redpine Ltd"
+      const { full, incremental } = yield* both(data, previous, marks)
+      assert.include(incremental.paths, "/zones/z1/records")
+      assert.strictEqual(Snapshot.contentHash(incremental.snapshot), Snapshot.contentHash(full.snapshot))
+    }))
+
   it.effect("a re-read producer adds new child scopes (read in full) and drops vanished ones", () =>
     Effect.gen(function* () {
       const data = Toy.initialData()
