@@ -14,7 +14,7 @@
  * How a connection's changes are detected (issue #15).
  * @typedef {{
  *   mode: "audit_log" | "probes" | "full", betterPermission: string | null, lagSeconds: number | null,
- *   missedByFeed: number, lastFullAt: string | null, lastFeedError: string | null
+ *   missedByFeed: number, lastFullAt: string | null, lastFeedError: string | null, slowCadenceSeconds: number
  * }} ChangeDetection
  */
 /**

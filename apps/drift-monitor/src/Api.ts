@@ -163,7 +163,9 @@ export const ChangeDetectionView = Schema.Struct({
   /** When the last full snapshot (reconciliation) ran. */
   lastFullAt: Schema.NullOr(Schema.String),
   /** Why the feed last failed (the run then read everything); `null` after a good read. */
-  lastFeedError: Schema.NullOr(Schema.String)
+  lastFeedError: Schema.NullOr(Schema.String),
+  /** Seconds after which a resource no feed mark covers is read again: the connection's own, or the default. */
+  slowCadenceSeconds: Schema.Number
 })
 
 /** Where the scheduler stands with a connection. */
@@ -360,7 +362,9 @@ export class ConnectionsGroup extends HttpApiGroup.make("connections")
           name: Schema.optional(DisplayName),
           zones: Schema.optional(Schema.NullOr(ZoneIds)),
           intervalSeconds: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(60, 86_400)))),
-          paused: Schema.optional(Schema.Boolean)
+          paused: Schema.optional(Schema.Boolean),
+          /** The slower cadence of resources no change-feed mark covers (issue #15); `null` for the default. */
+          slowCadenceSeconds: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(60, 604_800))))
         })
       )
       .addSuccess(ConnectionView)

@@ -60,6 +60,8 @@ export interface ConnectionPatch {
   readonly zones?: ReadonlyArray<string> | null | undefined
   readonly intervalSeconds?: number | null | undefined
   readonly paused?: boolean | undefined
+  /** Seconds before a resource no change-feed mark covers is read again (issue #15). */
+  readonly slowCadenceSeconds?: number | null | undefined
 }
 
 /** A connection with everything its overview shows. */
@@ -86,7 +88,8 @@ export interface Overview {
   /** How its changes are detected (issue #15). */
   readonly detection: ChangeDetection.State
   /** The permission that would enable a better change-detection mode, if any. */
-  readonly betterPermission: string | null
+  readonly betterPermission: string | null  /** The slower cadence in seconds: the connection's own, or the scheduler's default. */
+  readonly slowCadenceSeconds: number
 }
 
 /** The monitored zones among those a token sees (`selected` `undefined`: all of them), as events name them. */
@@ -153,6 +156,7 @@ const make = Effect.gen(function* () {
       return {
         detection,
         betterPermission: ChangeDetection.betterPermission(provider.feed, detection.mode),
+        slowCadenceSeconds: settings.slowCadenceSeconds ?? Duration.toSeconds(config.scheduler.slowCadence),
         endUser,
         connection,
         zones: settings.zones ?? null,
@@ -316,6 +320,8 @@ const make = Effect.gen(function* () {
         else if (patch.zones !== undefined) settings["zones"] = [...patch.zones]
         if (patch.intervalSeconds === null) delete settings["intervalSeconds"]
         else if (patch.intervalSeconds !== undefined) settings["intervalSeconds"] = patch.intervalSeconds
+        if (patch.slowCadenceSeconds === null) delete settings["slowCadenceSeconds"]
+        else if (patch.slowCadenceSeconds !== undefined) settings["slowCadenceSeconds"] = patch.slowCadenceSeconds
         const status =
           patch.paused === undefined || connection.status === "credential_expired" ? undefined : patch.paused ? "paused" : "active"
         const updated = yield* Effect.gen(function* () {

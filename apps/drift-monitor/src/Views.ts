@@ -66,14 +66,16 @@ export const connection = (o: Connections.Overview): typeof Api.ConnectionView.T
   updatedAt: iso(o.connection.updatedAt),
   ...notesOf(o.notes),
   endUser: o.endUser,
-  changeDetection: changeDetection(o.detection, o.betterPermission)
+  changeDetection: changeDetection(o.detection, o.betterPermission, o.slowCadenceSeconds)
 })
 
 /** A connection's change detection (issue #15). */
 export const changeDetection = (
   state: ChangeDetection.State,
-  betterPermission: string | null
+  betterPermission: string | null,
+  slowCadenceSeconds: number
 ): typeof Api.ChangeDetectionView.Type => ({
+  slowCadenceSeconds,
   mode: state.mode,
   betterPermission,
   lagSeconds: state.lagSeconds,

@@ -24,7 +24,7 @@ const runJob = (id: string, detection: SnapshotJob.Detection = SnapshotJob.defau
 /** The connection's change detection as the API shows it. */
 const view = (id: string, feed: Fake.FakeFeed) =>
   Effect.map(ChangeDetection.get(id), (state) =>
-    Views.changeDetection(state, ChangeDetection.betterPermission({ modes: feed.modes, permissionFor: (m) => (m === "audit_log" ? "Account Settings Read" : "Zone Read") }, state.mode))
+    Views.changeDetection(state, ChangeDetection.betterPermission({ modes: feed.modes, permissionFor: (m) => (m === "audit_log" ? "Account Settings Read" : "Zone Read") }, state.mode), 3600)
   )
 
 const withServices = <A, E, R>(s: Fake.FakeState, body: Effect.Effect<A, E, R>) =>
