@@ -222,10 +222,12 @@ export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.ge
     reconcileInterval: yield* seconds(c("RECONCILE_INTERVAL_SECONDS"), defaultScheduler.reconcileInterval),
     slowCadence: yield* seconds(c("SLOW_CADENCE_SECONDS"), defaultScheduler.slowCadence)
   }
-  if (Duration.toMillis(scheduler.reconcileInterval) <= 0 || Duration.toMillis(scheduler.slowCadence) <= 0) {
-    return yield* Effect.fail(
-      ConfigError.InvalidData([c("RECONCILE_INTERVAL_SECONDS")], "the reconcile interval and the slow cadence must be positive")
-    )
+  // Change detection (issue #15).
+  if (Duration.toMillis(scheduler.reconcileInterval) < 60_000) {
+    return yield* Effect.fail(ConfigError.InvalidData([c("RECONCILE_INTERVAL_SECONDS")], "must be at least 60"))
+  }
+  if (Duration.toMillis(scheduler.slowCadence) < 60_000) {
+    return yield* Effect.fail(ConfigError.InvalidData([c("SLOW_CADENCE_SECONDS")], "must be at least 60"))
   }
   if (Duration.toMillis(scheduler.lease) < 300) {
     return yield* Effect.fail(ConfigError.InvalidData([c("SCHEDULER_LEASE_SECONDS")], "must be at least 0.3"))

@@ -116,6 +116,27 @@ describe("Change detection", () => {
     }))
   })
 
+  it.effect("in probes mode, resources no probe covers are re-read on the connection's slower cadence", () => {
+    const s = Fake.state()
+    const feed = (s.feed = Fake.feed(["probes"]))
+    feed.unmarkedByProbes.push("items")
+    const detection: SnapshotJob.Detection = { reconcileInterval: Duration.hours(24), slowCadence: Duration.minutes(30) }
+    return withServices(
+      s,
+      Effect.gen(function* () {
+        const { id } = yield* newConnection
+        yield* runJob(id, detection)
+        s.items.push("b") // no probe can see it
+        yield* TestClock.adjust(Duration.minutes(20))
+        const early = yield* runJob(id, detection)
+        assert.deepStrictEqual([early.run, early.driftEvents], ["incremental", 0])
+        yield* TestClock.adjust(Duration.minutes(10))
+        const due = yield* runJob(id, detection)
+        assert.deepStrictEqual([due.run, due.driftEvents], ["incremental", 1])
+      })
+    )
+  })
+
   it.effect("the feed position survives a restart (same SQLite file)", () =>
     Effect.gen(function* () {
       const dir = yield* Harness.tempDir
