@@ -323,7 +323,7 @@ export const make = (settings: SchedulerSettings) =>
       Effect.gen(function* () {
         const id = lease.connectionId
         const result: RunResult = yield* Effect.raceFirst(
-          Effect.either(SnapshotJob.run(id, onStore(lease))),
+          Effect.either(SnapshotJob.run(id, onStore(lease), settings)),
           heartbeat(lease)
         )
         const finished = yield* Clock.currentTimeMillis
