@@ -163,6 +163,8 @@ const planRun = (input: {
   readonly empty: Snapshot.Snapshot
   readonly now: number
   readonly detection: Detection
+  /** Read everything (a requested re-check), as a reconciliation. */
+  readonly full: boolean
 }): Effect.Effect<Plan> =>
   Effect.gen(function* () {
     const { connectionId, previous, state } = input
@@ -171,7 +173,7 @@ const planRun = (input: {
     }
     const { credential, service: feed } = input.feed
     const held = state.mode !== "full" && state.position !== undefined ? { mode: state.mode, position: state.position } : undefined
-    const reconcileDue = state.lastFullAt === null || input.now - state.lastFullAt >= Duration.toMillis(input.detection.reconcileInterval)
+    const reconcileDue = input.full || state.lastFullAt === null || input.now - state.lastFullAt >= Duration.toMillis(input.detection.reconcileInterval)
     let startFrom = feed.modes
     let feedError: string | undefined
     if (held !== undefined && Option.isSome(previous) && !reconcileDue) {
@@ -199,7 +201,17 @@ const planRun = (input: {
  * Runs one snapshot of `connectionId`. `onStore` runs inside the transaction that stores the result
  * (the snapshot, or the credential-expired state); when it fails, nothing is stored.
  */
-export const run = (connectionId: string, onStore: OnStore = () => Effect.void, detection: Detection = defaultDetection) =>
+/**
+ * `full`: read everything whatever the feed says, and count what it missed (a reconciliation). A
+ * re-check someone asked for is one: the customer who just changed something in the dashboard must
+ * see it now, not when the audit log shows it, and every credential is exercised.
+ */
+export const run = (
+  connectionId: string,
+  onStore: OnStore = () => Effect.void,
+  detection: Detection = defaultDetection,
+  options: { readonly full?: boolean } = {}
+) =>
   Effect.gen(function* () {
     const store = yield* Store.Store
     const provider = yield* Provider
@@ -253,7 +265,8 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void, 
         results: []
       }),
       now: startedAt,
-      detection
+      detection,
+      full: options.full === true
     })
     const unmarked = plan._tag === "incremental" ? (provider.feed?.unmarked(plan.mode) ?? []) : []
     const incremental: SnapshotRunner.Incremental | undefined =

@@ -262,10 +262,14 @@ describe("Api", () => {
       assert.strictEqual(got.body.changeDetection.slowCadenceSeconds, 3600, "the default")
       assert.isNotNull(got.body.changeDetection.lastFullAt, "the first snapshot is full")
       const listed = yield* api.call("GET", `/api/connections/${id}/snapshots`)
-      // The connector has no change feed yet: every snapshot is full.
+      // Newest first: the first snapshot is full; scheduled ones may be incremental once the feed
+      // has a position; a requested re-check reads everything.
       const kinds: Array<string> = listed.body.items.map((s: { kind: string }) => s.kind)
       assert.isAbove(kinds.length, 0)
-      assert.isTrue(kinds.every((kind) => kind === "full"), kinds.join())
+      assert.strictEqual(kinds[kinds.length - 1], "full", kinds.join())
+      assert.isTrue(kinds.every((kind) => kind === "full" || kind === "incremental"), kinds.join())
+      const rechecked = yield* api.call("POST", `/api/connections/${id}/recheck?wait=true`)
+      assert.strictEqual(rechecked.status, 200, JSON.stringify(rechecked.body))
       const latest = yield* api.call("GET", `/api/connections/${id}/snapshots/latest`)
       assert.strictEqual(latest.body.kind, "full")
       assert.isTrue(latest.body.results.every((r: { obtained: string; carriedFrom: string | null }) => r.obtained === "read" && r.carriedFrom === null))
