@@ -9,7 +9,14 @@
 
 /** @typedef {{ kind: "credential_expired" | "failing", since: string, message: string }} Alert */
 /** @typedef {{ running: boolean, nextRunAt: string | null, failures: number, lastRunAt: string | null, lastError: string | null }} Schedule */
-/** @typedef {{ id: string, startedAt: string, finishedAt: string, outcome: string, resultCount: number, recordCount: number }} SnapshotSummary */
+/** @typedef {{ id: string, startedAt: string, finishedAt: string, outcome: string, resultCount: number, recordCount: number, kind: "full" | "incremental" }} SnapshotSummary */
+/**
+ * How a connection's changes are detected (issue #15).
+ * @typedef {{
+ *   mode: "audit_log" | "probes" | "full", betterPermission: string | null, lagSeconds: number | null,
+ *   missedByFeed: number, lastFullAt: string | null, lastFeedError: string | null, slowCadenceSeconds: number
+ * }} ChangeDetection
+ */
 /**
  * @typedef {{
  *   id: string, name: string, connectorId: string, status: "active" | "paused" | "credential_expired",
@@ -18,7 +25,8 @@
  *   createdAt: string, updatedAt: string,
  *   endUser: { id: string, displayName: string | null, email: string | null } | null,
  *   budget?: BudgetState | undefined,
- *   credentials: ReadonlyArray<{ id: string, fingerprint: string, status: "active" | "expired", zones: ReadonlyArray<string> | null }>
+ *   credentials: ReadonlyArray<{ id: string, fingerprint: string, status: "active" | "expired", zones: ReadonlyArray<string> | null }>,
+ *   changeDetection: ChangeDetection
  * }} Connection
  */
 /** @typedef {{ limit: number, windowSeconds: number, used: number, pausedUntil: string | null }} BudgetState */
@@ -270,13 +278,15 @@ function changeRows(change) {
 
 /** @param {string} id */
 async function connection(id) {
-  const [c, checklist, drift] = await Promise.all([
+  const [c, checklist, drift, snapshots] = await Promise.all([
     /** @type {Promise<Connection>} */ (api("GET", `/connections/${seg(id)}`)),
     /** @type {Promise<Checklist | null>} */ (
       api("GET", `/connections/${seg(id)}/checklist`).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e)))
     ),
-    /** @type {Promise<Page<DriftEvent>>} */ (api("GET", `/drift-events?connectionId=${encodeURIComponent(id)}&limit=200`))
+    /** @type {Promise<Page<DriftEvent>>} */ (api("GET", `/drift-events?connectionId=${encodeURIComponent(id)}&limit=200`)),
+    /** @type {Promise<Page<SnapshotSummary>>} */ (api("GET", `/connections/${seg(id)}/snapshots?limit=20`))
   ])
+  const detection = c.changeDetection
   const progress = el("div", { testid: "progress" }, c.schedule.running ? "Snapshot running…" : "")
   // A refresh (a stream event) keeps a half-typed replacement token: the same input, its value,
   // its caret and its focus carry over to the new page.
@@ -367,8 +377,38 @@ async function connection(id) {
             { class: "muted", testid: "budget" },
             `Token budget: ${c.budget.used} of ${c.budget.limit} requests used in the last ${c.budget.windowSeconds}s${c.budget.pausedUntil === null ? "" : ` · paused by Cloudflare until ${c.budget.pausedUntil}`}`
           ),
+      el(
+        "p",
+        { class: "muted", testid: "change-detection" },
+        "Change detection: ",
+        el("strong", { testid: "change-detection-mode" }, detection.mode),
+        detection.lagSeconds === null ? "" : ` · feed lag ${detection.lagSeconds}s`,
+        ` · missed by feed `,
+        el("strong", { testid: "missed-by-feed" }, detection.missedByFeed),
+        detection.betterPermission === null ? "" : ` · grant "${detection.betterPermission}" for faster change detection`,
+        detection.lastFeedError === null ? "" : ` · last feed error: ${detection.lastFeedError}`
+      ),
       recheck,
       progress
+    ),
+    el(
+      "section",
+      { testid: "snapshots" },
+      el("h2", {}, "Snapshots"),
+      snapshots.items.length === 0
+        ? el("p", {}, "No snapshot yet.")
+        : el(
+            "ol",
+            {},
+            snapshots.items.map((s) =>
+              el(
+                "li",
+                { testid: "snapshot", "data-kind": s.kind },
+                el("span", { class: `badge ${s.kind}` }, s.kind),
+                ` ${s.finishedAt} · ${s.recordCount} records`
+              )
+            )
+          )
     ),
     el(
       "section",

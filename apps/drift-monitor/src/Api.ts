@@ -167,7 +167,27 @@ export const SnapshotSummaryView = Schema.Struct({
   finishedAt: Schema.String,
   outcome: Schema.String,
   resultCount: Schema.Number,
-  recordCount: Schema.Number
+  recordCount: Schema.Number,
+  /** `incremental`: composed from the previous snapshot and the change feed (some results carried); `full`: every resource read. */
+  kind: Schema.Literal("full", "incremental")
+})
+
+/**
+ * How a connection's changes are detected (issue #15): the mode, the permission that would enable a
+ * better one (`null` when none would), how late the feed was when last read, and how many drift
+ * changes a full reconciliation found that the feed had not announced.
+ */
+export const ChangeDetectionView = Schema.Struct({
+  mode: Schema.Literal("audit_log", "probes", "full"),
+  betterPermission: Schema.NullOr(Schema.String),
+  lagSeconds: Schema.NullOr(Schema.Number),
+  missedByFeed: Schema.Number,
+  /** When the last full snapshot (reconciliation) ran. */
+  lastFullAt: Schema.NullOr(Schema.String),
+  /** Why the feed last failed (the run then read everything); `null` after a good read. */
+  lastFeedError: Schema.NullOr(Schema.String),
+  /** Seconds after which a resource no feed mark covers is read again: the connection's own, or the default. */
+  slowCadenceSeconds: Schema.Number
 })
 
 /** Where the scheduler stands with a connection. */
@@ -213,7 +233,9 @@ export const ConnectionView = Schema.Struct({
   /** The token's request budget: on `get`, and on `list` when the budget is in this process. */
   budget: Schema.optional(BudgetStateView),
   /** The credentials it holds, oldest first: which zones each reads, which expired. */
-  credentials: Schema.Array(CredentialView)
+  credentials: Schema.Array(CredentialView),
+  /** How its changes are detected (issue #15). */
+  changeDetection: ChangeDetectionView
 })
 
 /** A zone of a connection, from its latest snapshot. */
@@ -232,7 +254,11 @@ export const ResultView = Schema.Struct({
   status: Schema.Literal("ok", "partial", "skipped", "forbidden", "failed"),
   records: Schema.Number,
   detail: Schema.NullOr(Schema.String),
-  permissions: Schema.Array(Schema.String)
+  permissions: Schema.Array(Schema.String),
+  /** `read` in this snapshot, or `carried` from an earlier one (incremental snapshots, issue #15). */
+  obtained: Schema.Literal("read", "carried"),
+  /** For a carried result: the id of the snapshot it was carried from, when known. */
+  carriedFrom: Schema.NullOr(Schema.String)
 })
 
 /** The latest snapshot with its per-resource results. */
@@ -364,7 +390,9 @@ export class ConnectionsGroup extends HttpApiGroup.make("connections")
           name: Schema.optional(DisplayName),
           zones: Schema.optional(Schema.NullOr(ZoneIds)),
           intervalSeconds: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(60, 86_400)))),
-          paused: Schema.optional(Schema.Boolean)
+          paused: Schema.optional(Schema.Boolean),
+          /** The slower cadence of resources no change-feed mark covers (issue #15); `null` for the default. */
+          slowCadenceSeconds: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(60, 604_800))))
         })
       )
       .addSuccess(ConnectionView)

@@ -39,6 +39,13 @@ export interface SchedulerSettings {
   readonly pollEvery: Duration.Duration
   /** This process's name on the leases it holds (unique per process). */
   readonly instance: string
+  /**
+   * Change detection (issue #15): a full snapshot at least this often, as the safety net of
+   * incremental runs (reconciliation; default daily).
+   */
+  readonly reconcileInterval: Duration.Duration
+  /** Default for resources no feed mark covers (probes mode): re-read when older than this (default 1 h). */
+  readonly slowCadence: Duration.Duration
 }
 
 /** How webhook deliveries are retried. */
@@ -123,7 +130,9 @@ export const defaultScheduler: SchedulerSettings = {
   shutdownGrace: Duration.seconds(10),
   lease: Duration.seconds(30),
   pollEvery: Duration.seconds(2),
-  instance: instanceName()
+  instance: instanceName(),
+  reconcileInterval: Duration.hours(24),
+  slowCadence: Duration.hours(1)
 }
 
 /** Webhook defaults: 8 attempts, 5 s doubling to 1 h (about 2 h in all), 10 s per attempt. */
@@ -209,7 +218,16 @@ export const load: Effect.Effect<AppConfig, ConfigError.ConfigError> = Effect.ge
     shutdownGrace: defaultScheduler.shutdownGrace,
     lease: yield* seconds(c("SCHEDULER_LEASE_SECONDS"), defaultScheduler.lease),
     pollEvery: yield* seconds(c("SCHEDULER_POLL_SECONDS"), defaultScheduler.pollEvery),
-    instance: yield* Config.string(c("INSTANCE")).pipe(Config.withDefault(defaultScheduler.instance))
+    instance: yield* Config.string(c("INSTANCE")).pipe(Config.withDefault(defaultScheduler.instance)),
+    reconcileInterval: yield* seconds(c("RECONCILE_INTERVAL_SECONDS"), defaultScheduler.reconcileInterval),
+    slowCadence: yield* seconds(c("SLOW_CADENCE_SECONDS"), defaultScheduler.slowCadence)
+  }
+  // Change detection (issue #15).
+  if (Duration.toMillis(scheduler.reconcileInterval) < 60_000) {
+    return yield* Effect.fail(ConfigError.InvalidData([c("RECONCILE_INTERVAL_SECONDS")], "must be at least 60"))
+  }
+  if (Duration.toMillis(scheduler.slowCadence) < 60_000) {
+    return yield* Effect.fail(ConfigError.InvalidData([c("SLOW_CADENCE_SECONDS")], "must be at least 60"))
   }
   if (Duration.toMillis(scheduler.lease) < 300) {
     return yield* Effect.fail(ConfigError.InvalidData([c("SCHEDULER_LEASE_SECONDS")], "must be at least 0.3"))

@@ -13,6 +13,7 @@ import type { ConnectorError } from "@plumbline/core"
 import { Check, Credential, Snapshot, Store } from "@plumbline/core"
 import { Clock, DateTime, Deferred, Duration, Effect, Either, FiberId, Option, Schema, SubscriptionRef } from "effect"
 import { Configuration } from "./Config.js"
+import * as ChangeDetection from "./ChangeDetection.js"
 import * as ConnectionState from "./ConnectionState.js"
 import * as EndUsers from "./EndUsers.js"
 import * as Events from "./Events.js"
@@ -64,6 +65,8 @@ export interface ConnectionPatch {
   readonly zones?: ReadonlyArray<string> | null | undefined
   readonly intervalSeconds?: number | null | undefined
   readonly paused?: boolean | undefined
+  /** Seconds before a resource no change-feed mark covers is read again (issue #15). */
+  readonly slowCadenceSeconds?: number | null | undefined
 }
 
 /** A connection with everything its overview shows. */
@@ -89,6 +92,12 @@ export interface Overview {
   readonly visibleZones?: ReadonlyArray<DiscoveredZone> | undefined
   /** The credentials it holds (never their secrets), oldest first. */
   readonly credentials: ReadonlyArray<Store.ConnectionCredential>
+  /** How its changes are detected (issue #15). */
+  readonly detection: ChangeDetection.State
+  /** The permission that would enable a better change-detection mode, if any. */
+  readonly betterPermission: string | null
+  /** The slower cadence in seconds: the connection's own, or the scheduler's default. */
+  readonly slowCadenceSeconds: number
 }
 
 /** How new tokens join a connection: in place of its credentials, or beside them. */
@@ -155,8 +164,12 @@ const make = Effect.gen(function* () {
       const settings = SnapshotJob.settingsOf(connection.settings)
       const endUser = yield* withSql(EndUsers.of(connection.id))
       const credentials = yield* store.listCredentials(connection.id)
+      const detection = yield* withSql(ChangeDetection.get(connection.id))
       return {
         credentials,
+        detection,
+        betterPermission: ChangeDetection.betterPermission(provider.feed, detection.mode),
+        slowCadenceSeconds: settings.slowCadenceSeconds ?? Duration.toSeconds(config.scheduler.slowCadence),
         endUser,
         connection,
         zones: settings.zones ?? null,
@@ -342,6 +355,8 @@ const make = Effect.gen(function* () {
         else if (patch.zones !== undefined) settings["zones"] = [...patch.zones]
         if (patch.intervalSeconds === null) delete settings["intervalSeconds"]
         else if (patch.intervalSeconds !== undefined) settings["intervalSeconds"] = patch.intervalSeconds
+        if (patch.slowCadenceSeconds === null) delete settings["slowCadenceSeconds"]
+        else if (patch.slowCadenceSeconds !== undefined) settings["slowCadenceSeconds"] = patch.slowCadenceSeconds
         const status =
           patch.paused === undefined || connection.status === "credential_expired" ? undefined : patch.paused ? "paused" : "active"
         const updated = yield* Effect.gen(function* () {
@@ -367,6 +382,7 @@ const make = Effect.gen(function* () {
         yield* scheduler.remove(id)
         yield* store.deleteConnection(id)
         yield* withSql(ConnectionState.remove(id))
+        yield* withSql(ChangeDetection.remove(id))
         yield* withSql(EndUsers.remove(id))
       }),
 

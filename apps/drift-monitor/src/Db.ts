@@ -192,12 +192,32 @@ const scheduleIndexes = Effect.gen(function* () {
   yield* sql.unsafe(`create index drift_monitor_schedule_lease on drift_monitor_schedule (lease_expires_at) where lease_owner is not null`)
 })
 
+/**
+ * Change detection (issue #15): each connection's feed mode and position (JSON of
+ * `ChangeFeed.Position`), the feed's last lag, the drift reconciliation found that the feed missed,
+ * and when the last full snapshot ran.
+ */
+const changeFeed = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const t = types(sql)
+  yield* sql.unsafe(`create table drift_monitor_change_feed (
+    connection_id text primary key,
+    mode text not null,
+    position text,
+    lag_millis ${t.int},
+    missed_by_feed ${t.int} not null default 0,
+    last_full_at ${t.int},
+    last_feed_error text,
+    updated_at ${t.int} not null
+  )`)
+})
+
 /** The Migrator table of the app's own migrations (the store keeps `plumbline_migrations`). */
 export const migrationsTable = "drift_monitor_migrations"
 
 /** Runs the app's migrations. */
 export const migrate = Migrator.make({})({
-  loader: Migrator.fromRecord({ "1_initial": initial, "2_schedule": schedule, "3_webhook_secret_rotation": webhookSecretRotation, "4_connect_sessions": connectSessions, "5_schedule_indexes": scheduleIndexes }),
+  loader: Migrator.fromRecord({ "1_initial": initial, "2_schedule": schedule, "3_webhook_secret_rotation": webhookSecretRotation, "4_connect_sessions": connectSessions, "5_schedule_indexes": scheduleIndexes, "6_change_feed": changeFeed }),
   table: migrationsTable
 })
 

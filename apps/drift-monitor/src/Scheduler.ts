@@ -157,6 +157,8 @@ interface Lease {
   readonly startedAt: number
   /** The re-check counter when claimed: a run satisfies every re-check up to it. */
   readonly recheck: number
+  /** Claimed because someone asked for a re-check: the run reads everything (no change feed). */
+  readonly requested: boolean
 }
 
 interface Waiter {
@@ -209,14 +211,14 @@ export const make = (settings: SchedulerSettings) =>
      * Takes the lease of the rows `pick` selects (a subquery of connection ids) for this process.
      * On PostgreSQL `pick` locks its rows with `skip locked`, so two processes never claim one row.
      */
-    const takeLeases = (pick: Statement.Statement<unknown>, now: number) =>
+    const takeLeases = (pick: Statement.Statement<unknown>, now: number, requested: boolean) =>
       Effect.map(
         sql<Row>`update drift_monitor_schedule
           set lease_owner = ${me}, lease_started_at = ${now}, lease_expires_at = ${now + leaseMillis}, lease_recheck = recheck_requested
           where connection_id in (${pick})
           returning connection_id, lease_recheck`,
         (rows) =>
-          rows.map((r): Lease => ({ connectionId: String(r["connection_id"]), startedAt: now, recheck: Number(r["lease_recheck"] ?? 0) }))
+          rows.map((r): Lease => ({ connectionId: String(r["connection_id"]), startedAt: now, recheck: Number(r["lease_recheck"] ?? 0), requested }))
       )
 
     /**
@@ -226,9 +228,9 @@ export const make = (settings: SchedulerSettings) =>
      */
     const claim = (n: number, now: number) =>
       Effect.gen(function* () {
-        const rechecks = yield* takeLeases(ScheduleQueries.pickRechecks(queries(now), n), now)
+        const rechecks = yield* takeLeases(ScheduleQueries.pickRechecks(queries(now), n), now, true)
         if (rechecks.length >= n) return rechecks
-        const due = yield* takeLeases(ScheduleQueries.pickDue(queries(now), n - rechecks.length), now)
+        const due = yield* takeLeases(ScheduleQueries.pickDue(queries(now), n - rechecks.length), now, false)
         return [...rechecks, ...due]
       })
 
@@ -323,7 +325,7 @@ export const make = (settings: SchedulerSettings) =>
       Effect.gen(function* () {
         const id = lease.connectionId
         const result: RunResult = yield* Effect.raceFirst(
-          Effect.either(SnapshotJob.run(id, onStore(lease))),
+          Effect.either(SnapshotJob.run(id, onStore(lease), settings, { full: lease.requested })),
           heartbeat(lease)
         )
         const finished = yield* Clock.currentTimeMillis

@@ -9,24 +9,38 @@
  * with an alert and a `connection.credential_expired` event, and nothing is committed (the last
  * good snapshot stays the latest). A snapshot in which every read failed is a failure (the
  * scheduler backs off) and is not committed either, so an outage never shows up as drift.
+ *
+ * Change detection (issue #15, see `ChangeDetection`): before reading, the job asks the provider's
+ * change feed what changed since the connection's feed position and runs an incremental snapshot
+ * (re-reading only that); a full snapshot runs instead on the reconciliation schedule, after a feed
+ * error, or when there is no position yet. The new position is committed with the snapshot.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Check, Drift, Store } from "@plumbline/core"
-import type { Scope } from "@plumbline/core"
-import { Clock, DateTime, Effect, Option, PubSub, Schema } from "effect"
+import { Check, Drift, Snapshot, Store } from "@plumbline/core"
+import type { ChangeFeed, Credential, Scope, SnapshotRunner } from "@plumbline/core"
+import { Clock, DateTime, Duration, Effect, Either, Option, PubSub, Schema } from "effect"
+import * as ChangeDetection from "./ChangeDetection.js"
 import * as ConnectionState from "./ConnectionState.js"
 import * as EndUsers from "./EndUsers.js"
 import * as Events from "./Events.js"
 import { type WebhookError, Webhooks } from "./Webhooks.js"
-import { Provider } from "./Wiring.js"
+import { type FeedService, Provider } from "./Wiring.js"
 
 /**
  * What a run did. A Schema, because the scheduler keeps the last outcome in the database for callers
  * waiting in another process, and reads it back by decoding.
  */
 export const Outcome = Schema.Union(
-  Schema.TaggedStruct("Committed", { snapshotId: Schema.String, driftEvents: Schema.Number, findingChanges: Schema.Number }),
+  Schema.TaggedStruct("Committed", {
+    snapshotId: Schema.String,
+    driftEvents: Schema.Number,
+    findingChanges: Schema.Number,
+    /** How the snapshot was taken (issue #15); absent in outcomes stored before it. */
+    run: Schema.optional(Schema.Literal("full", "incremental", "reconciliation")),
+    /** Drift this (reconciliation) run found that the feed had not announced. */
+    missedByFeed: Schema.optional(Schema.Number)
+  }),
   Schema.TaggedStruct("CredentialExpired", { message: Schema.String }),
   Schema.TaggedStruct("Paused", { status: Store.ConnectionStatus }),
   /** The token was replaced while the run used the old one: nothing stored, run again at once. */
@@ -48,15 +62,19 @@ export interface ConnectionSettings {
   readonly zones: ReadonlyArray<string> | undefined
   /** Seconds between snapshots; the scheduler's default when absent. */
   readonly intervalSeconds: number | undefined
+  /** Seconds after which a resource no feed mark covers is read again; the scheduler's default when absent. */
+  readonly slowCadenceSeconds?: number | undefined
 }
 
 /** Reads the app's settings out of a connection's JSON settings. */
 export const settingsOf = (settings: Store.Settings): ConnectionSettings => {
   const zones = settings["zones"]
   const interval = settings["intervalSeconds"]
+  const cadence = settings["slowCadenceSeconds"]
   return {
     zones: Array.isArray(zones) ? zones.filter((z): z is string => typeof z === "string") : undefined,
-    intervalSeconds: typeof interval === "number" && interval > 0 ? interval : undefined
+    intervalSeconds: typeof interval === "number" && interval > 0 ? interval : undefined,
+    ...(typeof cadence === "number" && cadence > 0 ? { slowCadenceSeconds: cadence } : {})
   }
 }
 
@@ -79,11 +97,121 @@ export type OnStore = (
 const keepJobFailed = (fail: ReturnType<typeof storeFailure>) => (e: JobFailed | Store.StoreError | SqlError | WebhookError) =>
   e._tag === "JobFailed" ? e : fail(e)
 
+/** How change detection paces full snapshots (the scheduler's settings). */
+export interface Detection {
+  /** A full snapshot at least this often (reconciliation). */
+  readonly reconcileInterval: Duration.Duration
+  /** Default slower cadence of resources no mark covers. */
+  readonly slowCadence: Duration.Duration
+}
+
+/** Daily reconciliation, hourly slower cadence. */
+export const defaultDetection: Detection = { reconcileInterval: Duration.hours(24), slowCadence: Duration.hours(1) }
+
+/** What a run will do, decided from the feed before reading. */
+type Plan =
+  | {
+      readonly _tag: "incremental"
+      readonly mode: ChangeFeed.FeedMode
+      readonly changes: ChangeFeed.Changes
+      readonly previous: Store.StoredSnapshot
+    }
+  | {
+      readonly _tag: "full"
+      /** The mode and position the feed starts from (mode `full` and no position without a feed). */
+      readonly mode: ChangeFeed.Mode
+      readonly position: ChangeFeed.Position | undefined
+      readonly lagSeconds: number | undefined
+      /** Reconciliation: afterwards, read what the feed announced since this position, to count what it missed. */
+      readonly reconcileFrom: { readonly mode: ChangeFeed.FeedMode; readonly position: ChangeFeed.Position } | undefined
+      readonly feedError: string | undefined
+    }
+
+const feedMessage = (e: ChangeFeed.FeedUnavailable | { readonly _tag: string; readonly message: string }) =>
+  e._tag === "FeedUnavailable" ? e.message : `${e._tag}: ${e.message}`
+
+/**
+ * Starts the feed afresh (no position) in the first of `modes` the credential allows; `forbidden`
+ * falls to the next mode, any other error gives up (the next run tries again). Called before a full
+ * read, so a change made during the read is announced by the next run.
+ */
+const startFeed = (
+  feed: FeedService,
+  credential: Credential.Credential,
+  connectionId: string,
+  modes: ReadonlyArray<ChangeFeed.FeedMode>,
+  previous: Snapshot.Snapshot
+) =>
+  Effect.gen(function* () {
+    let error: string | undefined
+    for (const mode of modes) {
+      const started = yield* Effect.either(feed.changes(credential, { connectionId, mode, position: Option.none(), previous }))
+      if (Either.isRight(started)) return { mode, position: started.right.position, lagSeconds: started.right.lagSeconds, error }
+      error = feedMessage(started.left)
+      if (!(started.left._tag === "FeedUnavailable" && started.left.reason === "forbidden")) break
+    }
+    return { mode: "full" as const, position: undefined, lagSeconds: undefined, error }
+  })
+
+/** Decides how this run reads: incremental from the feed, or full (and the feed restarted). */
+const planRun = (input: {
+  /** The feed with the credential it reads through; absent: every run is full. */
+  readonly feed: { readonly service: FeedService; readonly credential: Credential.Credential } | undefined
+  readonly connectionId: string
+  readonly state: ChangeDetection.State
+  readonly previous: Option.Option<Store.StoredSnapshot>
+  readonly empty: Snapshot.Snapshot
+  readonly now: number
+  readonly detection: Detection
+  /** Read everything (a requested re-check), as a reconciliation. */
+  readonly full: boolean
+}): Effect.Effect<Plan> =>
+  Effect.gen(function* () {
+    const { connectionId, previous, state } = input
+    if (input.feed === undefined || input.feed.service.modes.length === 0) {
+      return { _tag: "full", mode: "full", position: undefined, lagSeconds: undefined, reconcileFrom: undefined, feedError: undefined } as const
+    }
+    const { credential, service: feed } = input.feed
+    const held = state.mode !== "full" && state.position !== undefined ? { mode: state.mode, position: state.position } : undefined
+    const reconcileDue = input.full || state.lastFullAt === null || input.now - state.lastFullAt >= Duration.toMillis(input.detection.reconcileInterval)
+    let startFrom = feed.modes
+    let feedError: string | undefined
+    if (held !== undefined && Option.isSome(previous) && !reconcileDue) {
+      const read = yield* Effect.either(
+        feed.changes(credential, { connectionId, mode: held.mode, position: Option.some(held.position), previous: previous.value.snapshot })
+      )
+      if (Either.isRight(read)) return { _tag: "incremental", mode: held.mode, changes: read.right, previous: previous.value } as const
+      feedError = feedMessage(read.left)
+      yield* Effect.logWarning(`change feed of ${connectionId} (${held.mode}): ${feedError}; this run reads everything`)
+      // Forbidden: the credential lost this mode, try the next. Retention, unavailable: start over.
+      if (read.left._tag === "FeedUnavailable" && read.left.reason === "forbidden") startFrom = ChangeDetection.modesAfter(feed.modes, held.mode)
+    }
+    const started = yield* startFeed(feed, credential, connectionId, startFrom, Option.match(previous, { onNone: () => input.empty, onSome: (p) => p.snapshot }))
+    return {
+      _tag: "full",
+      mode: started.mode,
+      position: started.position,
+      lagSeconds: started.lagSeconds,
+      reconcileFrom: held !== undefined && Option.isSome(previous) && reconcileDue && feedError === undefined ? held : undefined,
+      feedError: feedError ?? started.error
+    } as const
+  })
+
 /**
  * Runs one snapshot of `connectionId`. `onStore` runs inside the transaction that stores the result
  * (the snapshot, or the credential-expired state); when it fails, nothing is stored.
  */
-export const run = (connectionId: string, onStore: OnStore = () => Effect.void) =>
+/**
+ * `full`: read everything whatever the feed says, and count what it missed (a reconciliation). A
+ * re-check someone asked for is one: the customer who just changed something in the dashboard must
+ * see it now, not when the audit log shows it, and every credential is exercised.
+ */
+export const run = (
+  connectionId: string,
+  onStore: OnStore = () => Effect.void,
+  detection: Detection = defaultDetection,
+  options: { readonly full?: boolean } = {}
+) =>
   Effect.gen(function* () {
     const store = yield* Store.Store
     const provider = yield* Provider
@@ -117,10 +245,50 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
 
     const include = (scope: Scope.Scope) =>
       settings.zones === undefined || scope.kind !== provider.zoneKind || settings.zones.includes(scope.id)
+    // The change feed reads through the first active credential: with per-zone tokens, the account's
+    // audit log is readable only if one of them holds Account Settings Read (else probes, else full).
+    const feedCredential = credentials.find((c) => c.active)?.credential
+    const detected = yield* Effect.mapError(ChangeDetection.get(connectionId), fail)
+    const plan = yield* planRun({
+      feed: feedCredential === undefined || provider.feed === undefined ? undefined : { service: provider.feed, credential: feedCredential },
+      connectionId,
+      state: detected,
+      previous,
+      empty: new Snapshot.Snapshot({
+        connectionId,
+        connector: { id: provider.connectorId, version: "none" },
+        schemaVersion: 0,
+        startedAt: DateTime.unsafeMake(startedAt),
+        finishedAt: DateTime.unsafeMake(startedAt),
+        requestCount: 0,
+        outcome: "complete",
+        results: []
+      }),
+      now: startedAt,
+      detection,
+      full: options.full === true
+    })
+    const unmarked = plan._tag === "incremental" ? (provider.feed?.unmarked(plan.mode) ?? []) : []
+    const incremental: SnapshotRunner.Incremental | undefined =
+      plan._tag === "incremental"
+        ? {
+            previous: plan.previous.snapshot,
+            previousId: plan.previous.id,
+            changes: plan.changes,
+            cadence:
+              unmarked.length === 0
+                ? undefined
+                : {
+                    resources: unmarked,
+                    maxAge: settings.slowCadenceSeconds === undefined ? detection.slowCadence : Duration.seconds(settings.slowCadenceSeconds)
+                  }
+          }
+        : undefined
     const { refused, snapshot, zonesSeen } = yield* provider.snapshot(credentials, {
       connectionId,
       include,
-      onProgress: (event) => PubSub.publish(bus, { type: "progress", connectionId, progress: Events.progressJson(event) })
+      onProgress: (event) => PubSub.publish(bus, { type: "progress", connectionId, progress: Events.progressJson(event) }),
+      ...(incremental === undefined ? {} : { incremental })
     })
     const now = yield* Clock.currentTimeMillis
     const zoneOf = (id: string): Events.EventZone => ({ id, name: knownZones.get(id)?.name ?? id })
@@ -204,6 +372,36 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
 
     const previousFindings = yield* Effect.mapError(store.latestFindings(connectionId), fail)
     const drift = Option.map(previous, (p) => Drift.diff(p.snapshot, snapshot, provider.diffOptions))
+    // Reconciliation: what did the feed announce over the same time? Drift it did not is missed.
+    let missed = 0
+    if (plan._tag === "full" && plan.reconcileFrom !== undefined && Option.isSome(previous) && Option.isSome(drift) && provider.feed !== undefined && feedCredential !== undefined) {
+      const from = plan.reconcileFrom
+      const since = yield* Effect.either(
+        provider.feed.changes(feedCredential, { connectionId, mode: from.mode, position: Option.some(from.position), previous: previous.value.snapshot })
+      )
+      if (Either.isRight(since)) missed = ChangeDetection.missedBy(drift.value, since.right.marks, previous.value.snapshot, snapshot)
+      else yield* Effect.logWarning(`change feed of ${connectionId}: cannot check what it missed: ${feedMessage(since.left)}`)
+    }
+    const readAll = plan._tag === "full" || !Snapshot.isIncremental(snapshot)
+    const runKind = plan._tag === "incremental" ? "incremental" : plan.reconcileFrom !== undefined ? "reconciliation" : "full"
+    const nextDetection: ChangeDetection.State =
+      plan._tag === "incremental"
+        ? {
+            mode: plan.mode,
+            position: plan.changes.position,
+            lagSeconds: plan.changes.lagSeconds ?? null,
+            missedByFeed: detected.missedByFeed,
+            lastFullAt: readAll ? startedAt : detected.lastFullAt,
+            lastFeedError: null
+          }
+        : {
+            mode: plan.mode,
+            position: plan.position,
+            lagSeconds: plan.lagSeconds ?? null,
+            missedByFeed: detected.missedByFeed + missed,
+            lastFullAt: startedAt,
+            lastFeedError: plan.feedError ?? null
+          }
     const findings = Check.run(provider.checks, snapshot)
     const changes = findingEvents(
       previousFindings.map((f) => f.finding),
@@ -241,6 +439,8 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
       ]
       yield* webhooks.enqueue(events)
       yield* ConnectionState.succeeded(connectionId, now)
+      // The feed position moves with the snapshot that consumed its marks, under the same lease check.
+      yield* ChangeDetection.put(connectionId, nextDetection, now)
       return { snapshotId, events: [...expired, ...events], driftEvents: driftEvents.length, expired: expired.length }
     }).pipe(sql.withTransaction, Effect.mapError(keepJobFailed(fail)))
 
@@ -261,7 +461,10 @@ export const run = (connectionId: string, onStore: OnStore = () => Effect.void) 
       _tag: "Committed",
       snapshotId: committed.snapshotId,
       driftEvents: committed.driftEvents,
-      findingChanges: changes.length
+      findingChanges: changes.length,
+      // Said only where change detection is at work: without a feed every run is full.
+      ...(provider.feed === undefined ? {} : { run: runKind }),
+      ...(runKind === "reconciliation" ? { missedByFeed: missed } : {})
     } as Outcome
   }).pipe(
     Effect.catchAllDefect((defect) =>

@@ -7,6 +7,7 @@
 import { type RequestBudget, Snapshot, Store } from "@plumbline/core"
 import { DateTime, Option, Schema } from "effect"
 import type * as Api from "./Api.js"
+import type * as ChangeDetection from "./ChangeDetection.js"
 import type * as Connections from "./Connections.js"
 import * as ConnectSessions from "./ConnectSessions.js"
 import type { RunResult } from "./Scheduler.js"
@@ -27,7 +28,8 @@ export const snapshotSummary = (s: Store.SnapshotSummary): typeof Api.SnapshotSu
   finishedAt: iso(s.finishedAt),
   outcome: s.outcome,
   resultCount: s.resultCount,
-  recordCount: s.recordCount
+  recordCount: s.recordCount,
+  kind: s.incremental === true ? "incremental" : "full"
 })
 
 /** A token's request budget state. */
@@ -64,7 +66,23 @@ export const connection = (o: Connections.Overview): typeof Api.ConnectionView.T
   updatedAt: iso(o.connection.updatedAt),
   ...notesOf(o.notes),
   endUser: o.endUser,
-  credentials: o.credentials.map((c) => ({ id: c.id, fingerprint: c.fingerprint, status: c.status, zones: c.scopes === null ? null : [...c.scopes] }))
+  credentials: o.credentials.map((c) => ({ id: c.id, fingerprint: c.fingerprint, status: c.status, zones: c.scopes === null ? null : [...c.scopes] })),
+  changeDetection: changeDetection(o.detection, o.betterPermission, o.slowCadenceSeconds)
+})
+
+/** A connection's change detection (issue #15). */
+export const changeDetection = (
+  state: ChangeDetection.State,
+  betterPermission: string | null,
+  slowCadenceSeconds: number
+): typeof Api.ChangeDetectionView.Type => ({
+  slowCadenceSeconds,
+  mode: state.mode,
+  betterPermission,
+  lagSeconds: state.lagSeconds,
+  missedByFeed: state.missedByFeed,
+  lastFullAt: state.lastFullAt === null ? null : new Date(state.lastFullAt).toISOString(),
+  lastFeedError: state.lastFeedError
 })
 
 /** Notes when there are any; absent otherwise, so a plain answer stays as it was. */
@@ -85,8 +103,10 @@ export const verification = (discovery: Discovery & { readonly notes?: ReadonlyA
   }
 }
 
-/** One resource in one scope of a snapshot: its status and record count. */
-export const result = (r: Snapshot.ResourceResult): typeof Api.ResultView.Type => ({
+/** One resource in one scope of a snapshot: its status and record count, and how it was obtained. */
+export const result = (r: Snapshot.ResourceResult, obtained: Snapshot.Obtained = { _tag: "read" }): typeof Api.ResultView.Type => ({
+  obtained: obtained._tag,
+  carriedFrom: obtained._tag === "carried" ? (obtained.from ?? null) : null,
   resource: r.resource,
   scope: r.scope.key,
   scopeName: r.scope.name ?? null,
@@ -118,7 +138,8 @@ export const snapshot = (latest: Store.StoredSnapshot): typeof Api.SnapshotView.
     resultCount: s.results.length,
     recordCount: s.results.reduce((n, r) => n + Snapshot.recordsOfStatus(r.status).length, 0),
     requestCount: s.requestCount,
-    results: s.results.map(result)
+    kind: Snapshot.isIncremental(s) ? "incremental" : "full",
+    results: s.results.map((r) => result(r, Snapshot.obtained(s, r.key)))
   }
 }
 

@@ -13,7 +13,7 @@
 import type { HttpClient } from "@effect/platform"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { Checks, CloudflareClient, CloudflareConnector, Zones } from "@plumbline/cloudflare"
-import type { Check, ConnectorError, Credential, Drift, RequestBudget, SnapshotRunner } from "@plumbline/core"
+import type { ChangeFeed, Check, ConnectorError, Credential, Drift, RequestBudget, SnapshotRunner } from "@plumbline/core"
 import { Connector, ConnectorError as Errors, CredentialRouting, Snapshot, Store } from "@plumbline/core"
 import { SnapshotRunner as Runner } from "@plumbline/core"
 import { Keyring, SqlStore } from "@plumbline/store-sql"
@@ -54,6 +54,21 @@ export interface SnapshotRun {
   readonly zonesSeen: ReadonlyMap<string, ReadonlyArray<string>>
 }
 
+/**
+ * A provider's change feed for one credential (issue #15): the connector's `ChangeFeed` with its
+ * services provided. `SnapshotJob` calls `changes` before every run (see `ChangeDetection`).
+ */
+export interface FeedService {
+  readonly modes: ReadonlyArray<ChangeFeed.FeedMode>
+  readonly permissionFor: (mode: ChangeFeed.FeedMode) => string | undefined
+  readonly changes: (
+    credential: Credential.Credential,
+    input: Parameters<ChangeFeed.ChangeFeed["changes"]>[0]
+  ) => Effect.Effect<ChangeFeed.Changes, ChangeFeed.FeedUnavailable | ConnectorError.ConnectorError>
+  /** Resources `mode` never marks: re-read on the connection's slower cadence. */
+  readonly unmarked: (mode: ChangeFeed.FeedMode) => ReadonlyArray<string>
+}
+
 /** What the app needs of a provider: verify a token, take a snapshot, and the checks to run. */
 export interface ProviderService {
   readonly connectorId: string
@@ -68,6 +83,8 @@ export interface ProviderService {
   readonly zonesOf: (snapshot: Snapshot.Snapshot) => ReadonlyArray<DiscoveredZone>
   readonly diffOptions: Drift.DiffOptions
   readonly checks: ReadonlyArray<Check.Check>
+  /** The connector's change feed; absent: every run reads everything (mode `full`). */
+  readonly feed?: FeedService | undefined
 }
 
 /** The provider the app talks to. */
@@ -140,10 +157,26 @@ export const cloudflare = (baseUrl: string, budget?: RequestBudget.Limits): Laye
             return zone._tag === "Some" ? [zoneOf(zone.value)] : []
           }),
         diffOptions: { volatile: Connector.volatileFields(connector) },
-        checks: Checks.checks
+        checks: Checks.checks,
+        // The connector's change feed, when it has one (issue #15), over the same client per credential.
+        feed: feedOf(connector.changes, (credential) => client(credential).pipe(Layer.provide(Layer.succeedContext(context))))
       } satisfies ProviderService
     })
   )
+
+/** Wraps a connector's `ChangeFeed` as the app's `FeedService`, providing its services per credential. */
+export const feedOf = <R>(
+  feed: ChangeFeed.ChangeFeed<R> | undefined,
+  services: (credential: Credential.Credential) => Layer.Layer<R>
+): FeedService | undefined =>
+  feed === undefined
+    ? undefined
+    : {
+        modes: feed.modes,
+        permissionFor: feed.permissionFor,
+        changes: (credential, input) => Effect.provide(feed.changes(input), services(credential)),
+        unmarked: (mode) => feed.unmarked?.(mode) ?? []
+      }
 
 /** The keyring of the configured keys (`id:base64key[,…]`, the first active). */
 export const keyring = (keys: Redacted.Redacted<string>): Effect.Effect<Keyring.Service, Store.StoreError> =>

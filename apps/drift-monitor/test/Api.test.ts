@@ -252,6 +252,36 @@ describe("Api", () => {
     })
   )
 
+  it.scopedLive("shows each connection's change detection and the kind of each snapshot; PATCH sets the slower cadence", () =>
+    Effect.gen(function* () {
+      const { api, sim } = yield* app
+      const id = yield* connected(api, sim.tokens["scoped"] as string)
+      const got = yield* api.call("GET", `/api/connections/${id}`)
+      assert.strictEqual(got.body.changeDetection.missedByFeed, 0)
+      assert.include(["audit_log", "probes", "full"], got.body.changeDetection.mode)
+      assert.strictEqual(got.body.changeDetection.slowCadenceSeconds, 3600, "the default")
+      assert.isNotNull(got.body.changeDetection.lastFullAt, "the first snapshot is full")
+      const listed = yield* api.call("GET", `/api/connections/${id}/snapshots`)
+      // Newest first: the first snapshot is full; scheduled ones may be incremental once the feed
+      // has a position; a requested re-check reads everything.
+      const kinds: Array<string> = listed.body.items.map((s: { kind: string }) => s.kind)
+      assert.isAbove(kinds.length, 0)
+      assert.strictEqual(kinds[kinds.length - 1], "full", kinds.join())
+      assert.isTrue(kinds.every((kind) => kind === "full" || kind === "incremental"), kinds.join())
+      const rechecked = yield* api.call("POST", `/api/connections/${id}/recheck?wait=true`)
+      assert.strictEqual(rechecked.status, 200, JSON.stringify(rechecked.body))
+      const latest = yield* api.call("GET", `/api/connections/${id}/snapshots/latest`)
+      assert.strictEqual(latest.body.kind, "full")
+      assert.isTrue(latest.body.results.every((r: { obtained: string; carriedFrom: string | null }) => r.obtained === "read" && r.carriedFrom === null))
+      const set = yield* api.call("PATCH", `/api/connections/${id}`, { slowCadenceSeconds: 600 })
+      assert.strictEqual(set.body.changeDetection.slowCadenceSeconds, 600)
+      const reset = yield* api.call("PATCH", `/api/connections/${id}`, { slowCadenceSeconds: null })
+      assert.strictEqual(reset.body.changeDetection.slowCadenceSeconds, 3600)
+      const tooShort = yield* api.call("PATCH", `/api/connections/${id}`, { slowCadenceSeconds: 5 })
+      assert.strictEqual(tooShort.status, 400)
+    })
+  )
+
   it.scopedLive("DELETE removes a connection and everything stored for it", () =>
     Effect.gen(function* () {
       const { api, sim } = yield* app

@@ -83,6 +83,26 @@ describe("Config", () => {
     })
   )
 
+  it.scoped("change detection: reconciliation daily and the slower cadence hourly by default, both settable, at least a minute", () =>
+    Effect.gen(function* () {
+      const dir = yield* Harness.tempDir
+      const defaults = yield* load({ DRIFT_MONITOR_DATA_DIR: dir })
+      assert.isTrue(Duration.equals(defaults.scheduler.reconcileInterval, Duration.hours(24)))
+      assert.isTrue(Duration.equals(defaults.scheduler.slowCadence, Duration.hours(1)))
+      const set = yield* load({
+        DRIFT_MONITOR_DATA_DIR: dir,
+        DRIFT_MONITOR_RECONCILE_INTERVAL_SECONDS: "7200",
+        DRIFT_MONITOR_SLOW_CADENCE_SECONDS: "600"
+      })
+      assert.isTrue(Duration.equals(set.scheduler.reconcileInterval, Duration.hours(2)))
+      assert.isTrue(Duration.equals(set.scheduler.slowCadence, Duration.minutes(10)))
+      for (const name of ["DRIFT_MONITOR_RECONCILE_INTERVAL_SECONDS", "DRIFT_MONITOR_SLOW_CADENCE_SECONDS"]) {
+        const error = yield* Effect.flip(load({ DRIFT_MONITOR_DATA_DIR: dir, [name]: "10" }))
+        assert.include(String(error), name)
+      }
+    })
+  )
+
   it.scoped("DRIFT_MONITOR_PUBLIC_URL is an http(s) origin without a path; absent, connect URLs use the request's origin", () =>
     Effect.gen(function* () {
       const dir = yield* Harness.tempDir

@@ -23,5 +23,6 @@ export type ViewsMatch = [
   Holds<Same<Dashboard.Remediation, typeof Api.RemediationView.Encoded>>,
   Holds<Same<Dashboard.ChecklistItem, typeof Api.ChecklistItemView.Encoded>>,
   Holds<Same<Dashboard.Checklist, typeof Api.ChecklistView.Encoded>>,
-  Holds<Same<Dashboard.BudgetState, typeof Api.BudgetStateView.Encoded>>
+  Holds<Same<Dashboard.BudgetState, typeof Api.BudgetStateView.Encoded>>,
+  Holds<Same<Dashboard.ChangeDetection, typeof Api.ChangeDetectionView.Encoded>>
 ]

@@ -85,4 +85,10 @@ export interface ChangeFeed<R = never> {
     readonly position: Option.Option<Position>
     readonly previous: Snapshot
   }) => Effect.Effect<Changes, FeedUnavailable | ConnectorError, R>
+  /**
+   * The resources `mode`'s marks can never cover (in probes mode, those without a change marker):
+   * the runtime re-reads them on a slower cadence (`SnapshotRunner.Incremental.cadence`). Absent:
+   * every resource can be marked.
+   */
+  readonly unmarked?: (mode: FeedMode) => ReadonlyArray<string>
 }

@@ -8,7 +8,8 @@
  * `contentJson` bytes (and the same `toJson` bytes when their times and request counts agree).
  */
 import { createHash } from "node:crypto"
-import { Schema } from "effect"
+import { DateTime, Schema } from "effect"
+import { Position } from "./ChangeFeed.js"
 import { ConnectorError, CredentialInvalid } from "./ConnectorError.js"
 import { ItemProblem } from "./ItemProblem.js"
 import * as Json from "./Json.js"
@@ -66,6 +67,26 @@ export class ResourceResult extends Schema.Class<ResourceResult>("@plumbline/cor
   }
 }
 
+/**
+ * How an incremental snapshot was obtained (issue #15). Kept beside `results`, never inside them,
+ * so an incremental snapshot has the same `contentJson` and `contentHash` as a full snapshot of the
+ * same data. Compact on purpose: only the results re-read are listed (a handful per run), every
+ * other result was carried from `from`, justified by `position`. A full snapshot has no provenance.
+ */
+export class Provenance extends Schema.Class<Provenance>("@plumbline/core/Snapshot/Provenance")({
+  /** The snapshot the carried results were taken from: its store id when the caller knew it, and its start. */
+  from: Schema.Struct({ id: Schema.optional(Schema.String), startedAt: Schema.DateTimeUtc }),
+  /** The feed position that justified carrying: nothing it announced touched a carried result. */
+  position: Position,
+  /** Keys (`resource@kind:id`) of the results read in this run, sorted. */
+  read: Schema.Array(Schema.String),
+  /**
+   * Per resource name, when its oldest result in this snapshot was last really read; drives the
+   * slower cadence of resources no mark can cover (`SnapshotRunner.Incremental.cadence`).
+   */
+  oldestRead: Schema.Record({ key: Schema.String, value: Schema.DateTimeUtc })
+}) {}
+
 /** The whole snapshot. */
 export class Snapshot extends Schema.Class<Snapshot>("@plumbline/core/Snapshot")({
   connectionId: Schema.String,
@@ -77,7 +98,9 @@ export class Snapshot extends Schema.Class<Snapshot>("@plumbline/core/Snapshot")
   /** `complete` when every resource was attempted; `credential-invalid` when the credential was refused midway. */
   outcome: Schema.Literal("complete", "credential-invalid"),
   credentialError: Schema.optional(CredentialInvalid),
-  results: Schema.Array(ResourceResult)
+  results: Schema.Array(ResourceResult),
+  /** Present on an incremental snapshot only: which results were read and which carried. */
+  provenance: Schema.optional(Provenance)
 }) {}
 
 const encode = Schema.encodeSync(Snapshot)
@@ -110,3 +133,34 @@ export const recordsOf = (snapshot: Snapshot, resource: string): ReadonlyArray<{
   snapshot.results.flatMap((r) =>
     r.resource === resource ? recordsOfStatus(r.status).map((record) => ({ scope: r.scope, record })) : []
   )
+
+/** How one result was obtained: read in this run, or carried from an earlier snapshot. */
+export type Obtained =
+  | { readonly _tag: "read" }
+  | {
+      readonly _tag: "carried"
+      /** The store id of the snapshot it was carried from, when known. */
+      readonly from: string | undefined
+      readonly fromStartedAt: DateTime.Utc
+      /** The feed position that justified carrying it. */
+      readonly position: Position
+    }
+
+/** Whether a snapshot was composed incrementally (some results carried) rather than read in full. */
+export const isIncremental = (snapshot: Snapshot): boolean => snapshot.provenance !== undefined
+
+/** How the result with `key` (`resource@kind:id`) was obtained; every result of a full snapshot was read. */
+export const obtained = (snapshot: Snapshot, key: string): Obtained => {
+  const provenance = snapshot.provenance
+  if (provenance === undefined || provenance.read.includes(key)) return { _tag: "read" }
+  return { _tag: "carried", from: provenance.from.id, fromStartedAt: provenance.from.startedAt, position: provenance.position }
+}
+
+/**
+ * When the results of `resource` in `snapshot` were last really read, at the oldest: the snapshot's
+ * start for a full snapshot, else its provenance's record (or the start of the snapshot it came from).
+ */
+export const oldestReadOf = (snapshot: Snapshot, resource: string): DateTime.Utc =>
+  snapshot.provenance === undefined
+    ? snapshot.startedAt
+    : (snapshot.provenance.oldestRead[resource] ?? DateTime.min(snapshot.provenance.from.startedAt, snapshot.startedAt))

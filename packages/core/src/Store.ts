@@ -166,7 +166,9 @@ export class SnapshotSummary extends Schema.Class<SnapshotSummary>("@plumbline/c
   finishedAt: Schema.DateTimeUtc,
   outcome: Schema.Literal("complete", "credential-invalid"),
   resultCount: Schema.Number,
-  recordCount: Schema.Number
+  recordCount: Schema.Number,
+  /** Whether it was composed incrementally (issue #15: some results carried); absent from stores that do not say. */
+  incremental: Schema.optional(Schema.Boolean)
 }) {}
 
 /** What `commit` stores together, atomically. */

@@ -6,7 +6,7 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Check, ConnectorError, Credential, Drift, Snapshot, Store } from "@plumbline/core"
+import { ChangeFeed, Check, ConnectorError, Credential, Drift, Snapshot, Store } from "@plumbline/core"
 import type { Layer, Scope as EffectScope } from "effect"
 import { DateTime, Effect, Either, Inspectable, Logger, LogLevel, Option, Redacted, Schema, TestClock } from "effect"
 import * as Keyring from "../src/Keyring.js"
@@ -483,6 +483,40 @@ export const contract = (name: string, harness: Harness) =>
           assert.strictEqual(yield* db.count("plumbline_findings"), 1)
           const latest = Option.getOrThrow(yield* store.latestSnapshot("c1"))
           assert.strictEqual(Snapshot.toJson(latest.snapshot), Snapshot.toJson(snapshot))
+        })
+      )
+    )
+
+    it.live("keeps an incremental snapshot's provenance; its carried results add no chunk and no manifest", () =>
+      withStore(harness, (store, db) =>
+        Effect.gen(function* () {
+          yield* connect(store, "c1")
+          const first = Snapshots.make({ connectionId: "c1", records: 2_000, at: 1_000 })
+          const firstId = yield* store.commit({ snapshot: first, findings: [] })
+          const chunks = yield* db.count("plumbline_chunks")
+          const manifests = yield* db.count("plumbline_manifests")
+          const changed = Snapshots.make({ connectionId: "c1", records: 2_000, at: 2_000, changed: 1, revision: 3 })
+          const read = "dns_records@zone:zone-0"
+          const incremental = new Snapshot.Snapshot({
+            ...changed,
+            provenance: new Snapshot.Provenance({
+              from: { id: firstId, startedAt: first.startedAt },
+              position: new ChangeFeed.Position({ mode: "audit_log", at: changed.startedAt, cursor: { seen: ["e-1"] } }),
+              read: [read],
+              oldestRead: { dns_records: first.startedAt }
+            })
+          })
+          const id = yield* store.commit({ snapshot: incremental, findings: [] })
+          // Only the re-read zone's changed chunk and its manifest are new.
+          assert.strictEqual(yield* db.count("plumbline_chunks"), chunks + 1)
+          assert.strictEqual(yield* db.count("plumbline_manifests"), manifests + 1)
+          const stored = yield* store.snapshotById(id)
+          assert.strictEqual(Snapshot.toJson(stored.snapshot), Snapshot.toJson(incremental))
+          assert.strictEqual(Snapshot.obtained(stored.snapshot, read)._tag, "read")
+          const carried = Snapshot.obtained(stored.snapshot, "dns_records@zone:zone-1")
+          assert.deepStrictEqual(carried._tag === "carried" && [carried.from, carried.position.cursor], [firstId, { seen: ["e-1"] }])
+          const listed = yield* store.listSnapshots("c1")
+          assert.deepStrictEqual(listed.items.map((s) => s.incremental), [true, false])
         })
       )
     )

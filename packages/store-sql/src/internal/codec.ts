@@ -46,6 +46,7 @@ export interface PreparedSnapshot {
 const encodeScope = Schema.encodeSync(Scope.Scope)
 const encodeStatus = Schema.encodeSync(Snapshot.ResourceStatus)
 const encodeCredentialError = Schema.encodeSync(ConnectorError.CredentialInvalid)
+const encodeProvenance = Schema.encodeSync(Snapshot.Provenance)
 
 /** A chunk ends after a record whose key hashes to 0 modulo this: about 64 records a chunk. */
 const BOUNDARY_MASK = 63
@@ -91,7 +92,11 @@ export const prepare = (snapshot: Snapshot.Snapshot): PreparedSnapshot => {
     connector: snapshot.connector,
     schemaVersion: snapshot.schemaVersion,
     requestCount: snapshot.requestCount,
-    credentialError: snapshot.credentialError === undefined ? undefined : encodeCredentialError(snapshot.credentialError)
+    credentialError: snapshot.credentialError === undefined ? undefined : encodeCredentialError(snapshot.credentialError),
+    // An incremental snapshot's provenance (issue #15) lives in the header: it lists only the
+    // results re-read, so the carried ones cost nothing beyond their result row (their manifests
+    // and chunks are already stored).
+    provenance: snapshot.provenance === undefined ? undefined : encodeProvenance(snapshot.provenance)
   })
   const digest = createDigest()
   digest.push(header)
@@ -162,7 +167,8 @@ export const Header = Schema.Struct({
   connector: Snapshot.Snapshot.fields.connector,
   schemaVersion: Schema.Number,
   requestCount: Schema.Number,
-  credentialError: Schema.optional(ConnectorError.CredentialInvalid)
+  credentialError: Schema.optional(ConnectorError.CredentialInvalid),
+  provenance: Schema.optional(Snapshot.Provenance)
 })
 
 /** Decodes a stored scope. */

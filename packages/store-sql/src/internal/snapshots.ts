@@ -45,6 +45,16 @@ export const latestRow = (sql: SqlClient.SqlClient, connectionId: string) =>
     (rows) => Option.fromNullable(rows[0])
   )
 
+/**
+ * Whether a stored header is an incremental snapshot's: it has a provenance block. Listing reads only
+ * that member, without decoding the provenance (the feed position can be large).
+ */
+const isIncrementalHeader = (header: unknown, id: string) =>
+  Either.map(parseJson(header, "snapshot", id), (parsed) => {
+    const provenance = typeof parsed === "object" && parsed !== null ? (parsed as { readonly provenance?: unknown }).provenance : undefined
+    return provenance !== undefined && provenance !== null
+  })
+
 /** The snapshot operations on the `SqlClient` in context. */
 export const make: Effect.Effect<Snapshots, never, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -224,7 +234,8 @@ export const make: Effect.Effect<Snapshots, never, SqlClient.SqlClient> = Effect
           requestCount: header.requestCount,
           outcome: row.outcome === "credential-invalid" ? "credential-invalid" : "complete",
           ...(header.credentialError === undefined ? {} : { credentialError: header.credentialError }),
-          results: built
+          results: built,
+          ...(header.provenance === undefined ? {} : { provenance: header.provenance })
         },
         true
       )
@@ -255,9 +266,11 @@ export const make: Effect.Effect<Snapshots, never, SqlClient.SqlClient> = Effect
         order by finished_at desc, seq desc limit ${limit + 1}`
       const page = rows.slice(0, limit)
       const last = page[page.length - 1]
+      const incremental: Array<boolean> = []
+      for (const row of page) incremental.push(yield* isIncrementalHeader(row.header, str(row.id)))
       return {
         items: page.map(
-          (row) =>
+          (row, index) =>
             new Store.SnapshotSummary({
               id: Store.SnapshotId.make(str(row.id)),
               connectionId: str(row.connection_id),
@@ -265,7 +278,8 @@ export const make: Effect.Effect<Snapshots, never, SqlClient.SqlClient> = Effect
               finishedAt: DateTime.unsafeMake(num(row.finished_at)),
               outcome: row.outcome === "credential-invalid" ? "credential-invalid" : "complete",
               resultCount: num(row.result_count),
-              recordCount: num(row.record_count)
+              recordCount: num(row.record_count),
+              incremental: incremental[index] ?? false
             })
         ),
         next:
