@@ -6,89 +6,56 @@
  * it the test is skipped on a developer machine and fails under `CI=true`. Screenshots of every
  * step are kept in `test-results/screenshots/`.
  */
-import { existsSync, mkdirSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import { type Browser, chromium, type Page } from "playwright-core"
+import type { Page } from "playwright-core"
 import * as Events from "../src/Events.js"
 import * as Http from "../src/Http.js"
 import * as Main from "../src/Main.js"
+import * as Chromium from "./fixtures/Chromium.js"
 import * as Harness from "./fixtures/Harness.js"
-
-const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium"
-const available = existsSync(executablePath)
-const inCi = process.env["CI"] !== undefined && process.env["CI"] !== ""
-const screenshots = join(import.meta.dirname, "..", "test-results", "screenshots")
 
 const LOGIN = "cloudflare.waf.login-rate-limited"
 const WAF_ACTIVE = "cloudflare.waf.custom-rules-active"
 const EXPRESSION = '(http.request.uri.path eq "/login" and http.request.method eq "POST")'
 
-/** Chromium for the test's scope; closed with it. */
-const browser = Effect.acquireRelease(
-  Effect.promise(() =>
-    chromium.launch({
-      executablePath,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run"
-      ]
-    })
-  ),
-  (b: Browser) => Effect.promise(() => b.close())
-)
-
-/** Runs a Playwright step; a failure is a test failure with Playwright's own message. */
-const step = <A>(f: () => Promise<A>) => Effect.promise(f)
-
-const shot = (page: Page, name: string) => step(() => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true }))
+const shot = (page: Page, name: string) => Chromium.step(() => page.screenshot({ path: join(Chromium.screenshots, `${name}.png`), fullPage: true }))
 
 /** The checklist row of one check on one zone. */
 const item = (page: Page, checkId: string, zone = "redpine.io") =>
   page.getByTestId(`zone-checklist-${zone}`).locator(`[data-testid="check-item"][data-check="${checkId}"]`)
 
 describe("Browser", () => {
-  if (!available && inCi) {
-    it("has Chromium under CI", () => {
-      assert.fail(`CI is set but ${executablePath} does not exist: .ci/run installs Debian's chromium (or set CHROMIUM_PATH)`)
-    })
-    return
-  }
+  if (!Chromium.requiredUnderCi()) return
 
-  it.live.skipIf(!available)(
+  it.live.skipIf(!Chromium.available)(
     "plays the onboarding story: connect, audit, fix in the account, re-check green, revoke, restart — nothing lost",
     () =>
       Effect.gen(function* () {
-        mkdirSync(screenshots, { recursive: true })
+        mkdirSync(Chromium.screenshots, { recursive: true })
         const dir = yield* Harness.tempDir
         const { sim, baseUrl: simUrl, origin } = yield* Harness.simulator
         const config = Harness.config(dir, simUrl)
         const apiKey = "test-api-key-0123456789"
-        const chrome = yield* browser
+        const chrome = yield* Chromium.browser
         const context = yield* Effect.acquireRelease(
-          step(() => chrome.newContext({ viewport: { width: 1200, height: 900 } })),
+          Chromium.step(() => chrome.newContext({ viewport: { width: 1200, height: 900 } })),
           (c) => Effect.promise(() => c.close())
         )
-        yield* step(() => context.grantPermissions(["clipboard-read", "clipboard-write"]))
-        const page = yield* step(() => context.newPage())
+        yield* Chromium.step(() => context.grantPermissions(["clipboard-read", "clipboard-write"]))
+        const page = yield* Chromium.step(() => context.newPage())
         // Every wait below is for something the page shows; none has a deadline of its own (a loaded
         // machine is slow, not wrong): the test's timeout bounds them, and a failure leaves a screenshot.
         page.setDefaultTimeout(0)
         yield* Effect.addFinalizer((exit) =>
           Exit.isSuccess(exit)
             ? Effect.void
-            : Effect.promise(() => page.screenshot({ path: join(screenshots, "99-failure.png"), fullPage: true, timeout: 10_000 })).pipe(
+            : Effect.promise(() => page.screenshot({ path: join(Chromium.screenshots, "99-failure.png"), fullPage: true, timeout: 10_000 })).pipe(
                 Effect.ignore
               )
         )
@@ -98,48 +65,48 @@ describe("Browser", () => {
         // ---- the app, first run
         const scope = yield* Scope.make()
         const started = yield* Main.start(config).pipe(Scope.extend(scope))
-        yield* step(() => page.goto(`${started.baseUrl}/#key=${apiKey}`))
-        yield* step(() => page.getByTestId("connections").waitFor())
+        yield* Chromium.step(() => page.goto(`${started.baseUrl}/#key=${apiKey}`))
+        yield* Chromium.step(() => page.getByTestId("connections").waitFor())
         assert.notInclude(page.url(), apiKey, "the key is taken out of the address bar")
 
         // The wizard: paste the token scoped to redpine.io, verify, see what is granted and missing.
-        yield* step(() => page.getByTestId("new-connection").click())
-        yield* step(() => page.getByTestId("wizard-token").fill(sim.tokens["scoped"] as string))
-        yield* step(() => page.getByTestId("wizard-verify").click())
-        yield* step(() => page.getByTestId("zones").waitFor())
-        const zoneNames = yield* step(() => page.getByTestId("zones").locator("li label").allTextContents())
+        yield* Chromium.step(() => page.getByTestId("new-connection").click())
+        yield* Chromium.step(() => page.getByTestId("wizard-token").fill(sim.tokens["scoped"] as string))
+        yield* Chromium.step(() => page.getByTestId("wizard-verify").click())
+        yield* Chromium.step(() => page.getByTestId("zones").waitFor())
+        const zoneNames = yield* Chromium.step(() => page.getByTestId("zones").locator("li label").allTextContents())
         assert.deepStrictEqual(zoneNames.map((z) => z.trim()), ["redpine.io"])
-        const missing = yield* step(() => page.getByTestId("missing-permissions").locator("li").allTextContents())
+        const missing = yield* Chromium.step(() => page.getByTestId("missing-permissions").locator("li").allTextContents())
         assert.include(missing, "DNS Read")
         assert.include(missing, "Zone Settings Read")
         yield* shot(page, "01-wizard-verified")
-        yield* step(() => page.getByTestId("wizard-create").click())
+        yield* Chromium.step(() => page.getByTestId("wizard-create").click())
 
         // The first snapshot runs at once; the audit appears when it finishes.
-        yield* step(() => page.getByTestId("connection").waitFor())
-        yield* step(() => item(page, LOGIN).waitFor())
-        assert.strictEqual(yield* step(() => page.getByTestId("connection-status").textContent()), "active")
-        assert.strictEqual(yield* step(() => item(page, WAF_ACTIVE).getAttribute("data-status")), "pass")
-        assert.strictEqual(yield* step(() => item(page, LOGIN).getAttribute("data-status")), "fail")
-        const shown = yield* step(() => item(page, LOGIN).getByTestId("remediation-expression").textContent())
+        yield* Chromium.step(() => page.getByTestId("connection").waitFor())
+        yield* Chromium.step(() => item(page, LOGIN).waitFor())
+        assert.strictEqual(yield* Chromium.step(() => page.getByTestId("connection-status").textContent()), "active")
+        assert.strictEqual(yield* Chromium.step(() => item(page, WAF_ACTIVE).getAttribute("data-status")), "pass")
+        assert.strictEqual(yield* Chromium.step(() => item(page, LOGIN).getAttribute("data-status")), "fail")
+        const shown = yield* Chromium.step(() => item(page, LOGIN).getByTestId("remediation-expression").textContent())
         assert.strictEqual(shown, EXPRESSION)
-        const scoreBefore = Number(yield* step(() => page.getByTestId("score").textContent()))
+        const scoreBefore = Number(yield* Chromium.step(() => page.getByTestId("score").textContent()))
         yield* shot(page, "02-audit-login-unprotected")
 
         // The copy button puts exactly that expression on the clipboard.
-        yield* step(() => item(page, LOGIN).getByTestId("copy-expression").click())
-        yield* step(() => item(page, LOGIN).getByText("Copied").waitFor())
-        const copied = yield* step(() => page.evaluate<string>("navigator.clipboard.readText()"))
+        yield* Chromium.step(() => item(page, LOGIN).getByTestId("copy-expression").click())
+        yield* Chromium.step(() => item(page, LOGIN).getByText("Copied").waitFor())
+        const copied = yield* Chromium.step(() => page.evaluate<string>("navigator.clipboard.readText()"))
         assert.strictEqual(copied, EXPRESSION)
 
         // The customer adds the rule in their own dashboard: the request the checklist shows, with the
         // copied expression, sent with the customer's own token.
-        const summary = yield* step(() => item(page, LOGIN).locator("[data-testid=remediation] details summary").textContent())
-        const body = yield* step(() => item(page, LOGIN).locator("[data-testid=remediation] details pre").textContent())
+        const summary = yield* Chromium.step(() => item(page, LOGIN).locator("[data-testid=remediation] details summary").textContent())
+        const body = yield* Chromium.step(() => item(page, LOGIN).locator("[data-testid=remediation] details pre").textContent())
         const [method, path] = (summary ?? "").split(" ") as [string, string]
         const rule = JSON.parse(body ?? "null") as { expression?: string }
         assert.strictEqual(rule.expression, copied)
-        const added = yield* step(() =>
+        const added = yield* Chromium.step(() =>
           fetch(`${simUrl}${path}`, {
             method,
             headers: { authorization: `Bearer ${sim.tokens["customer"]}`, "content-type": "application/json" },
@@ -149,19 +116,19 @@ describe("Browser", () => {
         assert.strictEqual(added.status, 200)
 
         // Re-check now turns the item green and the drift timeline shows the new rule.
-        yield* step(() => page.getByTestId("recheck").click())
-        yield* step(() => page.locator(`[data-testid="check-item"][data-check="${LOGIN}"][data-status="pass"]`).waitFor())
-        assert.isAbove(Number(yield* step(() => page.getByTestId("score").textContent())), scoreBefore)
-        const driftEvents = yield* step(() => page.getByTestId("drift-event").allTextContents())
+        yield* Chromium.step(() => page.getByTestId("recheck").click())
+        yield* Chromium.step(() => page.locator(`[data-testid="check-item"][data-check="${LOGIN}"][data-status="pass"]`).waitFor())
+        assert.isAbove(Number(yield* Chromium.step(() => page.getByTestId("score").textContent())), scoreBefore)
+        const driftEvents = yield* Chromium.step(() => page.getByTestId("drift-event").allTextContents())
         assert.isTrue(driftEvents.some((e) => e.startsWith("added rate_limit_rules")), driftEvents.join("\n"))
         yield* shot(page, "03-recheck-green")
 
         // The customer revokes the token: the next check shows the credential-expired alert.
-        const revoked = yield* step(() => fetch(`${origin}/__admin/tokens/scoped/revoke`, { method: "POST" }))
+        const revoked = yield* Chromium.step(() => fetch(`${origin}/__admin/tokens/scoped/revoke`, { method: "POST" }))
         assert.strictEqual(revoked.status, 200)
-        yield* step(() => page.getByTestId("recheck").click())
-        yield* step(() => page.getByTestId("credential-expired-alert").waitFor())
-        assert.strictEqual(yield* step(() => page.getByTestId("connection-status").textContent()), "credential_expired")
+        yield* Chromium.step(() => page.getByTestId("recheck").click())
+        yield* Chromium.step(() => page.getByTestId("credential-expired-alert").waitFor())
+        assert.strictEqual(yield* Chromium.step(() => page.getByTestId("connection-status").textContent()), "credential_expired")
         const connectionUrl = new URL(page.url()).hash
         yield* shot(page, "04-credential-expired")
         yield* Scope.close(scope, Exit.void)
@@ -177,43 +144,43 @@ describe("Browser", () => {
         ).pipe(Scope.extend(scope2))
         const address = Context.get(services, HttpServer.HttpServer).address
         const restarted = { baseUrl: `http://${config.host}:${address._tag === "TcpAddress" ? address.port : config.port}` }
-        yield* step(() => page.goto(`${restarted.baseUrl}/${connectionUrl}&key=${apiKey}`))
-        yield* step(() => page.getByTestId("credential-expired-alert").waitFor())
-        assert.strictEqual(yield* step(() => item(page, LOGIN).getAttribute("data-status")), "pass")
-        assert.strictEqual(yield* step(() => item(page, WAF_ACTIVE).getAttribute("data-status")), "pass")
-        const driftAfter = yield* step(() => page.getByTestId("drift-event").allTextContents())
+        yield* Chromium.step(() => page.goto(`${restarted.baseUrl}/${connectionUrl}&key=${apiKey}`))
+        yield* Chromium.step(() => page.getByTestId("credential-expired-alert").waitFor())
+        assert.strictEqual(yield* Chromium.step(() => item(page, LOGIN).getAttribute("data-status")), "pass")
+        assert.strictEqual(yield* Chromium.step(() => item(page, WAF_ACTIVE).getAttribute("data-status")), "pass")
+        const driftAfter = yield* Chromium.step(() => page.getByTestId("drift-event").allTextContents())
         assert.deepStrictEqual(driftAfter, driftEvents)
-        const overflow = yield* step(() => page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+        const overflow = yield* Chromium.step(() => page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
         assert.strictEqual(overflow, 0, "nothing on the page is wider than the window")
         yield* shot(page, "05-after-restart")
 
         // A refresh of the page (here after "Re-check now"; stream events refresh it the same way)
         // keeps a half-typed replacement token.
         const half = (sim.tokens["account"] as string).slice(0, 12)
-        yield* step(() => page.getByTestId("replace-token").fill(half))
-        yield* step(() => page.getByTestId("connection").evaluate((e) => e.setAttribute("data-before-refresh", "")))
-        yield* step(() => page.getByTestId("recheck").click())
+        yield* Chromium.step(() => page.getByTestId("replace-token").fill(half))
+        yield* Chromium.step(() => page.getByTestId("connection").evaluate((e) => e.setAttribute("data-before-refresh", "")))
+        yield* Chromium.step(() => page.getByTestId("recheck").click())
         // The page was rebuilt: the section marked before the refresh is gone.
-        yield* step(() => page.locator('[data-testid="connection"]:not([data-before-refresh])').waitFor())
-        assert.strictEqual(yield* step(() => page.getByTestId("replace-token").inputValue()), half)
+        yield* Chromium.step(() => page.locator('[data-testid="connection"]:not([data-before-refresh])').waitFor())
+        assert.strictEqual(yield* Chromium.step(() => page.getByTestId("replace-token").inputValue()), half)
 
         // So does a stream event arriving while the customer types (another process or the scheduler
         // changed the connection): the page refreshes from it and the half-typed token stays.
         const more = (sim.tokens["account"] as string).slice(0, 20)
-        yield* step(() => page.getByTestId("replace-token").fill(more))
-        yield* step(() => page.getByTestId("connection").evaluate((e) => e.setAttribute("data-before-event", "")))
+        yield* Chromium.step(() => page.getByTestId("replace-token").fill(more))
+        yield* Chromium.step(() => page.getByTestId("connection").evaluate((e) => e.setAttribute("data-before-event", "")))
         const connectionId = decodeURIComponent(connectionUrl.replace(/^#\/connections\//, "").replace(/[?&].*$/, ""))
         yield* Events.publish({ type: "connection.status", connectionId, status: "credential_expired", alert: null }).pipe(
           Effect.provideService(Events.Bus, Context.get(services, Events.Bus))
         )
-        yield* step(() => page.locator('[data-testid="connection"]:not([data-before-event])').waitFor())
-        assert.strictEqual(yield* step(() => page.getByTestId("replace-token").inputValue()), more)
+        yield* Chromium.step(() => page.locator('[data-testid="connection"]:not([data-before-event])').waitFor())
+        assert.strictEqual(yield* Chromium.step(() => page.getByTestId("replace-token").inputValue()), more)
 
         // A new token from the alert restores the connection.
-        yield* step(() => page.getByTestId("replace-token").fill(sim.tokens["account"] as string))
-        yield* step(() => page.getByTestId("replace-submit").click())
-        yield* step(() => page.getByTestId("credential-expired-alert").waitFor({ state: "detached" }))
-        yield* step(() => page.locator(`[data-testid="connection-status"]:text-is("active")`).waitFor())
+        yield* Chromium.step(() => page.getByTestId("replace-token").fill(sim.tokens["account"] as string))
+        yield* Chromium.step(() => page.getByTestId("replace-submit").click())
+        yield* Chromium.step(() => page.getByTestId("credential-expired-alert").waitFor({ state: "detached" }))
+        yield* Chromium.step(() => page.locator(`[data-testid="connection-status"]:text-is("active")`).waitFor())
         yield* shot(page, "06-restored")
 
         // A crafted link cannot point the dashboard's authenticated requests at another route.
@@ -224,8 +191,8 @@ describe("Browser", () => {
             if (url.pathname.startsWith("/api/")) sent.push(url.pathname)
           }
           page.on("request", record)
-          yield* step(() => page.goto(`${restarted.baseUrl}/#/connections/${crafted}`))
-          yield* step(() => page.getByTestId("error").waitFor())
+          yield* Chromium.step(() => page.goto(`${restarted.baseUrl}/#/connections/${crafted}`))
+          yield* Chromium.step(() => page.getByTestId("error").waitFor())
           page.off("request", record)
           for (const path of sent) {
             assert.isTrue(path.startsWith(`/api/connections/${crafted}`) || path === "/api/drift-events", `${crafted} sent ${path}`)
@@ -235,7 +202,7 @@ describe("Browser", () => {
         }
 
         // The pasted tokens are in no page the browser was shown.
-        const html = yield* step(() => page.content())
+        const html = yield* Chromium.step(() => page.content())
         for (const token of [sim.tokens["scoped"], sim.tokens["account"]]) assert.notInclude(html, token as string)
         assert.deepStrictEqual(pageErrors, [])
         yield* Scope.close(scope2, Exit.void)

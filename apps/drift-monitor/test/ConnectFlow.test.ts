@@ -13,7 +13,7 @@
  *
  * Chromium is `CHROMIUM_PATH` or `/usr/bin/chromium`; skipped without it, failing under `CI=true`.
  */
-import { existsSync, mkdirSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { join } from "node:path"
@@ -21,36 +21,20 @@ import { assert, describe, it } from "@effect/vitest"
 import { serve, Simulator } from "@plumbline/cloudflare-simulator"
 import { Keyring } from "@plumbline/store-sql"
 import { Effect, Exit } from "effect"
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
+import type { BrowserContext, Page } from "playwright-core"
 import * as Main from "../src/Main.js"
 import * as SampleProduct from "../src/sample/SampleProduct.js"
+import * as Chromium from "./fixtures/Chromium.js"
 import * as Harness from "./fixtures/Harness.js"
 
-const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium"
-const available = existsSync(executablePath)
-const inCi = process.env["CI"] !== undefined && process.env["CI"] !== ""
-const screenshots = join(import.meta.dirname, "..", "test-results", "screenshots")
 const apiKey = "test-api-key-0123456789"
 
-const browser = Effect.acquireRelease(
-  Effect.promise(() =>
-    chromium.launch({
-      executablePath,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-    })
-  ),
-  (b: Browser) => Effect.promise(() => b.close())
-)
-
-const step = <A>(f: () => Promise<A>) => Effect.promise(f)
-
 /** The messages the product page logged (`<type> from <origin>`). */
-const messages = (page: Page) => step(() => page.getByTestId("messages").locator("li").allTextContents())
+const messages = (page: Page) => Chromium.step(() => page.getByTestId("messages").locator("li").allTextContents())
 
 /** Waits until the product page logged `count` messages of `type`. */
 const messageCount = (page: Page, type: string, count: number) =>
-  step(() =>
+  Chromium.step(() =>
     page.waitForFunction(
       ([t, n]) => Array.from(document.querySelectorAll("[data-testid=messages] li")).filter((li) => (li.textContent ?? "").startsWith(`${t} from`)).length >= Number(n),
       [type, String(count)],
@@ -65,25 +49,25 @@ const messageCount = (page: Page, type: string, count: number) =>
 const connectThroughPopup = (context: BrowserContext, page: Page, button: string, token: string, name: string) =>
   Effect.gen(function* () {
     const opened = context.waitForEvent("page", { timeout: 0 })
-    yield* step(() => page.getByTestId(button).click())
-    const popup = yield* step(() => opened)
+    yield* Chromium.step(() => page.getByTestId(button).click())
+    const popup = yield* Chromium.step(() => opened)
     popup.setDefaultTimeout(0)
-    yield* step(() => popup.getByTestId("permissions-step").waitFor())
-    const href = yield* step(() => popup.evaluate(() => location.href))
+    yield* Chromium.step(() => popup.getByTestId("permissions-step").waitFor())
+    const href = yield* Chromium.step(() => popup.evaluate(() => location.href))
     assert.notInclude(href, "#", "the session token is taken out of the address bar")
     assert.include(href, "/connect?sid=")
-    const template = yield* step(() => popup.getByTestId("token-template").getAttribute("href"))
+    const template = yield* Chromium.step(() => popup.getByTestId("token-template").getAttribute("href"))
     assert.match(template ?? "", /^https:\/\/dash\.cloudflare\.com\/profile\/api-tokens\?permissionGroupKeys=/)
-    yield* step(() => popup.screenshot({ path: join(screenshots, `connect-${name}-1-permissions.png`), fullPage: true }))
-    yield* step(() => popup.getByTestId("token-input").first().fill(token))
-    yield* step(() => popup.getByTestId("verify").click())
-    yield* step(() => popup.getByTestId("zones").waitFor())
-    assert.strictEqual(yield* step(() => popup.getByTestId("token-input").first().inputValue()), "", "the field is emptied once sent")
-    assert.notInclude(yield* step(() => popup.content()), token, "the page never shows the token")
-    const zones = yield* step(() => popup.getByTestId("zone-checkbox").evaluateAll((boxes) => boxes.map((b) => b.getAttribute("data-zone"))))
+    yield* Chromium.step(() => popup.screenshot({ path: join(Chromium.screenshots, `connect-${name}-1-permissions.png`), fullPage: true }))
+    yield* Chromium.step(() => popup.getByTestId("token-input").first().fill(token))
+    yield* Chromium.step(() => popup.getByTestId("verify").click())
+    yield* Chromium.step(() => popup.getByTestId("zones").waitFor())
+    assert.strictEqual(yield* Chromium.step(() => popup.getByTestId("token-input").first().inputValue()), "", "the field is emptied once sent")
+    assert.notInclude(yield* Chromium.step(() => popup.content()), token, "the page never shows the token")
+    const zones = yield* Chromium.step(() => popup.getByTestId("zone-checkbox").evaluateAll((boxes) => boxes.map((b) => b.getAttribute("data-zone"))))
     assert.include(zones, "redpine.io")
-    yield* step(() => popup.screenshot({ path: join(screenshots, `connect-${name}-2-verified.png`), fullPage: true }))
-    yield* step(() => popup.getByTestId("complete").click())
+    yield* Chromium.step(() => popup.screenshot({ path: join(Chromium.screenshots, `connect-${name}-2-verified.png`), fullPage: true }))
+    yield* Chromium.step(() => popup.getByTestId("complete").click())
     return popup
   })
 
@@ -92,18 +76,13 @@ const recorded = (product: SampleProduct.SampleProduct) =>
   product.requests.map((r) => `${r.method} ${r.url}\n${JSON.stringify(r.headers)}\n${r.body}`)
 
 describe("Connect flow", () => {
-  if (!available && inCi) {
-    it("has Chromium under CI", () => {
-      assert.fail(`CI is set but ${executablePath} does not exist: .ci/run installs Debian's chromium (or set CHROMIUM_PATH)`)
-    })
-    return
-  }
+  if (!Chromium.requiredUnderCi()) return
 
-  it.live.skipIf(!available)(
+  it.live.skipIf(!Chromium.available)(
     "from the sample product: connect in the hosted page, id by postMessage, signed webhook, no token ever reaches the product; revoke, reconnect, restored; a disallowed origin gets nothing",
     () =>
       Effect.gen(function* () {
-        mkdirSync(screenshots, { recursive: true })
+        mkdirSync(Chromium.screenshots, { recursive: true })
         const dir = yield* Harness.tempDir
         const { sim, baseUrl: simUrl, origin: simOrigin } = yield* Harness.simulator
         const product = yield* SampleProduct.start()
@@ -113,43 +92,43 @@ describe("Connect flow", () => {
         const scoped = sim.tokens["scoped"] as string
         const account = sim.tokens["account"] as string
 
-        const chrome = yield* browser
+        const chrome = yield* Chromium.browser
         const context = yield* Effect.acquireRelease(
-          step(() => chrome.newContext({ viewport: { width: 1000, height: 900 } })),
+          Chromium.step(() => chrome.newContext({ viewport: { width: 1000, height: 900 } })),
           (c) => Effect.promise(() => c.close())
         )
         // Every wait is for something a page shows or a webhook that arrives; the test's timeout bounds them.
         context.setDefaultTimeout(0)
-        const page = yield* step(() => context.newPage())
+        const page = yield* Chromium.step(() => context.newPage())
         yield* Effect.addFinalizer((exit) =>
           Exit.isSuccess(exit)
             ? Effect.void
-            : Effect.promise(() => page.screenshot({ path: join(screenshots, "connect-99-failure.png"), fullPage: true, timeout: 10_000 })).pipe(Effect.ignore)
+            : Effect.promise(() => page.screenshot({ path: join(Chromium.screenshots, "connect-99-failure.png"), fullPage: true, timeout: 10_000 })).pipe(Effect.ignore)
         )
         const pageErrors: Array<string> = []
         context.on("weberror", (e) => pageErrors.push(e.error().message))
 
         // ---- connect
-        yield* step(() => page.goto(product.url))
+        yield* Chromium.step(() => page.goto(product.url))
         yield* connectThroughPopup(context, page, "connect", scoped, "new")
         yield* messageCount(page, "plumbline:connected", 1)
-        const connectionId = (yield* step(() => page.getByTestId("connection-id").textContent())) ?? ""
+        const connectionId = (yield* Chromium.step(() => page.getByTestId("connection-id").textContent())) ?? ""
         assert.isNotEmpty(connectionId)
         const created = yield* product.until((w) => w.type === "connection.created" && w.data["connectionId"] === connectionId)
         assert.isTrue(created.verified, "the product verified the Standard Webhooks signature")
         assert.deepStrictEqual(created.data["endUser"], { ...SampleProduct.endUser })
         assert.deepStrictEqual((created.data["zones"] as Array<{ name: string }>).map((z) => z.name), ["redpine.io"])
-        yield* step(() => page.screenshot({ path: join(screenshots, "connect-new-3-product.png"), fullPage: true }))
+        yield* Chromium.step(() => page.screenshot({ path: join(Chromium.screenshots, "connect-new-3-product.png"), fullPage: true }))
 
         // ---- revoked, then reconnected through a new session
-        yield* step(() => fetch(`${simOrigin}/__admin/tokens/scoped/revoke`, { method: "POST" }))
+        yield* Chromium.step(() => fetch(`${simOrigin}/__admin/tokens/scoped/revoke`, { method: "POST" }))
         const api = Harness.client(started.baseUrl)
         const recheck = yield* api.call("POST", `/api/connections/${connectionId}/recheck?wait=true`)
         assert.strictEqual(recheck.body.outcome, "credential_expired")
         yield* product.until((w) => w.type === "connection.credential_expired" && w.data["connectionId"] === connectionId)
         yield* connectThroughPopup(context, page, "reconnect", account, "reconnect")
         yield* messageCount(page, "plumbline:connected", 2)
-        assert.strictEqual(yield* step(() => page.getByTestId("connection-id").textContent()), connectionId, "the same connection")
+        assert.strictEqual(yield* Chromium.step(() => page.getByTestId("connection-id").textContent()), connectionId, "the same connection")
         const restored = yield* product.until((w) => w.type === "connection.restored" && w.data["connectionId"] === connectionId)
         assert.isTrue(restored.verified)
         assert.strictEqual((yield* api.call("GET", `/api/connections/${connectionId}`)).body.status, "active")
@@ -163,12 +142,12 @@ describe("Connect flow", () => {
         }
 
         // ---- the same product page on an origin the session does not allow gets no message
-        const other = yield* step(() => context.newPage())
-        yield* step(() => other.goto(product.url.replace("127.0.0.1", "localhost")))
+        const other = yield* Chromium.step(() => context.newPage())
+        yield* Chromium.step(() => other.goto(product.url.replace("127.0.0.1", "localhost")))
         const popup = yield* connectThroughPopup(context, other, "connect", account, "disallowed")
-        yield* step(() => popup.getByTestId("done").waitFor())
+        yield* Chromium.step(() => popup.getByTestId("done").waitFor())
         // Messages from one window are delivered in order: once this one arrives, any earlier one has.
-        yield* step(() => popup.evaluate(() => (window.opener as Window).postMessage({ type: "sentinel" }, "*")))
+        yield* Chromium.step(() => popup.evaluate(() => (window.opener as Window).postMessage({ type: "sentinel" }, "*")))
         yield* messageCount(other, "sentinel", 1)
         assert.deepStrictEqual(
           (yield* messages(other)).filter((m) => m.startsWith("plumbline:connected")),
@@ -181,7 +160,7 @@ describe("Connect flow", () => {
     { timeout: 300_000 }
   )
 
-  it.live.skipIf(!available)(
+  it.live.skipIf(!Chromium.available)(
     "opened without a window to tell, the page sends the browser to returnUrl?connection_id= with no Referer",
     () =>
       Effect.gen(function* () {
@@ -190,16 +169,16 @@ describe("Connect flow", () => {
         const product = yield* SampleProduct.start()
         const started = yield* Main.start(Harness.config(dir, simUrl, Keyring.generate("k1"), [product.hostPort]))
         yield* product.attach({ baseUrl: started.baseUrl, apiKey })
-        const session = yield* step(async () => (await fetch(`${product.url}api/connect-session`, { method: "POST" })).json() as Promise<{ connectUrl: string }>)
-        const chrome = yield* browser
-        const context = yield* Effect.acquireRelease(step(() => chrome.newContext()), (c) => Effect.promise(() => c.close()))
+        const session = yield* Chromium.step(async () => (await fetch(`${product.url}api/connect-session`, { method: "POST" })).json() as Promise<{ connectUrl: string }>)
+        const chrome = yield* Chromium.browser
+        const context = yield* Effect.acquireRelease(Chromium.step(() => chrome.newContext()), (c) => Effect.promise(() => c.close()))
         context.setDefaultTimeout(0)
-        const page = yield* step(() => context.newPage())
-        yield* step(() => page.goto(session.connectUrl))
-        yield* step(() => page.getByTestId("token-input").first().fill(sim.tokens["scoped"] as string))
-        yield* step(() => page.getByTestId("verify").click())
-        yield* step(() => page.getByTestId("complete").click())
-        yield* step(() => page.waitForURL((url) => url.pathname === "/returned", { timeout: 0 }))
+        const page = yield* Chromium.step(() => context.newPage())
+        yield* Chromium.step(() => page.goto(session.connectUrl))
+        yield* Chromium.step(() => page.getByTestId("token-input").first().fill(sim.tokens["scoped"] as string))
+        yield* Chromium.step(() => page.getByTestId("verify").click())
+        yield* Chromium.step(() => page.getByTestId("complete").click())
+        yield* Chromium.step(() => page.waitForURL((url) => url.pathname === "/returned", { timeout: 0 }))
         const connectionId = new URL(page.url()).searchParams.get("connection_id") ?? ""
         assert.isNotEmpty(connectionId)
         yield* product.until((w) => w.type === "connection.created" && w.data["connectionId"] === connectionId)
@@ -211,7 +190,7 @@ describe("Connect flow", () => {
     { timeout: 300_000 }
   )
 
-  it.live.skipIf(!available)(
+  it.live.skipIf(!Chromium.available)(
     "in an iframe at an allowed origin, two per-zone tokens make one connection and the parent is told; at another origin the page is not framed",
     () =>
       Effect.gen(function* () {
@@ -230,7 +209,7 @@ describe("Connect flow", () => {
         })
         const scoped = sim.tokens["scoped"] as string
         const running = yield* Effect.acquireRelease(
-          step(() => serve(sim, { port: 0 })),
+          Chromium.step(() => serve(sim, { port: 0 })),
           (r) => Effect.promise(() => r.close())
         )
         // A product page that frames the connect URL of its query and lists the messages it is told.
@@ -254,24 +233,24 @@ describe("Connect flow", () => {
           (r) => r.body.connectUrl as string
         )
 
-        const chrome = yield* browser
-        const context = yield* Effect.acquireRelease(step(() => chrome.newContext()), (c) => Effect.promise(() => c.close()))
+        const chrome = yield* Chromium.browser
+        const context = yield* Effect.acquireRelease(Chromium.step(() => chrome.newContext()), (c) => Effect.promise(() => c.close()))
         context.setDefaultTimeout(0)
-        const page = yield* step(() => context.newPage())
-        yield* step(async () => page.goto(`${allowed}/?src=${encodeURIComponent(await Effect.runPromise(openSession))}`))
+        const page = yield* Chromium.step(() => context.newPage())
+        yield* Chromium.step(async () => page.goto(`${allowed}/?src=${encodeURIComponent(await Effect.runPromise(openSession))}`))
         const frame = page.frameLocator("iframe")
-        yield* step(() => frame.getByTestId("permissions-step").waitFor())
-        yield* step(() => frame.getByTestId("add-token").click())
-        yield* step(() => frame.getByTestId("token-input").nth(0).fill(scoped))
-        yield* step(() => frame.getByTestId("token-input").nth(1).fill(devToken))
-        yield* step(() => frame.getByTestId("verify").click())
-        yield* step(() => frame.getByTestId("zones").waitFor())
-        const zones = yield* step(() => frame.getByTestId("zone-checkbox").evaluateAll((boxes) => boxes.map((b) => b.getAttribute("data-zone"))))
+        yield* Chromium.step(() => frame.getByTestId("permissions-step").waitFor())
+        yield* Chromium.step(() => frame.getByTestId("add-token").click())
+        yield* Chromium.step(() => frame.getByTestId("token-input").nth(0).fill(scoped))
+        yield* Chromium.step(() => frame.getByTestId("token-input").nth(1).fill(devToken))
+        yield* Chromium.step(() => frame.getByTestId("verify").click())
+        yield* Chromium.step(() => frame.getByTestId("zones").waitFor())
+        const zones = yield* Chromium.step(() => frame.getByTestId("zone-checkbox").evaluateAll((boxes) => boxes.map((b) => b.getAttribute("data-zone"))))
         assert.deepStrictEqual([...new Set(zones)].sort(), ["redpine.dev", "redpine.io"])
-        yield* step(() => frame.getByTestId("complete").click())
+        yield* Chromium.step(() => frame.getByTestId("complete").click())
         yield* messageCount(page, "plumbline:connected", 1)
         const told = yield* messages(page)
-        const connectionId = (yield* step(() => frame.getByTestId("connection-id").textContent())) ?? ""
+        const connectionId = (yield* Chromium.step(() => frame.getByTestId("connection-id").textContent())) ?? ""
         assert.deepStrictEqual(told, [`plumbline:connected from ${started.baseUrl} ${connectionId}`])
         const view = (yield* api.call("GET", `/api/connections/${connectionId}`)).body
         assert.deepStrictEqual(
@@ -280,11 +259,11 @@ describe("Connect flow", () => {
         )
 
         // The same parent page at an origin the session does not allow: the browser refuses to frame it.
-        const other = yield* step(() => context.newPage())
-        yield* step(async () => other.goto(`http://localhost:${port}/?src=${encodeURIComponent(await Effect.runPromise(openSession))}`))
-        yield* step(() => other.waitForFunction(() => document.querySelector("[data-testid=frame-state]")?.textContent === "loaded", undefined, { timeout: 0 }))
+        const other = yield* Chromium.step(() => context.newPage())
+        yield* Chromium.step(async () => other.goto(`http://localhost:${port}/?src=${encodeURIComponent(await Effect.runPromise(openSession))}`))
+        yield* Chromium.step(() => other.waitForFunction(() => document.querySelector("[data-testid=frame-state]")?.textContent === "loaded", undefined, { timeout: 0 }))
         const framed = other.frames().filter((f) => f !== other.mainFrame())
-        for (const f of framed) assert.strictEqual(yield* step(() => f.locator("[data-testid=permissions-step]").count()), 0)
+        for (const f of framed) assert.strictEqual(yield* Chromium.step(() => f.locator("[data-testid=permissions-step]").count()), 0)
         assert.deepStrictEqual(yield* messages(other), [])
       }).pipe(Effect.scoped),
     { timeout: 300_000 }

@@ -7,10 +7,11 @@
  * three-record snapshot, so what is measured is the scheduler and the job's bookkeeping, not a
  * provider. Only the scheduler's public service is used (`add`, `schedule`).
  *
- * The connections are first stored (set-up, not measured: storing 10,000 sealed credentials takes
- * seconds). Then they are handed to the scheduler one by one, evenly over the first interval (as
- * customers add them), each with a short interval, so that after the ramp the load is steady:
- * `connections / interval` runs per second. Then the scheduler runs on for the rest of `seconds`.
+ * The scheduler starts on an empty schedule; then the connections are stored (set-up, not measured:
+ * storing 10,000 sealed credentials takes seconds), which does not schedule them. Then they are
+ * handed to the scheduler one by one, evenly over the first interval (as customers add them), each
+ * with a short interval, so that after the ramp the load is steady: `connections / interval` runs
+ * per second. Then the scheduler runs on for the rest of `seconds`.
  *
  * - Lag of a run: when the provider is asked for the snapshot minus when the run was due (the
  *   connection's `nextRunAt`, read through `schedule` at that moment; for the first run, the
@@ -135,7 +136,15 @@ export const run = (options: Options = defaults) =>
       const loadBefore = loadavg()
       const heapAtStart = process.memoryUsage().heapUsed
 
-      // Set-up: store every connection before the scheduler starts.
+      // The scheduler starts on an empty schedule: a connection stored before it started would get a
+      // schedule row due at once (the scheduler's start-up adopts stored connections), and all
+      // `connections` would run in one burst before the ramp — a load the ramp is there to avoid.
+      const schedulerScope = yield* Scope.make()
+      const built = yield* Effect.orDie(Layer.buildWithScope(Scheduler.layer(settings), schedulerScope))
+      scheduler = Context.get(built, Scheduler.Scheduler)
+
+      // Set-up: store every connection (not measured). Without a schedule row, none is run until
+      // the ramp hands it to the scheduler.
       const setupStarted = Date.now()
       const ids: Array<string> = []
       for (let i = 0; i < options.connections; i++) {
@@ -150,9 +159,6 @@ export const run = (options: Options = defaults) =>
       const setupMs = Date.now() - setupStarted
 
       const cpuBefore = process.cpuUsage()
-      const schedulerScope = yield* Scope.make()
-      const built = yield* Effect.orDie(Layer.buildWithScope(Scheduler.layer(settings), schedulerScope))
-      scheduler = Context.get(built, Scheduler.Scheduler)
       const started = Date.now()
 
       // Ramp: hand the connections to the scheduler evenly over the first interval.
