@@ -12,7 +12,7 @@ import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core
 import { Effect, Option, Schema, Stream } from "effect"
 import type { CloudflareClient } from "../CloudflareClient.js"
 import { compact, orUndefined, sorted } from "../internal/records.js"
-import { type RuleWire, type RulesetSummaryWire, type RulesetWire, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
+import { type RuleWire, type RulesetSummaryWire, type RulesetWire, rulesetById, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
 import * as Permissions from "../Permissions.js"
 
 /** The canonical `ratelimit` object. */
@@ -47,7 +47,18 @@ export const Rule = Schema.Struct({
   /** For `execute` rules: the ruleset deployed, with its name when the listing shows it. */
   executes: Schema.optional(Schema.Struct({ id: Schema.String, name: Schema.optional(Schema.String), kind: Schema.optional(Schema.String) })),
   version: Schema.optional(Schema.String),
-  last_updated: Schema.optional(Schema.String)
+  last_updated: Schema.optional(Schema.String),
+  /** `account` for a rule of an account-level ruleset (absent: the zone's own). */
+  level: Schema.optional(Schema.Literal("account", "zone")),
+  /** The name of the ruleset the rule lives in (an entry point or an executed custom ruleset). */
+  ruleset_name: Schema.optional(Schema.String),
+  /** For a rule of a custom ruleset: the `execute` rule that runs it. */
+  executed_by: Schema.optional(Schema.String),
+  /**
+   * For an account-level rule: whether its zone conditions (`cf.zone.name`, `cf.zone.plan`) reach
+   * this zone (`applies`), or could not be decided statically (`undecided`, kept conservatively).
+   */
+  zone_scope: Schema.optional(Schema.Literal("applies", "undecided"))
 })
 export type Rule = typeof Rule.Type
 
@@ -114,14 +125,19 @@ export const rulesOf = (
       const entrypoints = yield* Effect.forEach(existingEntrypoints(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase), {
         concurrency: "unbounded"
       })
-      return Stream.fromIterable(
-        entrypoints.flatMap((entrypoint) =>
-          Option.match(entrypoint, {
-            onNone: () => [],
-            onSome: (ruleset) => (ruleset.rules ?? []).map((rule, i) => toRecord(ruleset, rule, i, summaries))
-          })
-        )
+      const present = entrypoints.flatMap((entrypoint) => Option.toArray(entrypoint))
+      const records = present.flatMap((ruleset) => (ruleset.rules ?? []).map((rule, i) => toRecord(ruleset, rule, i, summaries)))
+      // A zone entry point may `execute` a zone custom ruleset (kind `custom`): its rules act on
+      // the zone too, so they are kept, each ruleset fetched once per snapshot (shared request).
+      const executed = yield* Effect.forEach(
+        records.filter((r) => r.enabled && r.executes?.kind === "custom"),
+        (r) =>
+          Effect.map(rulesetById(resource, scope, "zones", scope.id, r.executes!.id), (ruleset) =>
+            (ruleset.rules ?? []).map((rule, i) => ({ ...toRecord(ruleset, rule, i, summaries), phase: r.phase, ruleset_name: ruleset.name, executed_by: r.id }))
+          ),
+        { concurrency: "unbounded" }
       )
+      return Stream.fromIterable([...records, ...executed.flat()])
     })
   )
 
