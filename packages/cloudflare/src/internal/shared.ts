@@ -15,7 +15,7 @@ import { callContext } from "./context.js"
 /** Rulesets per page of the cursor-paged listing (the simulator allows 1–50; Cloudflare does not document the bound). */
 export const RULESETS_PER_PAGE = 50
 
-/** Items per page of a list's items (1–500). */
+/** Items per page of a list's items: 1–500 (official schema, `GET /accounts/{account_id}/rules/lists/{list_id}/items`, parameter `per_page`). */
 export const LIST_ITEMS_PER_PAGE = 500
 
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
