@@ -350,6 +350,10 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
           status = 200
           body = { result: null, success: false, errors: [{ code: effect.code ?? 10000, message: "Simulated failure inside a 200" }], messages: [] }
           break
+        case "notEntitled":
+          status = 403
+          body = failureBody(fail.notEntitled(effect.product ?? "firewallaccessrules"))
+          break
         case "extraFields": {
           const extra = (o: Record<string, unknown>) => ({ ...o, x_simulator_unknown: { added: true }, unknown_flag: 1 })
           body = { ...extra(body), result: mapObjects(body["result"], extra) }

@@ -25,11 +25,11 @@ describe("enterprise scenario: account-level rulesets", () => {
     assert.strictEqual(code(absent), 10003)
   })
 
-  it("a standard account is refused account WAF phases as not entitled (403/20120), not as a missing permission", async () => {
+  it("a standard account is refused account WAF phases as not entitled (403/10010), not as a missing permission", async () => {
     const sim = Simulator.make({ scenario: "enterprise", rateLimit: false })
     const refused = await call(sim, "GET", `/accounts/${account(sim, "Smallco").id}/rulesets/phases/http_request_firewall_custom/entrypoint`, "account")
     assert.strictEqual(refused.status, 403)
-    assert.strictEqual(code(refused), 20120)
+    assert.strictEqual(code(refused), 10010)
     // Redirects are not an Enterprise-only account phase: an absent one is just absent.
     const redirect = await call(sim, "GET", `/accounts/${account(sim, "Smallco").id}/rulesets/phases/http_request_dynamic_redirect/entrypoint`, "account")
     assert.strictEqual(code(redirect), 10003)

@@ -206,9 +206,21 @@ export const errorMessages = (body: unknown): ReadonlyArray<ConnectorError.Provi
 const MALFORMED_CREDENTIAL_CODES = new Set([6003, 6103, 6111, 9106])
 
 /**
+ * Cloudflare's code for a product the account or zone is not entitled to: 10010, with messages such as
+ * `firewallaccessrules.api.not_entitled` (observed: github.com/xiaotianxt/bypass-cloudflare-for-github-action/issues/6).
+ * Cloudflare publishes no error catalogue, so a message saying "not entitled" counts too.
+ */
+export const ENTITLEMENT_CODES: ReadonlySet<number> = new Set([10010])
+
+/** Is this 403 a plan or entitlement refusal rather than a missing permission? */
+export const isEntitlementRefusal = (codes: ReadonlyArray<ConnectorError.ProviderMessage>): boolean =>
+  codes.some((c) => ENTITLEMENT_CODES.has(c.code) || /not[ _]entitled/i.test(c.message))
+
+/**
  * Maps Cloudflare's non-2xx answers onto core's errors, before core's generic mapping:
  * 401 → credential invalid (nothing is retried, the runner stops); 400 with a malformed-credential
- * code → credential invalid; 403 → permission missing (the caller adds which); 410 → the product is
+ * code → credential invalid; 403 with an entitlement code (10010) → not available on the plan (skipped);
+ * any other 403 → permission missing (the caller adds which); 410 → the product is
  * retired (skipped, not an error). Everything else (404, 429, 5xx) is left to core.
  */
 export const classify = (failure: HttpPipeline.FailedResponse): ConnectorError.ConnectorError | undefined => {
@@ -220,6 +232,14 @@ export const classify = (failure: HttpPipeline.FailedResponse): ConnectorError.C
   if (failure.status === 401) return new ConnectorError.CredentialInvalid({ reason: "invalid", ...context })
   if (failure.status === 400 && failure.codes.some((c) => MALFORMED_CREDENTIAL_CODES.has(c.code))) {
     return new ConnectorError.CredentialInvalid({ reason: "invalid", ...context })
+  }
+  if (failure.status === 403 && isEntitlementRefusal(failure.codes)) {
+    // The plan does not include the product: granting a permission cannot help (API-NOTES "403 kinds").
+    return new ConnectorError.NotAvailable({
+      reason: "plan",
+      detail: `the plan does not include ${failure.path}`,
+      ...context
+    })
   }
   if (failure.status === 403) return new ConnectorError.PermissionMissing(context)
   if (failure.status === 410) {

@@ -150,6 +150,22 @@ describe("Faults", () => {
     })
   )
 
+  it.effect("a plan refusal (403, 10010) is skipped because of the plan, not a missing permission", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: { rules: [{ route: "GET /zones/:zone_id/workers/routes", effect: { kind: "notEntitled", product: "workers" } }] }
+      })
+      const { snapshot } = yield* run(sim)
+      const status = result(snapshot, "workers_routes", "redpine.io").status
+      if (status._tag === "skipped") {
+        assert.strictEqual(status.reason, "plan")
+      } else assert.fail(`expected skipped (plan), got ${JSON.stringify(status)}`)
+      assert.deepStrictEqual(othersOk(snapshot, ["workers_routes"]), [])
+    })
+  )
+
   it.effect("a 429 storm: Retry-After is honoured by every reader at once, and the snapshot completes", () =>
     Effect.gen(function* () {
       const clock = { now: 1_800_000_000_000 }

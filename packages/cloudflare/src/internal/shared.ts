@@ -14,7 +14,7 @@ import { callContext } from "./context.js"
 /** Rulesets per page of the cursor-paged listing (the simulator allows 1–50; Cloudflare does not document the bound). */
 export const RULESETS_PER_PAGE = 50
 
-/** Items per page of a list's items (1–500). */
+/** Items per page of a list's items: 1–500 (official schema, `GET /accounts/{account_id}/rules/lists/{list_id}/items`, parameter `per_page`). */
 export const LIST_ITEMS_PER_PAGE = 500
 
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
@@ -159,15 +159,13 @@ export const accountLists = (resource: string, scope: Scope.Scope) =>
   )
 
 /**
- * Cloudflare's answer to an account-level phase the account is not entitled to. Account-level WAF
- * rulesets are Enterprise-only (https://developers.cloudflare.com/waf/account/custom-rulesets/);
- * the code is the simulator's (API-NOTES.md, "Account-level rulesets"): not confirmed against live
- * Cloudflare, so only this code is taken as a plan refusal, never a bare 403.
+ * Is this the plan refusal of an account-level phase? Account-level WAF rulesets are Enterprise-only
+ * (https://developers.cloudflare.com/waf/account/custom-rulesets/); `CloudflareClient.classify` already
+ * maps Cloudflare's entitlement refusal (403 with code 10010 or a "not entitled" message, API-NOTES.md
+ * "403 kinds") to `NotAvailable` for the plan, never a bare 403.
  */
-export const NOT_ENTITLED = 20120
-
-const isNotEntitled = (error: ConnectorError.ConnectorError): boolean =>
-  (error._tag === "PermissionMissing" || error._tag === "RequestRejected") && error.codes.some((c) => c.code === NOT_ENTITLED)
+const isNotEntitled = (error: ConnectorError.ConnectorError): error is ConnectorError.NotAvailable =>
+  error._tag === "NotAvailable" && error.reason === "plan"
 
 /** The account's entry point ruleset of a phase; `none` when it does not exist (404/10003). */
 export class GetAccountEntrypoint extends Request.TaggedClass("GetAccountEntrypoint")<
@@ -198,7 +196,7 @@ const accountEntrypointResolver = RequestResolver.fromEffect((request: GetAccoun
           Effect.fail(
             new ConnectorError.NotAvailable({
               reason: "plan",
-              detail: `Account-level rulesets need an Enterprise account (${request.phase}: ${error.message})`,
+              detail: `Account-level rulesets need an Enterprise account (${request.phase}: ${error.detail})`,
               scope: request.scope
             })
           )

@@ -10,7 +10,7 @@ import { callContext } from "../internal/context.js"
 import { compact, orUndefined, sorted } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
-/** `/zones` allows 5–50 per page. */
+/** `/zones` allows 5–50 per page (official schema, `GET /zones` operation `zones-get`, parameter `per_page`). */
 export const PER_PAGE = 50
 
 /** A zone as Cloudflare sends it. */

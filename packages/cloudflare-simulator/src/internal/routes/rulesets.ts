@@ -404,8 +404,9 @@ export const rulesetRoutes: ReadonlyArray<Route> = [
       const account = findAccount(ctx.state, ctx.params["account_id"] ?? "", ctx.path)
       if (!allowsAccount(ctx.token, account.id, phaseGroups(phase, "account", "Read"))) throw fail.forbidden()
       // Account-level WAF phases are Enterprise-only (https://developers.cloudflare.com/waf/account/custom-rulesets/):
-      // a standard account is refused as not entitled, the same refusal as on write (API-NOTES.md).
-      if (account.type !== "enterprise" && ENTERPRISE_ACCOUNT_PHASES.includes(phase)) throw notEntitled(`not entitled to use the ${phase} phase at the account level`)
+      // a standard account's read is refused with Cloudflare's entitlement code on reads, 403/10010
+      // `<product>.api.not_entitled` (API-NOTES.md, "403 kinds"), not as a missing permission.
+      if (account.type !== "enterprise" && ENTERPRISE_ACCOUNT_PHASES.includes(phase)) throw fail.notEntitled("rulesets")
       const rs = findEntrypoint(ctx.state, { kind: "account", accountId: account.id }, phase)
       if (rs === undefined) throw fail.noEntrypoint(phase)
       return { result: full(rs) }
