@@ -66,6 +66,11 @@ export interface SimulatorOptions {
    * of the limit in each window, spread evenly over it. Default none.
    */
   readonly customerUse?: CustomerUseOptions
+  /**
+   * Whose quota `rateLimit` counts: `"user"` (default, as Cloudflare: all of a user's tokens share one)
+   * or `"token"` (each token its own, for tests of a per-token budget).
+   */
+  readonly rateLimitPer?: "user" | "token"
   /** Requests per second per client IP, across all tokens (Cloudflare: 200). Off with `rateLimit: false`. */
   readonly ipRateLimit?: number | false
   /** The retired `GET /zones/{id}/rate_limits`: `"gone"` (410, as today; default) or `"serve"`. */
@@ -356,7 +361,13 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     const ipLimited = checkIpLimit(request, t)
     if (ipLimited !== undefined) return ipLimited
     // One quota per user (all their tokens), one per account for account-owned tokens.
-    const rateKey = token === undefined ? (auth.token ?? "anonymous") : token.owner.kind === "user" ? "user" : `account:${token.owner.accountId}`
+    const rateKey =
+      token === undefined || options.rateLimitPer === "token"
+        ? (auth.token ?? "anonymous")
+        : token.owner.kind === "user"
+          ? "user"
+          : `account:${token.owner.accountId}`
+    // The customer's background use is the user's (per-user counting only).
     const limited = checkRateLimit(rateKey, t, rateKey === "user")
     if (limited !== undefined) return limited
 

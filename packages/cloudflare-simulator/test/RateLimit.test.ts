@@ -99,4 +99,13 @@ describe("RateLimit", () => {
       yield* TestClock.adjust("1 second")
       assert.strictEqual((yield* send(sim, "accountOwned")).status, 200)
     }))
+
+  it.effect("counts per token when asked to (rateLimitPer: token)", () =>
+    Effect.gen(function* () {
+      const sim = yield* withTestClock({ rateLimit: { limit: 2, windowMs: 60_000 }, rateLimitPer: "token" })
+      assert.strictEqual((yield* send(sim)).status, 200)
+      assert.strictEqual((yield* send(sim)).status, 200)
+      assert.strictEqual((yield* send(sim)).status, 429)
+      assert.strictEqual((yield* send(sim, "account")).status, 200)
+    }))
 })
