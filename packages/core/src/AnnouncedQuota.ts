@@ -5,7 +5,7 @@
  * `RequestBudget` alone only bounds our own requests; this gate reads the announcements and keeps our
  * spending to a `share` of what remains, so that a snapshot never eats the customer's allowance: within
  * one announced window our requests stay at most `share × (remaining + ours)`, and they are paced over
- * the window (a quarter at once, the rest released evenly) so that the customer's later use still finds
+ * the window (a tenth at once, the rest released evenly) so that the customer's later use still finds
  * room. Core knows no header format: each connector parses its provider's into a `Reading`.
  */
 import { Clock, Duration, Effect } from "effect"
@@ -49,7 +49,7 @@ export interface Gate {
 }
 
 /** The part of a window's allowance available at once, as a fraction of the window. */
-const BURST = 0.25
+const BURST = 0.1
 
 /** Makes a gate; dies on a share outside (0, 1] (a programming error). */
 export const make = (share: number): Effect.Effect<Gate> =>
@@ -75,7 +75,7 @@ export const make = (share: number): Effect.Effect<Gate> =>
             yield* Effect.sleep(Duration.millis(windowEnd - now))
             continue
           }
-          // The pace: the cap is released over the window (a quarter of it at once), so the customer's
+          // The pace: the cap is released over the window (a tenth of it at once), so the customer's
           // later use still finds room.
           const start = windowEnd - windowMillis - BURST * windowMillis
           const at = start + ((inWindow + 1) / cap) * windowMillis
