@@ -49,6 +49,14 @@ export interface Options {
   readonly retry?: Partial<RetryPolicy.RetryPolicy> | undefined
   /** The token's request budget. Default `RateLimit.budget`, Cloudflare's documented limit. */
   readonly budget?: RequestBudget.Limits | undefined
+  /**
+   * The share (0 < share ≤ 1) of the remaining quota Cloudflare announces (`Ratelimit` header) that
+   * the connector may spend; the rest is left to the customer's own use of the same quota. Default
+   * `RateLimit.defaultShare` (0.5). `false` ignores the announcements (not recommended).
+   */
+  readonly quotaShare?: number | false | undefined
+  /** The process-wide per-client-IP budget. Default `RateLimit.clientIpBudget`; `false` for none. */
+  readonly clientIpBudget?: typeof RateLimit.clientIpBudget | false | undefined
 }
 
 /** Who is asking, so that errors name the resource, the scope and the permission to grant. */
@@ -300,6 +308,8 @@ export const make = (
       errorMessages,
       classify,
       budget: options.budget ?? RateLimit.budget,
+      ...(options.quotaShare === false ? {} : { quota: { share: options.quotaShare ?? RateLimit.defaultShare, read: RateLimit.parseHeaders } }),
+      ...(options.clientIpBudget === false ? {} : { clientBudget: options.clientIpBudget ?? RateLimit.clientIpBudget }),
       ...(options.retry === undefined ? {} : { retry: options.retry })
     })
 

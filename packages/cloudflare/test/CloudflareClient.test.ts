@@ -62,13 +62,18 @@ describe("CloudflareClient", () => {
     Effect.gen(function* () {
       const budget = recordingBudget()
       const { layer } = fake(() => ok([]), budget.layer)
-      yield* Effect.provide(CloudflareClient.make({ token: TOKEN }), layer)
-      yield* Effect.provide(CloudflareClient.make({ token: TOKEN, budget: { limit: 10, window: Duration.seconds(1) } }), layer)
+      // (The per-client-IP budget, registered too by default, is left out here and checked below.)
+      yield* Effect.provide(CloudflareClient.make({ token: TOKEN, clientIpBudget: false }), layer)
+      yield* Effect.provide(CloudflareClient.make({ token: TOKEN, budget: { limit: 10, window: Duration.seconds(1) }, clientIpBudget: false }), layer)
       assert.strictEqual(budget.limits[0], RateLimit.budget)
       assert.strictEqual(budget.limits[0]?.limit, 1200)
       assert.isTrue(Duration.equals(budget.limits[0]!.window, Duration.minutes(5)))
       assert.isTrue(Duration.equals(budget.limits[0]!.margin ?? Duration.zero, Duration.seconds(1)))
       assert.strictEqual(budget.limits[1]?.limit, 10)
+      // By default one process-wide budget keeps to Cloudflare's 200 requests per second per client IP.
+      yield* Effect.provide(CloudflareClient.make({ token: TOKEN }), layer)
+      assert.strictEqual(budget.limits[3], RateLimit.clientIpBudget.limits)
+      assert.strictEqual(budget.limits[3]?.limit, 200)
     }))
 
   it("classifies Cloudflare's statuses", () => {

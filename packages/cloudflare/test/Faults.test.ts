@@ -173,7 +173,8 @@ describe("Faults", () => {
       const fake = SimHttp.make(sim)
       const connector = yield* Effect.provide(
         CloudflareConnector.CloudflareConnector,
-        SimHttp.connectorLayer(fake, sim.tokens["account"]!, { retry: { maxRetries: 8 } })
+        // The announced quota is ignored here, so that 429s happen and their handling is what is tested.
+        SimHttp.connectorLayer(fake, sim.tokens["account"]!, { retry: { maxRetries: 8 }, quotaShare: false })
       )
       const snapshot = yield* drive(connector.snapshot(), clock, 500)
       assert.isDefined(snapshot)
@@ -194,7 +195,11 @@ describe("Faults", () => {
       const clock = { now: 1_800_000_000_000 }
       const sim = Simulator.make({ scenario: "redpine", rateLimit: { limit: 20, windowMs: 600_000 }, now: () => clock.now })
       const fake = SimHttp.make(sim)
-      const connector = yield* Effect.provide(CloudflareConnector.CloudflareConnector, SimHttp.connectorLayer(fake, sim.tokens["account"]!))
+      // The announced quota is ignored here, so that 429s happen and their handling is what is tested.
+      const connector = yield* Effect.provide(
+        CloudflareConnector.CloudflareConnector,
+        SimHttp.connectorLayer(fake, sim.tokens["account"]!, { quotaShare: false })
+      )
       const snapshot = yield* drive(connector.snapshot(), clock, 30_000)
       assert.isDefined(snapshot)
       assert.strictEqual(snapshot!.outcome, "complete")

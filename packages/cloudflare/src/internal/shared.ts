@@ -105,8 +105,31 @@ export class ListAccountLists extends Request.TaggedClass("ListAccountLists")<
 
 const shared = (resource: string, scope: string): CallContext => ({ resource, scope })
 
+/**
+ * A shared read that, once started, always completes its request. Another resource's fibre may be
+ * waiting on the same cached request: if the fibre that runs it were interrupted (a sibling read
+ * failed) while the read waits on a budget, the request would never complete and every waiter would
+ * hang. Uninterruptible, the read finishes and the waiters get its answer.
+ */
+const withClient = <A, E>(read: (client: Effect.Effect.Success<typeof CloudflareClient>) => Effect.Effect<A, E>) =>
+  Effect.uninterruptible(Effect.flatMap(CloudflareClient, read))
+
+/**
+ * Runs `f` on every item at once, like `Effect.forEach`, but lets every one finish before failing
+ * with the first error: a failing read never interrupts a sibling in the middle of a shared request.
+ */
+export const forEachSettled = <A, B, E, R>(items: Iterable<A>, f: (a: A) => Effect.Effect<B, E, R>): Effect.Effect<Array<B>, E, R> =>
+  Effect.flatMap(Effect.forEach(items, (a) => Effect.either(f(a)), { concurrency: "unbounded" }), (results) => {
+    const out: Array<B> = []
+    for (const result of results) {
+      if (result._tag === "Left") return Effect.fail(result.left)
+      out.push(result.right)
+    }
+    return Effect.succeed(out)
+  })
+
 const rulesetsResolver = RequestResolver.fromEffect((request: ListZoneRulesets) =>
-  Effect.flatMap(CloudflareClient, (client) =>
+  withClient((client) =>
     Stream.runCollect(
       client.cursor(
         `/zones/${request.zoneId}/rulesets`,
@@ -118,7 +141,7 @@ const rulesetsResolver = RequestResolver.fromEffect((request: ListZoneRulesets) 
 )
 
 const entrypointResolver = RequestResolver.fromEffect((request: GetZoneEntrypoint) =>
-  Effect.flatMap(CloudflareClient, (client) =>
+  withClient((client) =>
     client.get(`/zones/${request.zoneId}/rulesets/phases/${request.phase}/entrypoint`, {}, RulesetWire, shared("rulesets", request.scope)).pipe(
       Effect.map((answer) => Option.some(answer.result)),
       // A phase never configured has no entry point: that is "no rules", not an error.
@@ -131,7 +154,7 @@ const entrypointResolver = RequestResolver.fromEffect((request: GetZoneEntrypoin
 )
 
 const listsResolver = RequestResolver.fromEffect((request: ListAccountLists) =>
-  Effect.flatMap(CloudflareClient, (client) =>
+  withClient((client) =>
     Effect.map(
       client.get(`/accounts/${request.accountId}/rules/lists`, {}, Schema.Array(ListWire), shared("ip_lists", request.scope)),
       (answer) => answer.result
@@ -182,7 +205,7 @@ export class GetRuleset extends Request.TaggedClass("GetRuleset")<
 > {}
 
 const accountEntrypointResolver = RequestResolver.fromEffect((request: GetAccountEntrypoint) =>
-  Effect.flatMap(CloudflareClient, (client) =>
+  withClient((client) =>
     client
       .get(`/accounts/${request.accountId}/rulesets/phases/${request.phase}/entrypoint`, {}, RulesetWire, shared("account_rules", request.scope))
       .pipe(
@@ -206,7 +229,7 @@ const accountEntrypointResolver = RequestResolver.fromEffect((request: GetAccoun
 )
 
 const rulesetResolver = RequestResolver.fromEffect((request: GetRuleset) =>
-  Effect.flatMap(CloudflareClient, (client) =>
+  withClient((client) =>
     Effect.map(
       client.get(`/${request.owner}/${request.ownerId}/rulesets/${request.rulesetId}`, {}, RulesetWire, shared("rulesets", request.scope)),
       (answer) => answer.result

@@ -14,7 +14,7 @@ import { Coverage } from "@plumbline/cloudflare-rules"
 import { type ConnectorError, Resource, type Scope } from "@plumbline/core"
 import { Effect, Option, Stream } from "effect"
 import type { CloudflareClient } from "../CloudflareClient.js"
-import { accountEntrypoint, type RuleWire, type RulesetWire, rulesetById } from "../internal/shared.js"
+import { accountEntrypoint, forEachSettled, type RuleWire, type RulesetWire, rulesetById } from "../internal/shared.js"
 import * as Permissions from "../Permissions.js"
 import * as Plans from "../Plans.js"
 import { type Rule, Rule as RuleSchema, toRecord, VOLATILE } from "./Rulesets.js"
@@ -83,8 +83,8 @@ export const rulesOf = (scope: Scope.Scope): Stream.Stream<Rule, ConnectorError.
     Effect.gen(function* () {
       const accountId = scope.attributes["account"]
       if (accountId === undefined) return Stream.empty
-      const entrypoints = yield* Effect.forEach(PHASES, (phase) => accountEntrypoint(NAME, scope, accountId, phase), { concurrency: "unbounded" })
-      const rules = yield* Effect.forEach(entrypoints.flatMap(Option.toArray), (e) => reaching(scope, accountId, e), { concurrency: "unbounded" })
+      const entrypoints = yield* forEachSettled(PHASES, (phase) => accountEntrypoint(NAME, scope, accountId, phase))
+      const rules = yield* forEachSettled(entrypoints.flatMap(Option.toArray), (e) => reaching(scope, accountId, e))
       return Stream.fromIterable(rules.flat())
     })
   )

@@ -12,7 +12,7 @@ import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core
 import { Effect, Option, Schema, Stream } from "effect"
 import type { CloudflareClient } from "../CloudflareClient.js"
 import { compact, orUndefined, sorted } from "../internal/records.js"
-import { type RuleWire, type RulesetSummaryWire, type RulesetWire, rulesetById, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
+import { forEachSettled, type RuleWire, type RulesetSummaryWire, type RulesetWire, rulesetById, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
 import * as Permissions from "../Permissions.js"
 
 /** The canonical `ratelimit` object. */
@@ -122,20 +122,17 @@ export const rulesOf = (
   Stream.unwrap(
     Effect.gen(function* () {
       const summaries = yield* zoneRulesets(resource, scope)
-      const entrypoints = yield* Effect.forEach(existingEntrypoints(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase), {
-        concurrency: "unbounded"
-      })
+      const entrypoints = yield* forEachSettled(existingEntrypoints(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase))
       const present = entrypoints.flatMap((entrypoint) => Option.toArray(entrypoint))
       const records = present.flatMap((ruleset) => (ruleset.rules ?? []).map((rule, i) => toRecord(ruleset, rule, i, summaries)))
       // A zone entry point may `execute` a zone custom ruleset (kind `custom`): its rules act on
       // the zone too, so they are kept, each ruleset fetched once per snapshot (shared request).
-      const executed = yield* Effect.forEach(
+      const executed = yield* forEachSettled(
         records.filter((r) => r.enabled && r.executes?.kind === "custom"),
         (r) =>
           Effect.map(rulesetById(resource, scope, "zones", scope.id, r.executes!.id), (ruleset) =>
             (ruleset.rules ?? []).map((rule, i) => ({ ...toRecord(ruleset, rule, i, summaries), phase: r.phase, ruleset_name: ruleset.name, executed_by: r.id }))
-          ),
-        { concurrency: "unbounded" }
+          )
       )
       return Stream.fromIterable([...records, ...executed.flat()])
     })
