@@ -448,6 +448,10 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
           status = 403
           body = failureBody(fail.notEntitled(effect.product ?? "firewallaccessrules"))
           break
+        case "accountUnavailable":
+          status = 403
+          body = failureBody(fail.accountUnavailable(effect.state))
+          break
         case "extraFields": {
           const extra = (o: Record<string, unknown>) => ({ ...o, x_simulator_unknown: { added: true }, unknown_flag: 1 })
           body = { ...extra(body), result: mapObjects(body["result"], extra) }

@@ -225,7 +225,23 @@ export const isEntitlementRefusal = (codes: ReadonlyArray<ConnectorError.Provide
   codes.some((c) => ENTITLEMENT_CODES.has(c.code) || /not[ _]entitled/i.test(c.message))
 
 /**
+ * A suspended or locked account, from an error's wording. Cloudflare publishes no error code for it
+ * (no catalogue exists, and neither the official schema's error examples nor its docs show one:
+ * API-NOTES.md "Suspended or locked accounts"), so the connector reads what the message says: the
+ * account (or user) is suspended, locked or disabled. Only the wording is relied on, never a code.
+ */
+export const accountStateOf = (codes: ReadonlyArray<ConnectorError.ProviderMessage>): "suspended" | "locked" | undefined => {
+  for (const c of codes) {
+    if (!/\b(account|user)\b/i.test(c.message)) continue
+    if (/\b(suspended|disabled|deactivated)\b/i.test(c.message)) return "suspended"
+    if (/\blocked\b/i.test(c.message)) return "locked"
+  }
+  return undefined
+}
+
+/**
  * Maps Cloudflare's non-2xx answers onto core's errors, before core's generic mapping:
+ * 401 or 403 saying the account is suspended or locked → account unavailable (its own alert);
  * 401 → credential invalid (nothing is retried, the runner stops); 400 with a malformed-credential
  * code → credential invalid; 403 with an entitlement code (10010) → not available on the plan (skipped);
  * any other 403 → permission missing (the caller adds which); 410 → the product is
@@ -237,6 +253,9 @@ export const classify = (failure: HttpPipeline.FailedResponse): ConnectorError.C
     codes: [...failure.codes],
     ...(failure.requestId === undefined ? {} : { requestId: failure.requestId })
   }
+  // A suspended or locked account is neither a bad credential nor a missing permission (issue #14 §4).
+  const accountState = failure.status === 401 || failure.status === 403 ? accountStateOf(failure.codes) : undefined
+  if (accountState !== undefined) return new ConnectorError.AccountUnavailable({ reason: accountState, ...context })
   if (failure.status === 401) return new ConnectorError.CredentialInvalid({ reason: "invalid", ...context })
   if (failure.status === 400 && failure.codes.some((c) => MALFORMED_CREDENTIAL_CODES.has(c.code))) {
     return new ConnectorError.CredentialInvalid({ reason: "invalid", ...context })
@@ -290,6 +309,12 @@ export const attribute = (error: ConnectorError.ConnectorError, context: CallCon
       })
     case "DecodeFailure":
       return new ConnectorError.DecodeFailure({ ...error, resource: context.resource })
+    case "AccountUnavailable":
+      return new ConnectorError.AccountUnavailable({
+        ...error,
+        resource: context.resource,
+        ...(context.scope === undefined ? {} : { scope: context.scope })
+      })
     default:
       return error
   }

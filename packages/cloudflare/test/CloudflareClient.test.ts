@@ -92,6 +92,20 @@ describe("CloudflareClient", () => {
     assert.isUndefined(failure(429))
   })
 
+  it("tells a suspended or locked account from a missing permission, a plan refusal and a bad credential", () => {
+    const failure = (status: number, codes: Array<{ code: number; message: string }>) =>
+      CloudflareClient.classify({ status, method: "GET", path: "/client/v4/zones", codes, requestId: "ray-1", body: {} })
+    const suspended = failure(403, [{ code: 10000, message: "This account is suspended; contact Cloudflare support" }])
+    assert.strictEqual(suspended?._tag, "AccountUnavailable")
+    assert.strictEqual(suspended?._tag === "AccountUnavailable" ? suspended.reason : undefined, "suspended")
+    const locked = failure(401, [{ code: 10000, message: "Your account is locked" }])
+    assert.strictEqual(locked?._tag === "AccountUnavailable" ? locked.reason : undefined, "locked")
+    // The same codes without the account's state keep their meaning.
+    assert.strictEqual(failure(403, [{ code: 10000, message: "Authentication error" }])?._tag, "PermissionMissing")
+    assert.strictEqual(failure(401, [{ code: 10000, message: "Authentication error" }])?._tag, "CredentialInvalid")
+    assert.strictEqual(failure(400, [{ code: 1001, message: "List accounts endpoint does not support account owned tokens." }]), undefined)
+  })
+
   it("reads error entries, their chains, and null", () => {
     assert.deepStrictEqual(
       CloudflareClient.errorMessages({ errors: [{ code: 6008, message: "Invalid request parameters", error_chain: [{ code: 11000, message: "per_page" }] }] }),

@@ -166,6 +166,25 @@ describe("Faults", () => {
     })
   )
 
+  it.effect("a suspended account fails every read as account unavailable, not forbidden, skipped or a bad credential", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: { rules: [{ route: "GET *", effect: { kind: "accountUnavailable", state: "suspended" } }] }
+      })
+      const { snapshot } = yield* run(sim)
+      assert.strictEqual(snapshot.outcome, "complete")
+      const statuses = snapshot.results.map((r) => r.status)
+      assert.isAbove(statuses.length, 0)
+      for (const status of statuses) {
+        if (status._tag !== "failed") assert.fail(`expected failed, got ${JSON.stringify(status)}`)
+        assert.strictEqual(status.error._tag, "AccountUnavailable")
+        assert.strictEqual(status.error._tag === "AccountUnavailable" ? status.error.reason : undefined, "suspended")
+      }
+    })
+  )
+
   it.effect("a 429 storm: Retry-After is honoured by every reader at once, and the snapshot completes", () =>
     Effect.gen(function* () {
       const clock = { now: 1_800_000_000_000 }
