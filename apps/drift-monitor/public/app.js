@@ -7,7 +7,7 @@
 
 // ---- the API's views, as JSON (the encoded form of the Schemas in src/Api.ts)
 
-/** @typedef {{ kind: "credential_expired" | "failing", since: string, message: string }} Alert */
+/** @typedef {{ kind: "credential_expired" | "failing" | "account_unavailable", since: string, message: string }} Alert */
 /** @typedef {{ running: boolean, nextRunAt: string | null, failures: number, lastRunAt: string | null, lastError: string | null }} Schedule */
 /** @typedef {{ id: string, startedAt: string, finishedAt: string, outcome: string, resultCount: number, recordCount: number, kind: "full" | "incremental" }} SnapshotSummary */
 /**
@@ -64,6 +64,17 @@
  */
 /** A snapshot's progress on the live stream (`progress` events). @typedef {{ _tag: string, resource?: string, scopeName?: string | null }} Progress */
 /** An error the API answers with. @typedef {{ _tag: string, message: string }} ErrorBody */
+
+/**
+ * How each alert kind shows. `account_unavailable`: the provider account itself is suspended or
+ * locked; only the customer can settle it with the provider (no token or permission helps).
+ * @type {Record<Alert["kind"], { title: string, testid: string }>}
+ */
+const ALERTS = {
+  credential_expired: { title: "Credential expired. ", testid: "credential-expired-alert" },
+  failing: { title: "Failing. ", testid: "alert" },
+  account_unavailable: { title: "Account suspended or locked. ", testid: "account-unavailable-alert" }
+}
 
 const KEY = "plumbline.apiKey"
 const app = /** @type {HTMLElement} */ (document.getElementById("app"))
@@ -298,8 +309,8 @@ async function connection(id) {
   const alert = c.alert
     ? el(
         "div",
-        { class: "alert", testid: c.alert.kind === "credential_expired" ? "credential-expired-alert" : "alert" },
-        el("strong", {}, c.alert.kind === "credential_expired" ? "Credential expired. " : "Failing. "),
+        { class: "alert", testid: ALERTS[c.alert.kind].testid },
+        el("strong", {}, ALERTS[c.alert.kind].title),
         c.alert.message,
         el("span", { class: "muted" }, ` (since ${c.alert.since})`),
         c.alert.kind === "credential_expired"

@@ -8,8 +8,11 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Schema } from "effect"
 import { decode, Integer, type Row } from "./internal/Rows.js"
 
-/** An alert a connection raises. */
-export const AlertKind = Schema.Literal("credential_expired", "failing")
+/**
+ * An alert a connection raises. `account_unavailable`: the provider account itself is suspended or
+ * locked (issue #14 §4), something only the customer can settle with the provider.
+ */
+export const AlertKind = Schema.Literal("credential_expired", "failing", "account_unavailable")
 export type AlertKind = typeof AlertKind.Type
 
 /** The alert as the API shows it. */
@@ -91,8 +94,8 @@ export const succeeded = (id: string, at: number) =>
     const sql = yield* SqlClient.SqlClient
     yield* ensure(sql, id)
     yield* sql`update drift_monitor_connection_state set last_run_at = ${at}, last_error = null, failures = 0,
-      alert = case when alert = 'failing' then null else alert end,
-      alert_since = case when alert = 'failing' then null else alert_since end
+      alert = case when alert in ('failing', 'account_unavailable') then null else alert end,
+      alert_since = case when alert in ('failing', 'account_unavailable') then null else alert_since end
       where connection_id = ${id}`
   })
 

@@ -346,6 +346,10 @@ export const make = (settings: SchedulerSettings) =>
           } else if (outcome._tag === "CredentialExpired") {
             yield* Effect.logWarning(`connection ${id} paused: ${outcome.message}`)
             next = undefined
+          } else if (outcome._tag === "AccountUnavailable") {
+            // The account is suspended or locked: keep the schedule; the alert says why.
+            yield* Effect.logWarning(`connection ${id}: ${outcome.message}`)
+            next = undefined
           } else if (outcome._tag === "Superseded") next = finished
           else next = null
         } else {

@@ -44,7 +44,13 @@ export const Outcome = Schema.Union(
   Schema.TaggedStruct("CredentialExpired", { message: Schema.String }),
   Schema.TaggedStruct("Paused", { status: Store.ConnectionStatus }),
   /** The token was replaced while the run used the old one: nothing stored, run again at once. */
-  Schema.TaggedStruct("Superseded", {})
+  Schema.TaggedStruct("Superseded", {}),
+  /**
+   * The provider account is suspended or locked: nothing stored (every read was refused), an
+   * `account_unavailable` alert raised, and the connection keeps its schedule so that the first run
+   * after the account is restored commits and clears the alert.
+   */
+  Schema.TaggedStruct("AccountUnavailable", { message: Schema.String })
 )
 export type Outcome = typeof Outcome.Type
 
@@ -328,6 +334,20 @@ export const run = (
       yield* Events.publish({ type: "event", connectionId, event: { id: event.id, type: event.type } })
       yield* Events.publish({ type: "snapshot.finished", connectionId, at: new Date(now).toISOString(), outcome: "credential-invalid", detail: message })
       return { _tag: "CredentialExpired", message } as Outcome
+    }
+
+    // A suspended or locked account (issue #14 §4) is neither a refused credential nor a failure to
+    // retry soon: nothing is committed (drift would read the refused reads as everything gone), and
+    // the connection raises an alert of its own.
+    const accountRefusal = snapshot.results.flatMap((r) =>
+      r.status._tag === "failed" && r.status.error._tag === "AccountUnavailable" ? [r.status.error] : []
+    )[0]
+    if (accountRefusal !== undefined) {
+      const message = accountRefusal.message
+      yield* Effect.mapError(ConnectionState.raise(connectionId, "account_unavailable", message, now), fail)
+      yield* Events.publish({ type: "connection.status", connectionId, status: connection.status, alert: "account_unavailable" })
+      yield* Events.publish({ type: "snapshot.finished", connectionId, at: new Date(now).toISOString(), outcome: "failed", detail: message })
+      return { _tag: "AccountUnavailable", message } as Outcome
     }
 
     const failedResults = snapshot.results.filter((r) => r.status._tag === "failed")

@@ -253,6 +253,8 @@ const run = (result: RunResult): typeof Api.RecheckView.Type => {
       return { ...nothing, outcome: outcome.status === "credential_expired" ? "credential_expired" : "paused", message: notActive }
     case "Superseded":
       return { ...nothing, outcome: "queued", message: "the token was replaced during the run; re-checking with the new one" }
+    case "AccountUnavailable":
+      return { ...nothing, outcome: "failed", message: outcome.message }
   }
 }
 

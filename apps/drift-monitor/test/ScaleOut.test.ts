@@ -84,7 +84,8 @@ describeWithPostgres("ScaleOut", (server) => {
         )
 
         // The customer's account, with every request's arrival and answer recorded.
-        const sim = Simulator.make({ scenario: "redpine", rateLimit: { limit: LIMIT, windowMs: WINDOW_MS } })
+        // Each token its own quota: this test is about the app's per-token budget across processes.
+        const sim = Simulator.make({ scenario: "redpine", rateLimit: { limit: LIMIT, windowMs: WINDOW_MS }, rateLimitPer: "token" })
         const secretToName = new Map(Object.entries(sim.tokens).map(([n, s]) => [s, n]))
         const arrivals = new Map<string, Array<number>>()
         let refused = 0

@@ -101,6 +101,33 @@ describe("SnapshotJob", () => {
     )
   })
 
+  it.effect("a suspended account raises its own alert, keeps the connection active, stores nothing, and clears on recovery", () => {
+    const s = Fake.state()
+    return withServices(
+      s,
+      Effect.gen(function* () {
+        const store = yield* Store.Store
+        const { id } = yield* newConnection
+        yield* SnapshotJob.run(id)
+        s.mode = "account-suspended"
+        const outcome = yield* SnapshotJob.run(id)
+        assert.strictEqual(outcome._tag, "AccountUnavailable")
+        // Not a credential problem: the connection stays active and scheduled.
+        assert.strictEqual((yield* store.getConnection(id)).status, "active")
+        const state = yield* ConnectionState.get(id)
+        assert.strictEqual(state.alert?.kind, "account_unavailable")
+        assert.include(state.alert?.message ?? "", "suspended")
+        assert.strictEqual((yield* store.listSnapshots(id)).items.length, 1, "the last good snapshot stays the latest")
+        // No webhook: neither an expired credential nor drift.
+        assert.deepStrictEqual(yield* eventTypes, ["finding.changed"])
+        // The account is restored: the next run commits and clears the alert.
+        s.mode = "ok"
+        assert.strictEqual((yield* SnapshotJob.run(id))._tag, "Committed")
+        assert.isNull((yield* ConnectionState.get(id)).alert)
+      })
+    )
+  })
+
   it.effect("a token replaced during the run is not marked expired by the old token's refusal", () => {
     const s = Fake.state()
     return withServices(

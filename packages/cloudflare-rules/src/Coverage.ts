@@ -9,7 +9,8 @@
  * data: invalid expressions and missing lists become {@link RuleConfigError}s in the trace.
  */
 import { Effect } from "effect"
-import { describeRateLimit as describeRateLimitImpl, resolveOverride as resolveOverrideImpl, suggest } from "./internal/zone/describe.js"
+import { describeRateLimit as describeRateLimitImpl, managedWeakness as managedWeaknessImpl, resolveOverride as resolveOverrideImpl, suggest } from "./internal/zone/describe.js"
+import { type ZoneScope as ZoneScopeImpl, zoneScope as zoneScopeImpl } from "./internal/zone/scope.js"
 import type { PreparedZone } from "./internal/zone/prepare.js"
 import { prepareZone, WELL_KNOWN_MANAGED } from "./internal/zone/prepare.js"
 import { evaluateZone, PHASE_ORDER } from "./internal/zone/walk.js"
@@ -443,3 +444,21 @@ export const resolveOverride = (
   overrides: ManagedOverrides | undefined,
   rule: { readonly id: string; readonly categories?: ReadonlyArray<string> }
 ): ResolvedOverride => resolveOverrideImpl(overrides, rule)
+
+/**
+ * Why a managed-ruleset deployment (its `execute` rule's `enabled` and `overrides`) cannot mitigate,
+ * or `undefined` when it can: the one definition coverage and the posture checks share.
+ */
+export const managedWeakness = (enabled: boolean, overrides: ManagedOverrides | undefined): string | undefined =>
+  managedWeaknessImpl(enabled, overrides)
+
+/** Whether an account-level rule reaches a zone: `Applies`, `Excluded` (by which condition) or `Undecided` (why). */
+export type ZoneScope = ZoneScopeImpl
+
+/**
+ * Decides statically whether a rule expression scoped with `cf.zone.name` / `cf.zone.plan` reaches
+ * a zone (`plan` is the zone's `plan.legacy_id`). Conditions on the request are left to
+ * {@link evaluate}; zone conditions mixed with request fields (under `or`, `not`) are `Undecided`.
+ */
+export const zoneScope = (expression: string | undefined, zone: { readonly name: string; readonly plan?: string }): ZoneScope =>
+  zoneScopeImpl(expression, zone)

@@ -143,6 +143,10 @@ const entries: ReadonlyArray<readonly [string, Type]> = [
   ["cf.colo.name", S],
   ["cf.hostname.metadata", S],
   ["cf.worker.upstream_zone", S],
+  // The zone a request is for: account-level rules scope themselves to zones with these
+  // (https://developers.cloudflare.com/ruleset-engine/custom-rulesets/deploy-custom-ruleset/).
+  ["cf.zone.name", S],
+  ["cf.zone.plan", S],
   ["cf.waf.score", I],
   ["cf.waf.score.sqli", I],
   ["cf.waf.score.xss", I],

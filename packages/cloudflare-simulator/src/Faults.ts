@@ -32,6 +32,17 @@ export const FaultEffect = Schema.Union(
   Schema.Struct({ kind: Schema.Literal("successFalse"), code: Schema.optional(Schema.Int) }),
   /** Add unknown fields to the envelope and every result object. */
   Schema.Struct({ kind: Schema.Literal("extraFields") }),
+  /**
+   * 403 with Cloudflare's entitlement refusal (code 10010, `<product>.api.not_entitled`): the plan lacks
+   * the product (observed: github.com/xiaotianxt/bypass-cloudflare-for-github-action/issues/6).
+   */
+  Schema.Struct({ kind: Schema.Literal("notEntitled"), product: Schema.optional(Schema.String) }),
+  /**
+   * 403 for a suspended or locked account: Cloudflare's generic refusal code 10000 with a message
+   * naming the account's state. Cloudflare publishes no dedicated code for it (see the connector's
+   * API-NOTES.md, "Suspended or locked accounts"); use `route: "GET *"` to refuse every read.
+   */
+  Schema.Struct({ kind: Schema.Literal("accountUnavailable"), state: Schema.Literal("suspended", "locked") }),
   /** Remove fields from the envelope and from every result object. */
   Schema.Struct({ kind: Schema.Literal("missingFields"), fields: Schema.Array(Schema.String) })
 )

@@ -5,6 +5,7 @@
  */
 import { Data } from "effect"
 import { generate } from "./internal/scenario/generate.js"
+import { enterprise } from "./internal/scenario/enterprise.js"
 import { redpine } from "./internal/scenario/redpine.js"
 import type { PlanId, State } from "./State.js"
 
@@ -25,8 +26,11 @@ export interface ScenarioConfig {
   readonly plans?: ReadonlyArray<PlanId>
 }
 
-/** A scenario: a name or a generator config. */
-export type ScenarioInput = "redpine" | "large" | ScenarioConfig
+/**
+ * A scenario: a name or a generator config. `enterprise` is the account-level rulesets world
+ * (account entry points executing custom rulesets, scoped to zones; a non-Enterprise account).
+ */
+export type ScenarioInput = "redpine" | "large" | "enterprise" | ScenarioConfig
 
 /** A scenario was asked for that cannot be built. */
 export class ScenarioError extends Data.TaggedError("ScenarioError")<{
@@ -64,6 +68,7 @@ const validated = (config: ScenarioConfig): State => {
 /** Builds the state of a scenario. `seed` overrides the config's seed (or redpine's default 1). */
 export const buildScenario = (input: ScenarioInput, seed?: number): State => {
   if (input === "redpine") return redpine(seed ?? 1)
+  if (input === "enterprise") return enterprise(seed ?? 1)
   if (input === "large") return validated(seed === undefined ? LARGE : { ...LARGE, seed })
   if (typeof input === "object" && input !== null) return validated(seed === undefined ? input : { ...input, seed })
   throw new ScenarioError({ reason: "UnknownScenario", detail: String(input) })

@@ -22,7 +22,7 @@ const CORS_HEADERS: Readonly<Record<string, string>> = {
   "access-control-allow-origin": "*",
   "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
   "access-control-allow-headers": "authorization, content-type",
-  "access-control-expose-headers": "retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, cf-ray"
+  "access-control-expose-headers": "retry-after, ratelimit, ratelimit-policy, cf-ray"
 }
 
 /** A listening server. */

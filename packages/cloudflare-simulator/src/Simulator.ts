@@ -25,10 +25,29 @@ import type { ScenarioInput } from "./Scenario.js"
 import { buildScenario, LARGE } from "./Scenario.js"
 import type { ApiToken, State } from "./State.js"
 
-/** The per-token request budget: `limit` requests per `windowMs`, then 429 for the rest of the window. */
+/**
+ * The per-user request budget: `limit` requests per `windowMs`, then 429 for the rest of the window.
+ * Cloudflare counts the quota per user, across all of the user's tokens and their dashboard
+ * (https://developers.cloudflare.com/fundamentals/api/reference/limits/), so user-owned tokens share
+ * one window and an account-owned token has its account's.
+ */
 export interface RateLimitOptions {
   readonly limit: number
   readonly windowMs: number
+}
+
+/** The customer's own concurrent use of the user quota. */
+export interface CustomerUseOptions {
+  /** The share (0–1) of the limit the customer uses per window, spread evenly over it. */
+  readonly share: number
+}
+
+/** What the background consumer did. */
+export interface CustomerUse {
+  /** Requests the customer made. */
+  readonly sent: number
+  /** Of them, answered 429 (the quota was exhausted or the user blocked). */
+  readonly refused: number
 }
 
 /** Options of `make`. */
@@ -44,6 +63,18 @@ export interface SimulatorOptions {
   readonly now?: () => number
   /** How latency faults wait. Default a real timer; tests inject a recorder. */
   readonly sleep?: (ms: number) => Promise<void>
+  /**
+   * The customer's own use of the user quota (dashboard, scripts), as a background consumer: `share`
+   * of the limit in each window, spread evenly over it. Default none.
+   */
+  readonly customerUse?: CustomerUseOptions
+  /**
+   * Whose quota `rateLimit` counts: `"user"` (default, as Cloudflare: all of a user's tokens share one)
+   * or `"token"` (each token its own, for tests of a per-token budget).
+   */
+  readonly rateLimitPer?: "user" | "token"
+  /** Requests per second per client IP, across all tokens (Cloudflare: 200). Off with `rateLimit: false`. */
+  readonly ipRateLimit?: number | false
   /** The retired `GET /zones/{id}/rate_limits`: `"gone"` (410, as today; default) or `"serve"`. */
   readonly legacyRateLimits?: RouteOptions["legacyRateLimits"]
   /** The audit log: `delayMs` before an entry appears (default 0). */
@@ -88,6 +119,10 @@ export interface Simulator {
   readonly setFaults: (faults: FaultOptions) => void
   /** Marks a token disabled now; later requests with it get 401. */
   readonly revokeToken: (name: string) => void
+  /** What the customer's background use sent and how much of it was refused. */
+  readonly customerUse: () => CustomerUse
+  /** 429 answers sent to API clients (not counting the background consumer), per limit. */
+  readonly refusals: () => { readonly user: number; readonly ip: number }
   /** Forgets every rate-limit window. */
   readonly resetRateLimits: () => void
   /** Releases every hanging response (as a connection reset); used when a server closes. */
@@ -113,6 +148,8 @@ interface Window {
   start: number
   count: number
   blockedUntil: number
+  /** Background requests of the customer accounted so far in this window. */
+  customer: number
 }
 
 interface FaultState {
@@ -243,6 +280,12 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     return done
   }
 
+  const customerShare = options.customerUse?.share ?? 0
+  const customerStats = { sent: 0, refused: 0 }
+  const refusals = { user: 0, ip: 0 }
+  const ipLimit = rateLimit === false || options.ipRateLimit === false ? undefined : (options.ipRateLimit ?? 200)
+  const ipWindows = new Map<string, { second: number; count: number }>()
+
   const setFaults = (f: FaultOptions): void => {
     faultRng = makePrng(`faults:${seed}`)
     faults = (f.rules ?? []).map((rule) => ({ rule, matched: 0, hits: 0 }))
@@ -262,30 +305,72 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
 
   const rayId = (): string => `${rayRng.hexId().slice(0, 16)}-SJC`
 
-  /** The `x-ratelimit-*` headers of a token's current window. */
-  const rateHeaders = (key: string): Record<string, string> => {
+  /**
+   * Cloudflare's rate-limit headers of a quota's current window, sent on every REST answer since
+   * 2025-09-03: `Ratelimit: "default";r=<remaining>;t=<seconds to reset>` and
+   * `Ratelimit-Policy: "default";q=<quota>;w=<window seconds>`
+   * (https://developers.cloudflare.com/fundamentals/api/reference/limits/, "Rate limiting headers").
+   */
+  const rateHeaders = (key: string, t: number): Record<string, string> => {
     const w = windows.get(key)
     if (rateLimit === false || w === undefined) return {}
+    const end = Math.max(w.start + rateLimit.windowMs, w.blockedUntil)
     return {
-      "x-ratelimit-limit": String(rateLimit.limit),
-      "x-ratelimit-remaining": String(Math.max(0, rateLimit.limit - w.count)),
-      "x-ratelimit-reset": new Date(w.start + rateLimit.windowMs).toUTCString()
+      ratelimit: `"default";r=${Math.max(0, rateLimit.limit - w.count)};t=${Math.max(0, Math.ceil((end - t) / 1000))}`,
+      "ratelimit-policy": `"default";q=${rateLimit.limit};w=${Math.round(rateLimit.windowMs / 1000)}`
     }
   }
 
-  /** Applies the per-token budget; a refusal when over. */
-  const checkRateLimit = (key: string, t: number): Response | undefined => {
+  /** Over the limit: every call of the quota is refused for the rest of the window. */
+  const block = (w: Window, limit: RateLimitOptions) => {
+    w.blockedUntil = Math.max(w.blockedUntil, w.start + limit.windowMs)
+  }
+
+  /** Accounts the customer's background requests due by `t` (evenly spread over each window). */
+  const customerCatchUp = (w: Window, limit: RateLimitOptions, t: number) => {
+    const due = Math.floor(customerShare * limit.limit * Math.min(1, (t - w.start) / limit.windowMs))
+    for (; w.customer < due; w.customer++) {
+      customerStats.sent++
+      if (t < w.blockedUntil || w.count >= limit.limit) {
+        customerStats.refused++
+        block(w, limit)
+      } else w.count++
+    }
+  }
+
+  /** Applies the per-user budget; a refusal when over. */
+  const checkRateLimit = (key: string, t: number, customer: boolean): Response | undefined => {
     if (rateLimit === false) return undefined
     let w = windows.get(key)
+    if (w !== undefined && customer) customerCatchUp(w, rateLimit, Math.min(t, w.start + rateLimit.windowMs))
     if (w === undefined || (t - w.start >= rateLimit.windowMs && t >= w.blockedUntil)) {
-      w = { start: t, count: 0, blockedUntil: 0 }
+      w = { start: t, count: 0, blockedUntil: 0, customer: 0 }
       windows.set(key, w)
     }
+    if (customer) customerCatchUp(w, rateLimit, t)
     if (t < w.blockedUntil || w.count >= rateLimit.limit) {
-      // Over the limit: every call is refused for the rest of the window.
-      w.blockedUntil = Math.max(w.blockedUntil, w.start + rateLimit.windowMs)
+      block(w, rateLimit)
+      refusals.user++
       const retryAfter = Math.max(1, Math.ceil((w.blockedUntil - t) / 1000))
-      return json(429, failureBody(fail.rateLimited()), { ...rateHeaders(key), "retry-after": String(retryAfter) })
+      return json(429, failureBody(fail.rateLimited()), { ...rateHeaders(key, t), "retry-after": String(retryAfter) })
+    }
+    w.count++
+    return undefined
+  }
+
+  /** Cloudflare's 200 requests per second per client IP, across all tokens. */
+  const checkIpLimit = (request: Request, t: number): Response | undefined => {
+    if (ipLimit === undefined) return undefined
+    const ip = request.headers.get("cf-connecting-ip") ?? request.headers.get("x-forwarded-for") ?? "client"
+    const second = Math.floor(t / 1000)
+    const w = ipWindows.get(ip)
+    if (w === undefined || w.second !== second) {
+      ipWindows.set(ip, { second, count: 1 })
+      return undefined
+    }
+    if (w.count >= ipLimit) {
+      refusals.ip++
+      return json(429, failureBody(fail.rateLimited()), { "retry-after": "1" })
     }
     w.count++
     return undefined
@@ -378,6 +463,7 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     }
     if (path === "/__admin/rate-limits" && method === "DELETE") {
       windows.clear()
+      ipWindows.clear()
       return json(200, { ok: true })
     }
     const revoke = /^\/__admin\/tokens\/([^/]+)\/revoke$/.exec(path)
@@ -430,8 +516,17 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     const auth = authenticate(request)
     const token = auth.token === undefined ? undefined : state.tokens.find((x) => x.value === auth.token)
     count(auth.token === undefined ? "anonymous" : (token?.name ?? "unknown"))
-    const rateKey = auth.token ?? "anonymous"
-    const limited = checkRateLimit(rateKey, t)
+    const ipLimited = checkIpLimit(request, t)
+    if (ipLimited !== undefined) return ipLimited
+    // One quota per user (all their tokens), one per account for account-owned tokens.
+    const rateKey =
+      token === undefined || options.rateLimitPer === "token"
+        ? (auth.token ?? "anonymous")
+        : token.owner.kind === "user"
+          ? "user"
+          : `account:${token.owner.accountId}`
+    // The customer's background use is the user's (per-user counting only).
+    const limited = checkRateLimit(rateKey, t, rateKey === "user")
     if (limited !== undefined) return limited
 
     const idx = fullPath.indexOf(API_PREFIX)
@@ -439,7 +534,7 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     const found = idx < 0 ? { methodMismatch: false } : findRoute(ROUTES, request.method, path)
     const template = "route" in found ? found.route.template : path
     const ray = rayId()
-    const baseHeaders = { "cf-ray": ray, ...rateHeaders(rateKey) }
+    const baseHeaders = { "cf-ray": ray, ...rateHeaders(rateKey, t) }
 
     const fired = pickFaults(request.method, template, path)
     for (const effect of fired) {
@@ -510,6 +605,14 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
           status = 200
           body = { result: null, success: false, errors: [{ code: effect.code ?? 10000, message: "Simulated failure inside a 200" }], messages: [] }
           break
+        case "notEntitled":
+          status = 403
+          body = failureBody(fail.notEntitled(effect.product ?? "firewallaccessrules"))
+          break
+        case "accountUnavailable":
+          status = 403
+          body = failureBody(fail.accountUnavailable(effect.state))
+          break
         case "extraFields": {
           const extra = (o: Record<string, unknown>) => ({ ...o, x_simulator_unknown: { added: true }, unknown_flag: 1 })
           body = { ...extra(body), result: mapObjects(body["result"], extra) }
@@ -542,7 +645,12 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
     requestCounts: () => Object.fromEntries(counts),
     setFaults,
     revokeToken,
-    resetRateLimits: () => windows.clear(),
+    customerUse: () => ({ ...customerStats }),
+    refusals: () => ({ ...refusals }),
+    resetRateLimits: () => {
+      windows.clear()
+      ipWindows.clear()
+    },
     releaseHangs: () => {
       for (const done of [...hangs]) done()
     },

@@ -13,7 +13,7 @@ import { serve } from "./Server.js"
 import type { SimulatorOptions } from "./Simulator.js"
 import { make } from "./Simulator.js"
 
-const usage = "usage: simulator [--scenario redpine|large|<json config>] [--port 8787] [--host 127.0.0.1] [--seed N] [--rate-limit LIMIT/WINDOW_MS|off] [--faults JSON] [--legacy-rate-limits gone|serve] [--cors]"
+const usage = "usage: simulator [--scenario redpine|large|<json config>] [--port 8787] [--host 127.0.0.1] [--seed N] [--rate-limit LIMIT/WINDOW_MS|off] [--customer-use SHARE] [--faults JSON] [--legacy-rate-limits gone|serve] [--cors]"
 
 const die = (message: string): never => {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -61,6 +61,12 @@ const main = async (): Promise<void> => {
       if (limit === undefined || windowMs === undefined || !Number.isFinite(limit) || !Number.isFinite(windowMs)) die("bad --rate-limit")
       options.rateLimit = { limit: limit ?? 1200, windowMs: windowMs ?? 300_000 }
     }
+  }
+  const customerUse = args.get("customer-use")
+  if (customerUse !== undefined) {
+    const share = Number(customerUse)
+    if (!(share >= 0 && share <= 1)) die("bad --customer-use (a share between 0 and 1)")
+    options.customerUse = { share }
   }
   const faults = args.get("faults")
   if (faults !== undefined) {

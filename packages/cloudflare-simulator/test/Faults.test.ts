@@ -108,6 +108,26 @@ describe("Faults", () => {
     assert.deepStrictEqual([body.success, body.errors[0]?.code, body.result], [false, 10013, null])
   })
 
+  it("refuses a product the plan lacks with Cloudflare's 403 entitlement code", async () => {
+    const res = await raw(withFaults({ rules: [{ effect: { kind: "notEntitled" } }] }))
+    assert.strictEqual(res.status, 403)
+    const body = (await res.json()) as { success: boolean; errors: Array<{ code: number; message: string }>; result: unknown }
+    assert.deepStrictEqual([body.success, body.errors[0]?.code, body.errors[0]?.message, body.result], [false, 10010, "firewallaccessrules.api.not_entitled", null])
+  })
+
+  it("answers every read of a suspended or locked account with a 403 naming the account's state", async () => {
+    for (const state of ["suspended", "locked"] as const) {
+      const sim = withFaults({ rules: [{ route: "GET *", effect: { kind: "accountUnavailable", state } }] })
+      for (const path of ["/zones", "/accounts", `/accounts/${sim.state.accounts[0]!.id}/rules/lists`]) {
+        const res = await raw(sim, path)
+        assert.strictEqual(res.status, 403)
+        const body = (await res.json()) as { success: boolean; errors: Array<{ code: number; message: string }>; result: unknown }
+        assert.deepStrictEqual([body.success, body.errors[0]?.code, body.result], [false, 10000, null])
+        assert.include(body.errors[0]?.message, `account is ${state}`)
+      }
+    }
+  })
+
   it("adds unknown fields and removes fields", async () => {
     const extra = (await (await raw(withFaults({ rules: [{ effect: { kind: "extraFields" } }] }))).json()) as Record<string, unknown>
     assert.property(extra, "x_simulator_unknown")

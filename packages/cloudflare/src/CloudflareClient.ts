@@ -49,6 +49,14 @@ export interface Options {
   readonly retry?: Partial<RetryPolicy.RetryPolicy> | undefined
   /** The token's request budget. Default `RateLimit.budget`, Cloudflare's documented limit. */
   readonly budget?: RequestBudget.Limits | undefined
+  /**
+   * The share (0 < share ≤ 1) of the remaining quota Cloudflare announces (`Ratelimit` header) that
+   * the connector may spend; the rest is left to the customer's own use of the same quota. Default
+   * `RateLimit.defaultShare` (0.5). `false` ignores the announcements (not recommended).
+   */
+  readonly quotaShare?: number | false | undefined
+  /** The process-wide per-client-IP budget. Default `RateLimit.clientIpBudget`; `false` for none. */
+  readonly clientIpBudget?: typeof RateLimit.clientIpBudget | false | undefined
 }
 
 /** Who is asking, so that errors name the resource, the scope and the permission to grant. */
@@ -206,9 +214,37 @@ export const errorMessages = (body: unknown): ReadonlyArray<ConnectorError.Provi
 const MALFORMED_CREDENTIAL_CODES = new Set([6003, 6103, 6111, 9106])
 
 /**
+ * Cloudflare's code for a product the account or zone is not entitled to: 10010, with messages such as
+ * `firewallaccessrules.api.not_entitled` (observed: github.com/xiaotianxt/bypass-cloudflare-for-github-action/issues/6).
+ * Cloudflare publishes no error catalogue, so a message saying "not entitled" counts too.
+ */
+export const ENTITLEMENT_CODES: ReadonlySet<number> = new Set([10010])
+
+/** Is this 403 a plan or entitlement refusal rather than a missing permission? */
+export const isEntitlementRefusal = (codes: ReadonlyArray<ConnectorError.ProviderMessage>): boolean =>
+  codes.some((c) => ENTITLEMENT_CODES.has(c.code) || /not[ _]entitled/i.test(c.message))
+
+/**
+ * A suspended or locked account, from an error's wording. Cloudflare publishes no error code for it
+ * (no catalogue exists, and neither the official schema's error examples nor its docs show one:
+ * API-NOTES.md "Suspended or locked accounts"), so the connector reads what the message says: the
+ * account (or user) is suspended, locked or disabled. Only the wording is relied on, never a code.
+ */
+export const accountStateOf = (codes: ReadonlyArray<ConnectorError.ProviderMessage>): "suspended" | "locked" | undefined => {
+  for (const c of codes) {
+    if (!/\b(account|user)\b/i.test(c.message)) continue
+    if (/\b(suspended|disabled|deactivated)\b/i.test(c.message)) return "suspended"
+    if (/\blocked\b/i.test(c.message)) return "locked"
+  }
+  return undefined
+}
+
+/**
  * Maps Cloudflare's non-2xx answers onto core's errors, before core's generic mapping:
+ * 401 or 403 saying the account is suspended or locked → account unavailable (its own alert);
  * 401 → credential invalid (nothing is retried, the runner stops); 400 with a malformed-credential
- * code → credential invalid; 403 → permission missing (the caller adds which); 410 → the product is
+ * code → credential invalid; 403 with an entitlement code (10010) → not available on the plan (skipped);
+ * any other 403 → permission missing (the caller adds which); 410 → the product is
  * retired (skipped, not an error). Everything else (404, 429, 5xx) is left to core.
  */
 export const classify = (failure: HttpPipeline.FailedResponse): ConnectorError.ConnectorError | undefined => {
@@ -217,9 +253,20 @@ export const classify = (failure: HttpPipeline.FailedResponse): ConnectorError.C
     codes: [...failure.codes],
     ...(failure.requestId === undefined ? {} : { requestId: failure.requestId })
   }
+  // A suspended or locked account is neither a bad credential nor a missing permission (issue #14 §4).
+  const accountState = failure.status === 401 || failure.status === 403 ? accountStateOf(failure.codes) : undefined
+  if (accountState !== undefined) return new ConnectorError.AccountUnavailable({ reason: accountState, ...context })
   if (failure.status === 401) return new ConnectorError.CredentialInvalid({ reason: "invalid", ...context })
   if (failure.status === 400 && failure.codes.some((c) => MALFORMED_CREDENTIAL_CODES.has(c.code))) {
     return new ConnectorError.CredentialInvalid({ reason: "invalid", ...context })
+  }
+  if (failure.status === 403 && isEntitlementRefusal(failure.codes)) {
+    // The plan does not include the product: granting a permission cannot help (API-NOTES "403 kinds").
+    return new ConnectorError.NotAvailable({
+      reason: "plan",
+      detail: `the plan does not include ${failure.path}`,
+      ...context
+    })
   }
   if (failure.status === 403) return new ConnectorError.PermissionMissing(context)
   if (failure.status === 410) {
@@ -262,6 +309,12 @@ export const attribute = (error: ConnectorError.ConnectorError, context: CallCon
       })
     case "DecodeFailure":
       return new ConnectorError.DecodeFailure({ ...error, resource: context.resource })
+    case "AccountUnavailable":
+      return new ConnectorError.AccountUnavailable({
+        ...error,
+        resource: context.resource,
+        ...(context.scope === undefined ? {} : { scope: context.scope })
+      })
     default:
       return error
   }
@@ -280,6 +333,8 @@ export const make = (
       errorMessages,
       classify,
       budget: options.budget ?? RateLimit.budget,
+      ...(options.quotaShare === false ? {} : { quota: { share: options.quotaShare ?? RateLimit.defaultShare, read: RateLimit.parseHeaders } }),
+      ...(options.clientIpBudget === false ? {} : { clientBudget: options.clientIpBudget ?? RateLimit.clientIpBudget }),
       ...(options.retry === undefined ? {} : { retry: options.retry })
     })
 

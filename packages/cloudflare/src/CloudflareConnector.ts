@@ -14,6 +14,7 @@ import * as CloudflareClient from "./CloudflareClient.js"
 import * as Accounts from "./resources/Accounts.js"
 import * as Dnssec from "./resources/Dnssec.js"
 import * as DnsRecords from "./resources/DnsRecords.js"
+import * as AccountRules from "./resources/AccountRules.js"
 import * as IpAccessRules from "./resources/IpAccessRules.js"
 import * as IpLists from "./resources/IpLists.js"
 import * as LegacyFirewallRules from "./resources/LegacyFirewallRules.js"
@@ -57,6 +58,7 @@ export const resources = [
   TransformRules.resource,
   RedirectRules.resource,
   SensitiveDataRules.resource,
+  AccountRules.resource,
   LegacyFirewallRules.rules,
   LegacyFirewallRules.filters,
   LegacyRateLimits.resource,

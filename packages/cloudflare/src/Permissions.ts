@@ -39,6 +39,7 @@ export const byResource: Readonly<Record<string, { readonly permission: Permissi
   waf_custom_rules: { permission: Permission.ZoneWafRead, alternatives: [Permission.FirewallServicesRead, Permission.AccountRulesetsRead] },
   managed_rulesets: { permission: Permission.ZoneWafRead, alternatives: [Permission.FirewallServicesRead, Permission.AccountRulesetsRead] },
   rate_limit_rules: { permission: Permission.ZoneWafRead, alternatives: [Permission.FirewallServicesRead, Permission.AccountRulesetsRead] },
+  account_rules: { permission: Permission.AccountRulesetsRead, alternatives: [] },
   sensitive_data_rules: { permission: Permission.ZoneWafRead, alternatives: [Permission.FirewallServicesRead, Permission.AccountRulesetsRead] },
   transform_rules: { permission: Permission.TransformRulesRead, alternatives: ["Zone Transform Rules Read"] },
   redirect_rules: { permission: Permission.DynamicUrlRedirectsRead, alternatives: ["Single Redirect Read"] },

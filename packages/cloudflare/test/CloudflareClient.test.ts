@@ -62,13 +62,18 @@ describe("CloudflareClient", () => {
     Effect.gen(function* () {
       const budget = recordingBudget()
       const { layer } = fake(() => ok([]), budget.layer)
-      yield* Effect.provide(CloudflareClient.make({ token: TOKEN }), layer)
-      yield* Effect.provide(CloudflareClient.make({ token: TOKEN, budget: { limit: 10, window: Duration.seconds(1) } }), layer)
+      // (The per-client-IP budget, registered too by default, is left out here and checked below.)
+      yield* Effect.provide(CloudflareClient.make({ token: TOKEN, clientIpBudget: false }), layer)
+      yield* Effect.provide(CloudflareClient.make({ token: TOKEN, budget: { limit: 10, window: Duration.seconds(1) }, clientIpBudget: false }), layer)
       assert.strictEqual(budget.limits[0], RateLimit.budget)
       assert.strictEqual(budget.limits[0]?.limit, 1200)
       assert.isTrue(Duration.equals(budget.limits[0]!.window, Duration.minutes(5)))
       assert.isTrue(Duration.equals(budget.limits[0]!.margin ?? Duration.zero, Duration.seconds(1)))
       assert.strictEqual(budget.limits[1]?.limit, 10)
+      // By default one process-wide budget keeps to Cloudflare's 200 requests per second per client IP.
+      yield* Effect.provide(CloudflareClient.make({ token: TOKEN }), layer)
+      assert.strictEqual(budget.limits[3], RateLimit.clientIpBudget.limits)
+      assert.strictEqual(budget.limits[3]?.limit, 200)
     }))
 
   it("classifies Cloudflare's statuses", () => {
@@ -78,9 +83,27 @@ describe("CloudflareClient", () => {
     assert.strictEqual(failure(400, [{ code: 6111, message: "Invalid format for Authorization header" }])?._tag, "CredentialInvalid")
     assert.strictEqual(failure(403, [{ code: 10000, message: "Authentication error" }])?._tag, "PermissionMissing")
     assert.strictEqual(failure(410)?._tag, "NotAvailable")
+    const plan = failure(403, [{ code: 10010, message: "firewallaccessrules.api.not_entitled" }])
+    assert.strictEqual(plan?._tag, "NotAvailable")
+    assert.strictEqual(plan?._tag === "NotAvailable" ? plan.reason : undefined, "plan")
+    assert.strictEqual(failure(403, [{ code: 20120, message: "zone is not entitled to use the phase" }])?._tag, "NotAvailable")
     assert.isUndefined(failure(404, [{ code: 10003, message: "no entrypoint" }]))
     assert.isUndefined(failure(400, [{ code: 1001, message: "account owned tokens" }]))
     assert.isUndefined(failure(429))
+  })
+
+  it("tells a suspended or locked account from a missing permission, a plan refusal and a bad credential", () => {
+    const failure = (status: number, codes: Array<{ code: number; message: string }>) =>
+      CloudflareClient.classify({ status, method: "GET", path: "/client/v4/zones", codes, requestId: "ray-1", body: {} })
+    const suspended = failure(403, [{ code: 10000, message: "This account is suspended; contact Cloudflare support" }])
+    assert.strictEqual(suspended?._tag, "AccountUnavailable")
+    assert.strictEqual(suspended?._tag === "AccountUnavailable" ? suspended.reason : undefined, "suspended")
+    const locked = failure(401, [{ code: 10000, message: "Your account is locked" }])
+    assert.strictEqual(locked?._tag === "AccountUnavailable" ? locked.reason : undefined, "locked")
+    // The same codes without the account's state keep their meaning.
+    assert.strictEqual(failure(403, [{ code: 10000, message: "Authentication error" }])?._tag, "PermissionMissing")
+    assert.strictEqual(failure(401, [{ code: 10000, message: "Authentication error" }])?._tag, "CredentialInvalid")
+    assert.strictEqual(failure(400, [{ code: 1001, message: "List accounts endpoint does not support account owned tokens." }]), undefined)
   })
 
   it("reads error entries, their chains, and null", () => {

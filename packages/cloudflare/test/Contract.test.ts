@@ -261,6 +261,28 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
   transform_rules: rules(["http_request_transform", "http_request_late_transform", "http_response_headers_transform"]),
   redirect_rules: rules(["http_request_dynamic_redirect"]),
   sensitive_data_rules: rules(["http_response_firewall_managed"], { enterprise: true }),
+  // The account's custom-rules entry point, as it reaches the first zone (made Enterprise: account
+  // rulesets reach Enterprise zones only; the other zone is skipped for its plan).
+  account_rules: {
+    path: /^\/accounts\/[^/]+\/rulesets\/phases\/http_request_firewall_custom\/entrypoint$/,
+    paging: { style: "none" },
+    requiredField: "action",
+    seed: (h, count) => {
+      zone(h).plan.legacy_id = "enterprise"
+      account(h).type = "enterprise"
+      const template = templates.rulesets.find((r) => r.owner.kind === "zone" && r.kind === "zone" && r.phase === "http_request_firewall_custom" && r.rules.length > 0)!
+      const entrypoint = { ...structuredClone(template), id: hexId(0xe1, 1), kind: "root" as const, owner: { kind: "account" as const, accountId: account(h).id } }
+      entrypoint.rules = clones(first(template.rules, "rule"), count, 0xa2, (rule, i) => {
+        rule.ref = rule.id
+        rule.description = `account rule ${i}`
+      })
+      h.state.rulesets = [...h.state.rulesets.filter((r) => !(r.owner.kind === "account" && r.phase === "http_request_firewall_custom")), entrypoint]
+      return entrypoint.rules as unknown as Array<Record<string, unknown>>
+    },
+    makeUnavailable: (h) => {
+      for (const z of h.state.zones) z.plan.legacy_id = "pro"
+    }
+  },
   legacy_firewall_rules: {
     path: /^\/zones\/[^/]+\/firewall\/rules$/,
     paging: { style: "page-number", pageSize: 100 },

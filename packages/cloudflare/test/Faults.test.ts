@@ -187,6 +187,41 @@ describe("Faults", () => {
     })
   )
 
+  it.effect("a plan refusal (403, 10010) is skipped because of the plan, not a missing permission", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: { rules: [{ route: "GET /zones/:zone_id/workers/routes", effect: { kind: "notEntitled", product: "workers" } }] }
+      })
+      const { snapshot } = yield* run(sim)
+      const status = result(snapshot, "workers_routes", "redpine.io").status
+      if (status._tag === "skipped") {
+        assert.strictEqual(status.reason, "plan")
+      } else assert.fail(`expected skipped (plan), got ${JSON.stringify(status)}`)
+      assert.deepStrictEqual(othersOk(snapshot, ["workers_routes"]), [])
+    })
+  )
+
+  it.effect("a suspended account fails every read as account unavailable, not forbidden, skipped or a bad credential", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: { rules: [{ route: "GET *", effect: { kind: "accountUnavailable", state: "suspended" } }] }
+      })
+      const { snapshot } = yield* run(sim)
+      assert.strictEqual(snapshot.outcome, "complete")
+      const statuses = snapshot.results.map((r) => r.status)
+      assert.isAbove(statuses.length, 0)
+      for (const status of statuses) {
+        if (status._tag !== "failed") assert.fail(`expected failed, got ${JSON.stringify(status)}`)
+        assert.strictEqual(status.error._tag, "AccountUnavailable")
+        assert.strictEqual(status.error._tag === "AccountUnavailable" ? status.error.reason : undefined, "suspended")
+      }
+    })
+  )
+
   it.effect("a 429 storm: Retry-After is honoured by every reader at once, and the snapshot completes", () =>
     Effect.gen(function* () {
       const clock = { now: 1_800_000_000_000 }
@@ -194,7 +229,8 @@ describe("Faults", () => {
       const fake = SimHttp.make(sim)
       const connector = yield* Effect.provide(
         CloudflareConnector.CloudflareConnector,
-        SimHttp.connectorLayer(fake, sim.tokens["account"]!, { retry: { maxRetries: 8 } })
+        // The announced quota is ignored here, so that 429s happen and their handling is what is tested.
+        SimHttp.connectorLayer(fake, sim.tokens["account"]!, { retry: { maxRetries: 8 }, quotaShare: false })
       )
       const snapshot = yield* drive(connector.snapshot(), clock, 500)
       assert.isDefined(snapshot)
@@ -215,7 +251,11 @@ describe("Faults", () => {
       const clock = { now: 1_800_000_000_000 }
       const sim = Simulator.make({ scenario: "redpine", rateLimit: { limit: 20, windowMs: 600_000 }, now: () => clock.now })
       const fake = SimHttp.make(sim)
-      const connector = yield* Effect.provide(CloudflareConnector.CloudflareConnector, SimHttp.connectorLayer(fake, sim.tokens["account"]!))
+      // The announced quota is ignored here, so that 429s happen and their handling is what is tested.
+      const connector = yield* Effect.provide(
+        CloudflareConnector.CloudflareConnector,
+        SimHttp.connectorLayer(fake, sim.tokens["account"]!, { quotaShare: false })
+      )
       const snapshot = yield* drive(connector.snapshot(), clock, 30_000)
       assert.isDefined(snapshot)
       assert.strictEqual(snapshot!.outcome, "complete")

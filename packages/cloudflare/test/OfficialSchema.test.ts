@@ -108,7 +108,9 @@ describe("official schema", () => {
           const problems = Effect.runSync(decodeBody(endpoint, body))
           if (problems.length > 0) throw new Error(`${key}: ${problems.join("; ")}\nbody: ${JSON.stringify(body).slice(0, 600)}`)
         }),
-        { numRuns: 60 }
+        // A fixed seed: a known gap must fail on every run, not only when the random bodies happen
+        // to leave out its field (with a random seed the settings gap passed now and then).
+        { numRuns: 60, seed: 1414 }
       )
     })
   }

@@ -159,6 +159,28 @@ export class RequestRejected extends Schema.TaggedError<RequestRejected>("@plumb
   }
 }
 
+/**
+ * The provider account itself is suspended or locked (for example by its provider for billing or
+ * abuse). Neither the credential nor a permission is at fault, and no plan change helps: the
+ * customer must settle it with the provider. Apps raise an alert of its own; nothing is committed
+ * from a run that met it, since every read would look empty.
+ */
+export class AccountUnavailable extends Schema.TaggedError<AccountUnavailable>("@plumbline/core/AccountUnavailable")(
+  "AccountUnavailable",
+  {
+    reason: Schema.Literal("suspended", "locked"),
+    resource: Schema.optional(Schema.String),
+    scope: Schema.optional(Schema.String),
+    ...providerContext
+  }
+) {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    const where = this.scope === undefined ? "" : ` (${this.scope})`
+    return `The provider account is ${this.reason}${where}${describeCodes(this.codes)}`
+  }
+}
+
 /** A provider body did not match its Schema. Names the resource, the field path and a truncated sample. */
 export class DecodeFailure extends Schema.TaggedError<DecodeFailure>("@plumbline/core/DecodeFailure")(
   "DecodeFailure",
@@ -186,6 +208,7 @@ export type ConnectorError =
   | UpstreamUnavailable
   | RequestRejected
   | DecodeFailure
+  | AccountUnavailable
 
 /** The Schema of the union, for storing and sending failures. */
 export const ConnectorError: Schema.Union<
@@ -196,7 +219,8 @@ export const ConnectorError: Schema.Union<
     typeof RateLimited,
     typeof UpstreamUnavailable,
     typeof RequestRejected,
-    typeof DecodeFailure
+    typeof DecodeFailure,
+    typeof AccountUnavailable
   ]
 > = Schema.Union(
   CredentialInvalid,
@@ -205,7 +229,8 @@ export const ConnectorError: Schema.Union<
   RateLimited,
   UpstreamUnavailable,
   RequestRejected,
-  DecodeFailure
+  DecodeFailure,
+  AccountUnavailable
 )
 
 /** Truncates a value's JSON for an error sample, so no large or sensitive body ends up in an error. */

@@ -26,6 +26,7 @@ import {
   RequestRejected,
   UpstreamUnavailable
 } from "./ConnectorError.js"
+import * as AnnouncedQuota from "./AnnouncedQuota.js"
 import * as Credential from "./Credential.js"
 import * as Progress from "./Progress.js"
 import * as RequestBudget from "./RequestBudget.js"
@@ -70,6 +71,16 @@ export interface Options {
   readonly writes?: ReadonlyArray<DeclaredWrite>
   readonly maxRedirects?: number
   readonly userAgent?: string
+  /**
+   * The provider's announced quota, shared with the customer's own use: how to read it from an
+   * answer's headers and the share of it we may spend (see `AnnouncedQuota`). Absent: not read.
+   */
+  readonly quota?: AnnouncedQuota.Options
+  /**
+   * A budget every pipeline of the process shares under `key`, whatever the credential: a provider's
+   * per-client-IP limit. Absent: none.
+   */
+  readonly clientBudget?: { readonly key: string; readonly limits: RequestBudget.Limits }
 }
 
 /** A successful answer with its JSON body parsed (`undefined` for an empty body). */
@@ -129,6 +140,8 @@ export const make = (
     const client = yield* HttpClient.HttpClient
     const budgets = yield* RequestBudget.RequestBudget
     const budget = yield* budgets.forKey(Credential.fingerprint(options.credential), options.budget)
+    const clientBudget = options.clientBudget === undefined ? undefined : yield* budgets.forKey(options.clientBudget.key, options.clientBudget.limits)
+    const quota = options.quota === undefined ? undefined : { read: options.quota.read, gate: yield* AnnouncedQuota.make(options.quota.share) }
     const policy = RetryPolicy.make(options.retry)
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(30))
     const maxRedirects = options.maxRedirects ?? 5
@@ -148,16 +161,31 @@ export const make = (
       return (options.writes ?? []).some((w) => w.method === method && w.path.test(relative))
     }
 
+    /** Reads the announced quota from an answer; a malformed announcement is logged and ignored. */
+    const observeQuota = (headers: Headers.Headers): Effect.Effect<void> => {
+      if (quota === undefined) return Effect.void
+      const reading = quota.read(headerRecord(headers))
+      switch (reading._tag) {
+        case "Absent":
+          return Effect.void
+        case "Malformed":
+          return Effect.logDebug(`ignored a malformed rate-limit announcement: ${reading.reason}`)
+        case "Announced":
+          return quota.gate.observe(reading.announcement)
+      }
+    }
+
     /** One send to one URL: budget, count, authorise, time out, read and parse the body. */
     const send = (request: HttpClientRequest.HttpClientRequest, url: URL) =>
       Effect.gen(function* () {
         // Under a caller's deadline (`RequestBudget.withDeadline`), a budget that cannot grant in time
-        // fails at once, as a rate limit the caller can report with its wait, and is not retried.
-        yield* RequestBudget.take(budget).pipe(
-          Effect.mapError(
-            (e) => new RateLimited({ attempts: 0, retryAfterMillis: e.retryAfterMillis, budget: e.reason })
-          )
-        )
+        // fails at once, as a rate limit the caller can report with its wait, and is not retried. The
+        // announced quota's gate and the per-client-IP budget honour the same deadline.
+        const overBudget = (e: RequestBudget.BudgetDeadlineExceeded) =>
+          new RateLimited({ attempts: 0, retryAfterMillis: e.retryAfterMillis, budget: e.reason })
+        if (quota !== undefined) yield* Effect.mapError(quota.gate.acquire, overBudget)
+        yield* Effect.mapError(RequestBudget.take(budget), overBudget)
+        if (clientBudget !== undefined) yield* Effect.mapError(RequestBudget.take(clientBudget), overBudget)
         yield* Progress.reportRequest
         const authorised = request.pipe(
           HttpClientRequest.setUrl(url),
@@ -167,7 +195,7 @@ export const make = (
           options.userAgent === undefined ? (r) => r : HttpClientRequest.setHeader("user-agent", options.userAgent)
         )
         const exchange = Effect.flatMap(client.execute(authorised), (response: HttpClientResponse.HttpClientResponse) =>
-          Effect.map(response.text, (text) => ({ response, text }))
+          Effect.zipRight(observeQuota(response.headers), Effect.map(response.text, (text) => ({ response, text })))
         )
         return yield* exchange.pipe(
           Effect.timeoutFail({

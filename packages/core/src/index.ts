@@ -3,6 +3,7 @@
  * typed errors, the provider HTTP pipeline (retry, request budget, pagination), the snapshot runner
  * and the drift engine.
  */
+export * as AnnouncedQuota from "./AnnouncedQuota.js"
 export * as ChangeFeed from "./ChangeFeed.js"
 export * as Check from "./Check.js"
 export * as Connector from "./Connector.js"

@@ -32,6 +32,14 @@ export const fail = {
     }),
   rateLimited: () => new ApiFailure({ status: 429, errors: [{ code: 971, message: "Please wait and consider throttling your request speed" }] }),
   invalidToken: () => new ApiFailure({ status: 401, errors: [{ code: 1000, message: "Invalid API Token" }] }),
+  /**
+   * A suspended or locked account: 403 with the generic refusal code 10000 and a message naming the
+   * state. No dedicated Cloudflare code is published (connector API-NOTES, "Suspended or locked accounts").
+   */
+  accountUnavailable: (state: "suspended" | "locked") =>
+    new ApiFailure({ status: 403, errors: [{ code: 10000, message: `This account is ${state}; contact Cloudflare support` }] }),
+  /** A plan or entitlement refusal: 10010 `<product>.api.not_entitled` (see API-NOTES "403 kinds"). */
+  notEntitled: (product: string) => new ApiFailure({ status: 403, errors: [{ code: 10010, message: `${product}.api.not_entitled` }] }),
   forbidden: () => new ApiFailure({ status: 403, errors: [{ code: 10000, message: "Authentication error" }] }),
   notFound: (path: string) =>
     new ApiFailure({ status: 404, errors: [{ code: 7003, message: `Could not route to ${path}, perhaps your object identifier is invalid?` }] }),

@@ -27,14 +27,29 @@ const executedId = (rule: Rule): string | undefined => {
   return typeof id === "string" ? id : undefined
 }
 
-/** Why a deployment does not mitigate: disabled, or overridden ruleset-wide to log or disabled. */
-const weakened = (rule: Rule): string | undefined => {
-  if (!rule.enabled) return "the deployment is disabled"
-  const overrides = asObject(asObject(rule.action_parameters)["overrides"])
-  if (overrides["enabled"] === false) return "the deployment overrides every rule to disabled"
-  if (overrides["action"] === "log") return "the deployment overrides every rule to log"
-  return undefined
-}
+/**
+ * Why a deployment does not mitigate, decided by `Coverage.managedWeakness` in
+ * @plumbline/cloudflare-rules: the one definition of what an override weakens.
+ */
+const weakened = (rule: Rule): string | undefined =>
+  Coverage.managedWeakness(rule.enabled, asObject(rule.action_parameters)["overrides"] as Coverage.ManagedOverrides | undefined)
+
+/**
+ * The account-level rules that reach the zone (`account_rules`). Not a declared resource of the
+ * checks: zones below Enterprise never have them (the resource is skipped for the plan there), and
+ * that must not skip a check the zone's own rules can answer.
+ */
+const accountRules = (input: Check.CheckInput) => recordsOf(input, "account_rules", Rule)
+
+/** Where a rule lives, for evidence: its level, ruleset (id and name), and the `execute` rule that runs it. */
+const located = (rule: Rule) => ({
+  id: rule.id,
+  level: rule.level ?? "zone",
+  ruleset: rule.ruleset_id,
+  rulesetName: rule.ruleset_name ?? null,
+  executedBy: rule.executed_by ?? null,
+  description: rule.description ?? null
+})
 
 const managedPath = (zoneId: string) => `/zones/${zoneId}/rulesets/phases/http_request_firewall_managed/entrypoint`
 
@@ -61,13 +76,19 @@ const managedCheck = (options: {
     }
     const read = recordsOf(input, "managed_rulesets", Rule)
     if (Either.isLeft(read)) return read.left
+    const accountRead = accountRules(input)
+    if (Either.isLeft(accountRead)) return accountRead.left
     const rules = read.right
-    const deployments = rules.filter((r) => r.action === "execute" && executedId(r) === wanted)
+    // Cloudflare runs the account's phase before the zone's: account deployments come first.
+    const accountDeployments = accountRead.right.filter(
+      (r) => r.phase === "http_request_firewall_managed" && r.action === "execute" && executedId(r) === wanted
+    )
+    const deployments = [...accountDeployments, ...rules.filter((r) => r.action === "execute" && executedId(r) === wanted)]
     const evidence = {
       zone,
       plan,
       ruleset: wanted,
-      deployments: deployments.map((r) => ({ id: r.id, enabled: r.enabled, weakened: weakened(r) ?? null }))
+      deployments: deployments.map((r) => ({ ...located(r), enabled: r.enabled, weakened: weakened(r) ?? null }))
     }
     const good = deployments.find((r) => weakened(r) === undefined)
     if (good !== undefined) return new Check.Pass({ evidence })
@@ -79,7 +100,10 @@ const managedCheck = (options: {
           summary: `The ${options.name} on ${zone} does not mitigate (${weakened(existing)}); enable it and remove the ruleset-wide log or disable override.`,
           request: new Check.RemediationRequest({
             method: "PATCH",
-            path: `/zones/${input.scope.id}/rulesets/${existing.ruleset_id}/rules/${existing.id}`,
+            path:
+              existing.level === "account"
+                ? `/accounts/${input.scope.attributes["account"] ?? "{account_id}"}/rulesets/${existing.ruleset_id}/rules/${existing.id}`
+                : `/zones/${input.scope.id}/rulesets/${existing.ruleset_id}/rules/${existing.id}`,
             body: { action: "execute", expression: existing.expression ?? "true", action_parameters: { id: wanted }, enabled: true }
           })
         })
@@ -194,27 +218,44 @@ const rateLimitParameters = (r: NonNullable<Rule["ratelimit"]>): Coverage.RateLi
   ...(r.requests_to_origin === undefined ? {} : { requests_to_origin: r.requests_to_origin })
 })
 
+const toRulesetRule = (r: Rule): Coverage.RulesetRule => ({
+  id: r.id,
+  action: r.action,
+  enabled: r.enabled,
+  ...(r.expression === undefined ? {} : { expression: r.expression }),
+  ...(r.ref === undefined ? {} : { ref: r.ref }),
+  ...(r.description === undefined ? {} : { description: r.description }),
+  ...(r.ratelimit === undefined ? {} : { ratelimit: rateLimitParameters(r.ratelimit) }),
+  // The canonical record keeps `action_parameters` as any JSON; Coverage types only the keys
+  // it reads and tests each one's type before use, so the JSON is handed over as it is.
+  ...(r.action_parameters === undefined ? {} : { action_parameters: r.action_parameters as Coverage.ActionParameters })
+})
+
+const byPosition = (rules: ReadonlyArray<Rule>): Array<Rule> => [...rules].sort((a, b) => a.position - b.position)
+
+/** Entry-point rules (not those of executed custom rulesets), one entry point per phase and ruleset. */
 const entrypoints = (rules: ReadonlyArray<Rule>): Array<Coverage.Entrypoint> => {
-  const byPhase = new Map<string, Array<Rule>>()
-  for (const rule of rules) byPhase.set(rule.phase, [...(byPhase.get(rule.phase) ?? []), rule])
-  return Array.from(byPhase, ([phase, rs]) => ({
-    phase,
-    rules: [...rs]
-      .sort((a, b) => a.position - b.position)
-      .map((r) => ({
-        id: r.id,
-        action: r.action,
-        enabled: r.enabled,
-        ...(r.expression === undefined ? {} : { expression: r.expression }),
-        ...(r.ref === undefined ? {} : { ref: r.ref }),
-        ...(r.description === undefined ? {} : { description: r.description }),
-        ...(r.ratelimit === undefined ? {} : { ratelimit: rateLimitParameters(r.ratelimit) }),
-        // The canonical record keeps `action_parameters` as any JSON; Coverage types only the keys
-        // it reads and tests each one's type before use, so the JSON is handed over as it is.
-        ...(r.action_parameters === undefined ? {} : { action_parameters: r.action_parameters as Coverage.ActionParameters })
-      }))
+  const byRuleset = new Map<string, Array<Rule>>()
+  for (const rule of rules) if (rule.executed_by === undefined) byRuleset.set(rule.ruleset_id, [...(byRuleset.get(rule.ruleset_id) ?? []), rule])
+  return Array.from(byRuleset, ([id, rs]) => ({
+    phase: rs[0]!.phase,
+    id,
+    ...(rs[0]!.ruleset_name === undefined ? {} : { name: rs[0]!.ruleset_name }),
+    rules: byPosition(rs).map(toRulesetRule)
   }))
 }
+
+/** The custom rulesets `execute` rules run, by id, from their rules' records. */
+const customRulesets = (rules: ReadonlyArray<Rule>): Record<string, Coverage.CustomRuleset> => {
+  const out: Record<string, Array<Rule>> = {}
+  for (const rule of rules) if (rule.executed_by !== undefined) out[rule.ruleset_id] = [...(out[rule.ruleset_id] ?? []), rule]
+  return Object.fromEntries(
+    Object.entries(out).map(([id, rs]) => [id, { ...(rs[0]!.ruleset_name === undefined ? {} : { name: rs[0]!.ruleset_name }), rules: byPosition(rs).map(toRulesetRule) }])
+  )
+}
+
+/** The zone's value of `cf.zone.plan` (Rules language fields reference), from `plan.legacy_id`. */
+const ZONE_PLAN: Readonly<Record<string, string>> = { free: "FREE", pro: "PRO", business: "BIZ", enterprise: "ENT" }
 
 /** Requests per minute a rate limiting rule allows, when it counts requests. */
 const perMinute = (ratelimit: Rule["ratelimit"]): number | undefined =>
@@ -233,22 +274,41 @@ export const loginRateLimited = (login: LoginEndpoint): Check.Check => ({
     const zone = zoneName(input)
     const read = recordsOf(input, "rate_limit_rules", Rule)
     if (Either.isLeft(read)) return read.left
+    const accountRead = accountRules(input)
+    if (Either.isLeft(accountRead)) return accountRead.left
     const rateRules = read.right
     // Only the rate limiting phase is probed: a custom rule that happens to challenge the bare
     // probe (an empty user agent, say) says nothing about throttling credential stuffing.
-    const rules = rateRules
-    const request = { method: login.method, host: zone, path: login.path }
-    const probe = Coverage.probe({ rulesets: entrypoints(rules), request, phases: ["http_ratelimit"] })
+    const accountRate = accountRead.right.filter((r) => r.phase === "http_ratelimit")
+    const all = [...accountRate, ...rateRules]
+    const plan = ZONE_PLAN[Plans.planOf(input.scope)]
+    // The zone's facts let account rules scoped by `cf.zone.name` / `cf.zone.plan` be evaluated.
+    const request = {
+      method: login.method,
+      host: zone,
+      path: login.path,
+      fields: { "cf.zone.name": zone, ...(plan === undefined ? {} : { "cf.zone.plan": plan }) }
+    }
+    const probe = Coverage.probe({
+      rulesets: entrypoints(rateRules),
+      accountRulesets: entrypoints(accountRate),
+      customRulesets: customRulesets(all),
+      request,
+      phases: ["http_ratelimit"]
+    })
     const given = probe.variants[0]
-    const coveringId = given?.coveredBy?.rule.id
-    const covering = rateRules.find((r) => r.id === coveringId)
+    const coveringRef = given?.coveredBy?.rule
+    const covering = all.find((r) => r.id === coveringRef?.id && (r.level ?? "zone") === coveringRef?.level)
     const rpm = perMinute(covering?.ratelimit)
     const evidence = {
       zone,
       endpoint: `${login.method} ${login.path}`,
       summary: probe.summary,
       covered: probe.covered,
-      rule: covering === undefined ? null : { id: covering.id, expression: covering.expression ?? null, requestsPerMinute: rpm ?? null },
+      rule:
+        covering === undefined
+          ? null
+          : { ...located(covering), expression: covering.expression ?? null, requestsPerMinute: rpm ?? null, zoneScope: covering.zone_scope ?? null },
       uncoveredVariants: probe.variants.filter((v) => v.coveredBy === undefined).map((v) => v.label)
     }
     const sane = rpm !== undefined && rpm <= MAX_LOGIN_REQUESTS_PER_MINUTE

@@ -6,8 +6,7 @@
  * A shared read fails without a resource's context; `CloudflareClient.attribute` gives the error the context of the
  * resource that waited for it (its name and the permission it needs).
  */
-import type { ConnectorError} from "@plumbline/core";
-import { Json, type Scope } from "@plumbline/core"
+import { ConnectorError, Json, type Scope } from "@plumbline/core"
 import { Effect, Option, Request, RequestResolver, Schema, Stream } from "effect"
 import { attribute, type CallContext, CloudflareClient, isNotFoundWithCode } from "../CloudflareClient.js"
 import { callContext } from "./context.js"
@@ -16,7 +15,7 @@ import { openStruct } from "./records.js"
 /** Rulesets per page of the cursor-paged listing (the simulator allows 1–50; Cloudflare does not document the bound). */
 export const RULESETS_PER_PAGE = 50
 
-/** Items per page of a list's items (1–500). */
+/** Items per page of a list's items: 1–500 (official schema, `GET /accounts/{account_id}/rules/lists/{list_id}/items`, parameter `per_page`). */
 export const LIST_ITEMS_PER_PAGE = 500
 
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))
@@ -118,8 +117,31 @@ export class ListAccountLists extends Request.TaggedClass("ListAccountLists")<
 
 const shared = (resource: string, scope: string): CallContext => ({ resource, scope })
 
+/**
+ * A shared read that, once started, always completes its request. Another resource's fibre may be
+ * waiting on the same cached request: if the fibre that runs it were interrupted (a sibling read
+ * failed) while the read waits on a budget, the request would never complete and every waiter would
+ * hang. Uninterruptible, the read finishes and the waiters get its answer.
+ */
+const withClient = <A, E>(read: (client: Effect.Effect.Success<typeof CloudflareClient>) => Effect.Effect<A, E>) =>
+  Effect.uninterruptible(Effect.flatMap(CloudflareClient, read))
+
+/**
+ * Runs `f` on every item at once, like `Effect.forEach`, but lets every one finish before failing
+ * with the first error: a failing read never interrupts a sibling in the middle of a shared request.
+ */
+export const forEachSettled = <A, B, E, R>(items: Iterable<A>, f: (a: A) => Effect.Effect<B, E, R>): Effect.Effect<Array<B>, E, R> =>
+  Effect.flatMap(Effect.forEach(items, (a) => Effect.either(f(a)), { concurrency: "unbounded" }), (results) => {
+    const out: Array<B> = []
+    for (const result of results) {
+      if (result._tag === "Left") return Effect.fail(result.left)
+      out.push(result.right)
+    }
+    return Effect.succeed(out)
+  })
+
 const rulesetsResolver = RequestResolver.fromEffect((request: ListZoneRulesets) =>
-  Effect.flatMap(CloudflareClient, (client) =>
+  withClient((client) =>
     Stream.runCollect(
       client.cursor(
         `/zones/${request.zoneId}/rulesets`,
@@ -131,7 +153,7 @@ const rulesetsResolver = RequestResolver.fromEffect((request: ListZoneRulesets) 
 )
 
 const entrypointResolver = RequestResolver.fromEffect((request: GetZoneEntrypoint) =>
-  Effect.flatMap(CloudflareClient, (client) =>
+  withClient((client) =>
     client.get(`/zones/${request.zoneId}/rulesets/phases/${request.phase}/entrypoint`, {}, RulesetWire, shared("rulesets", request.scope)).pipe(
       Effect.map((answer) => Option.some(answer.result)),
       // A phase never configured has no entry point: that is "no rules", not an error.
@@ -144,7 +166,7 @@ const entrypointResolver = RequestResolver.fromEffect((request: GetZoneEntrypoin
 )
 
 const listsResolver = RequestResolver.fromEffect((request: ListAccountLists) =>
-  Effect.flatMap(CloudflareClient, (client) =>
+  withClient((client) =>
     Effect.map(
       client.get(`/accounts/${request.accountId}/rules/lists`, {}, Schema.Array(ListWire), shared("ip_lists", request.scope)),
       (answer) => answer.result
@@ -170,3 +192,73 @@ export const accountLists = (resource: string, scope: Scope.Scope) =>
   Effect.request(new ListAccountLists({ accountId: scope.id, scope: scope.label }), RequestResolver.contextFromServices(CloudflareClient)(listsResolver)).pipe(
     Effect.mapError((error) => attribute(error, callContext(resource, scope)))
   )
+
+/**
+ * Is this the plan refusal of an account-level phase? Account-level WAF rulesets are Enterprise-only
+ * (https://developers.cloudflare.com/waf/account/custom-rulesets/); `CloudflareClient.classify` already
+ * maps Cloudflare's entitlement refusal (403 with code 10010 or a "not entitled" message, API-NOTES.md
+ * "403 kinds") to `NotAvailable` for the plan, never a bare 403.
+ */
+const isNotEntitled = (error: ConnectorError.ConnectorError): error is ConnectorError.NotAvailable =>
+  error._tag === "NotAvailable" && error.reason === "plan"
+
+/** The account's entry point ruleset of a phase; `none` when it does not exist (404/10003). */
+export class GetAccountEntrypoint extends Request.TaggedClass("GetAccountEntrypoint")<
+  Option.Option<RulesetWire>,
+  ConnectorError.ConnectorError,
+  { readonly accountId: string; readonly phase: string; readonly scope: string }
+> {}
+
+/** A ruleset by id (a custom ruleset an `execute` rule runs), under a zone or an account. */
+export class GetRuleset extends Request.TaggedClass("GetRuleset")<
+  RulesetWire,
+  ConnectorError.ConnectorError,
+  { readonly owner: "zones" | "accounts"; readonly ownerId: string; readonly rulesetId: string; readonly scope: string }
+> {}
+
+const accountEntrypointResolver = RequestResolver.fromEffect((request: GetAccountEntrypoint) =>
+  withClient((client) =>
+    client
+      .get(`/accounts/${request.accountId}/rulesets/phases/${request.phase}/entrypoint`, {}, RulesetWire, shared("account_rules", request.scope))
+      .pipe(
+        Effect.map((answer) => Option.some(answer.result)),
+        // Cloudflare has no entry point until the phase is first configured: 404/10003 (API-NOTES.md).
+        Effect.catchIf(
+          (error) => isNotFoundWithCode(error, 10003),
+          () => Effect.succeed(Option.none<RulesetWire>())
+        ),
+        Effect.catchIf(isNotEntitled, (error) =>
+          Effect.fail(
+            new ConnectorError.NotAvailable({
+              reason: "plan",
+              detail: `Account-level rulesets need an Enterprise account (${request.phase}: ${error.detail})`,
+              scope: request.scope
+            })
+          )
+        )
+      )
+  )
+)
+
+const rulesetResolver = RequestResolver.fromEffect((request: GetRuleset) =>
+  withClient((client) =>
+    Effect.map(
+      client.get(`/${request.owner}/${request.ownerId}/rulesets/${request.rulesetId}`, {}, RulesetWire, shared("rulesets", request.scope)),
+      (answer) => answer.result
+    )
+  )
+)
+
+/** The account's entry point of `phase`, read once per snapshot (shared by every zone of the account). */
+export const accountEntrypoint = (resource: string, scope: Scope.Scope, accountId: string, phase: string) =>
+  Effect.request(
+    new GetAccountEntrypoint({ accountId, phase, scope: `account ${accountId}` }),
+    RequestResolver.contextFromServices(CloudflareClient)(accountEntrypointResolver)
+  ).pipe(Effect.mapError((error) => attribute(error, callContext(resource, scope))))
+
+/** A ruleset by id, read once per snapshot however many rules execute it. */
+export const rulesetById = (resource: string, scope: Scope.Scope, owner: "zones" | "accounts", ownerId: string, rulesetId: string) =>
+  Effect.request(
+    new GetRuleset({ owner, ownerId, rulesetId, scope: `${owner === "zones" ? "zone" : "account"} ${ownerId}` }),
+    RequestResolver.contextFromServices(CloudflareClient)(rulesetResolver)
+  ).pipe(Effect.mapError((error) => attribute(error, callContext(resource, scope))))

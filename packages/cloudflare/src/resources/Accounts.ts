@@ -11,7 +11,7 @@ import { callContext } from "../internal/context.js"
 import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
-/** `/accounts` allows 5–50 per page. */
+/** `/accounts` allows 5–50 per page (official schema, `GET /accounts` operation `accounts-list-accounts`, parameter `per_page`). */
 export const PER_PAGE = 50
 
 /**

@@ -12,7 +12,10 @@ import * as Read from "../internal/read.js"
 import { compact, Extra, extraOf, openStruct, orUndefined, sorted } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
-/** Records per page. */
+/**
+ * Records per page. The schema allows 1–5,000,000 (official schema, `GET /zones/{zone_id}/dns_records`,
+ * parameter `per_page`; see API-NOTES.md "Page sizes").
+ */
 export const PER_PAGE = 5000
 
 /**

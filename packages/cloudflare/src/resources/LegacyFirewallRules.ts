@@ -9,7 +9,7 @@ import * as Read from "../internal/read.js"
 import { compact, Extra, extraOf, openStruct, orUndefined, sorted } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
-/** `/firewall/rules` and `/filters` allow 5–100 per page. */
+/** `/firewall/rules` and `/filters` allow 5–100 per page (official schema, `GET /zones/{zone_id}/firewall/rules` and `/filters`, parameter `per_page`). */
 export const PER_PAGE = 100
 
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))

@@ -9,7 +9,7 @@ import * as Read from "../internal/read.js"
 import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
-/** 1–1000 per page, 1 or a multiple of 5. */
+/** 1–1000 per page, 1 or a multiple of 5 (official schema, `GET /zones/{zone_id}/rate_limits`, parameter `per_page`). */
 export const PER_PAGE = 1000
 
 const opt = <A, I>(s: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(s))

@@ -14,7 +14,7 @@ import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core
 import { Effect, Option, Schema, Stream } from "effect"
 import type { CloudflareClient } from "../CloudflareClient.js"
 import { compact, Extra, extraOf, orUndefined, sorted } from "../internal/records.js"
-import { RatelimitWire, RuleWire, type RulesetSummaryWire, RulesetWire, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
+import { forEachSettled, RatelimitWire, RuleWire, type RulesetSummaryWire, RulesetWire, rulesetById, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
 import * as Permissions from "../Permissions.js"
 
 /** The canonical `ratelimit` object. */
@@ -58,7 +58,18 @@ export const Rule = Schema.Struct({
    * Members of the ruleset the rule belongs to that the connector does not name: a ruleset is not a
    * record of its own, so what Cloudflare adds to it tomorrow shows on its rules.
    */
-  ruleset_extra: Extra
+  ruleset_extra: Extra,
+  /** `account` for a rule of an account-level ruleset (absent: the zone's own). */
+  level: Schema.optional(Schema.Literal("account", "zone")),
+  /** The name of the ruleset the rule lives in (an entry point or an executed custom ruleset). */
+  ruleset_name: Schema.optional(Schema.String),
+  /** For a rule of a custom ruleset: the `execute` rule that runs it. */
+  executed_by: Schema.optional(Schema.String),
+  /**
+   * For an account-level rule: whether its zone conditions (`cf.zone.name`, `cf.zone.plan`) reach
+   * this zone (`applies`), or could not be decided statically (`undecided`, kept conservatively).
+   */
+  zone_scope: Schema.optional(Schema.Literal("applies", "undecided"))
 })
 export type Rule = typeof Rule.Type
 
@@ -126,17 +137,19 @@ export const rulesOf = (
   Stream.unwrap(
     Effect.gen(function* () {
       const summaries = yield* zoneRulesets(resource, scope)
-      const entrypoints = yield* Effect.forEach(existingEntrypoints(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase), {
-        concurrency: "unbounded"
-      })
-      return Stream.fromIterable(
-        entrypoints.flatMap((entrypoint) =>
-          Option.match(entrypoint, {
-            onNone: () => [],
-            onSome: (ruleset) => (ruleset.rules ?? []).map((rule, i) => toRecord(ruleset, rule, i, summaries))
-          })
-        )
+      const entrypoints = yield* forEachSettled(existingEntrypoints(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase))
+      const present = entrypoints.flatMap((entrypoint) => Option.toArray(entrypoint))
+      const records = present.flatMap((ruleset) => (ruleset.rules ?? []).map((rule, i) => toRecord(ruleset, rule, i, summaries)))
+      // A zone entry point may `execute` a zone custom ruleset (kind `custom`): its rules act on
+      // the zone too, so they are kept, each ruleset fetched once per snapshot (shared request).
+      const executed = yield* forEachSettled(
+        records.filter((r) => r.enabled && r.executes?.kind === "custom"),
+        (r) =>
+          Effect.map(rulesetById(resource, scope, "zones", scope.id, r.executes!.id), (ruleset) =>
+            (ruleset.rules ?? []).map((rule, i) => ({ ...toRecord(ruleset, rule, i, summaries), phase: r.phase, ruleset_name: ruleset.name, executed_by: r.id }))
+          )
       )
+      return Stream.fromIterable([...records, ...executed.flat()])
     })
   )
 

@@ -11,7 +11,7 @@ import { callContext } from "../internal/context.js"
 import { compact, Extra, extraOf, openStruct, orUndefined, sorted } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
-/** `/zones` allows 5–50 per page. */
+/** `/zones` allows 5–50 per page (official schema, `GET /zones` operation `zones-get`, parameter `per_page`). */
 export const PER_PAGE = 50
 
 /**

@@ -7,6 +7,7 @@ import type * as Ast from "../../Ast.js"
 import type { ManagedOverrides, RateLimit, RateLimitParameters, ResolvedOverride } from "../../Coverage.js"
 import { fromUtf8 } from "../bytes.js"
 import { printExpression } from "../printer.js"
+import { MITIGATING } from "./context.js"
 import { arrayOf, isObject, num, stringsOf } from "./prepare.js"
 
 const ACTION_WORDS: Readonly<Record<string, string>> = {
@@ -77,6 +78,31 @@ export const describeOverrides = (overrides: ManagedOverrides | undefined): stri
   }
   for (const r of arrayOf<Record<string, unknown>>(overrides.rules)) if (isObject(r) && typeof r.id === "string") parts.push(`rule ${r.id}: ${part(r)}`)
   return parts.length === 0 ? "no overrides" : `with overrides: ${parts.join("; ")}`
+}
+
+/**
+ * Why a managed-ruleset deployment cannot mitigate, or `undefined` when it can. It can when the
+ * deploying rule is enabled, some rules stay enabled (a ruleset-wide `enabled: false` disables all
+ * unless a category or rule override re-enables some) and some enabled rule keeps a mitigating
+ * action (its default, or a mitigating override). The one place this is decided: coverage and the
+ * connector's posture checks both ask here.
+ */
+export const managedWeakness = (enabled: boolean, overrides: ManagedOverrides | undefined): string | undefined => {
+  if (!enabled) return "the deployment is disabled"
+  if (!isObject(overrides)) return undefined
+  const specific = [...arrayOf<Record<string, unknown>>(overrides.categories), ...arrayOf<Record<string, unknown>>(overrides.rules)].filter(isObject)
+  const wideEnabled = overrides.enabled !== false
+  const wideAction = typeof overrides.action === "string" ? overrides.action : undefined
+  // Rules left with the ruleset-wide settings.
+  if (wideEnabled && (wideAction === undefined || MITIGATING.has(wideAction))) return undefined
+  // Rules with their own settings.
+  const some = specific.some((o) => {
+    const on = typeof o.enabled === "boolean" ? o.enabled : wideEnabled
+    const action = typeof o.action === "string" ? o.action : wideAction
+    return on && (action === undefined || MITIGATING.has(action))
+  })
+  if (some) return undefined
+  return wideEnabled ? `the deployment overrides every rule to ${wideAction ?? "a non-mitigating action"}` : "the deployment overrides every rule to disabled"
 }
 
 /** Which override (ruleset, category or rule) decides a managed rule's action and whether it is enabled. */

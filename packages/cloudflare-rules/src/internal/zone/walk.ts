@@ -26,7 +26,7 @@ import type { RequestDescription } from "../../Request.js"
 import * as Request from "../../Request.js"
 import type { Context } from "./context.js"
 import { fail, MITIGATING, refOf, test, valuesOf } from "./context.js"
-import { describeOverrides, describeRateLimit } from "./describe.js"
+import { describeOverrides, describeRateLimit, managedWeakness } from "./describe.js"
 import { runAccessRules, runFirewallRules } from "./legacy.js"
 import type { PreparedZone } from "./prepare.js"
 import { arrayOf, buildFacts, isObject, stringsOf } from "./prepare.js"
@@ -56,26 +56,6 @@ const MANAGED_PHASES = new Set(["http_request_firewall_managed", "ddos_l7", "htt
 
 /** Ruleset Engine actions that stop evaluation ("Actions" reference, "Terminating action?" = Yes). */
 const TERMINATING = new Set(["block", "challenge", "js_challenge", "managed_challenge", "redirect", "serve_error"])
-
-/**
- * Whether a managed ruleset deployed with these overrides can still mitigate: some rules stay
- * enabled (the ruleset-wide `enabled: false` disables all unless a category or rule re-enables
- * some) and some enabled rule keeps a mitigating action (its default, or a mitigating override).
- */
-const managedMitigates = (overrides: ManagedOverrides | undefined): boolean => {
-  if (!isObject(overrides)) return true
-  const specific = [...arrayOf<Record<string, unknown>>(overrides.categories), ...arrayOf<Record<string, unknown>>(overrides.rules)].filter(isObject)
-  const wideEnabled = overrides.enabled !== false
-  const wideAction = typeof overrides.action === "string" ? overrides.action : undefined
-  // Rules left with the ruleset-wide settings.
-  if (wideEnabled && (wideAction === undefined || MITIGATING.has(wideAction))) return true
-  // Rules with their own settings.
-  return specific.some((o) => {
-    const enabled = typeof o.enabled === "boolean" ? o.enabled : wideEnabled
-    const action = typeof o.action === "string" ? o.action : wideAction
-    return enabled && (action === undefined || MITIGATING.has(action))
-  })
-}
 
 const staticValue = (u: unknown): string | undefined => (isObject(u) && typeof u.value === "string" ? u.value : undefined)
 
@@ -230,7 +210,7 @@ const runRuleset = (
       }
       const overrides = isObject(params.overrides) ? (params.overrides as ManagedOverrides) : undefined
       const rulesetName = name ?? `managed ruleset ${target}`
-      const mitigates = managedMitigates(overrides)
+      const mitigates = managedWeakness(true, overrides) === undefined
       const skippedRules = [...(scope.rules.get(target)?.entries() ?? [])].map(([rule, by]) => ({ rule, by }))
       const managed: ManagedExecution = {
         rulesetId: target,

@@ -407,6 +407,10 @@ export const rulesetRoutes: ReadonlyArray<Route> = [
       const phase = phaseParam(ctx)
       const account = findAccount(ctx.state, ctx.params["account_id"] ?? "", ctx.path)
       if (!allowsAccount(ctx.token, account.id, phaseGroups(phase, "account", "Read"))) throw fail.forbidden()
+      // Account-level WAF phases are Enterprise-only (https://developers.cloudflare.com/waf/account/custom-rulesets/):
+      // a standard account's read is refused with Cloudflare's entitlement code on reads, 403/10010
+      // `<product>.api.not_entitled` (API-NOTES.md, "403 kinds"), not as a missing permission.
+      if (account.type !== "enterprise" && ENTERPRISE_ACCOUNT_PHASES.includes(phase)) throw fail.notEntitled("rulesets")
       const rs = findEntrypoint(ctx.state, { kind: "account", accountId: account.id }, phase)
       if (rs === undefined) throw fail.noEntrypoint(phase)
       return { result: full(rs) }
