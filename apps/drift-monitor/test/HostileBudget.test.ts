@@ -73,10 +73,17 @@ describe("HostileBudget", () => {
     () =>
       Effect.gen(function* () {
         const dir = yield* Harness.tempDir
-        // The simulator's own limit is far below the app's budget: its 429 pauses the token's budget
-        // for the rest of its 15 s window (a longer pause would hold the running snapshot, and the
+        // The simulator's own limit is far below the app's budget, and when the snapshot lists a
+        // zone's rulesets (a read the verify on create does not make) someone the connector cannot
+        // see (the customer's own script) spends the rest of the window's quota at once: the connector spends only a share of what the `Ratelimit` header
+        // announces, so without that it would never meet a 429. The 429 pauses the token's budget
+        // for the rest of the 15 s window (a longer pause would hold the running snapshot, and the
         // shutdown, that long).
-        const sim = Simulator.make({ scenario: "redpine", rateLimit: { limit: 30, windowMs: 15_000 } })
+        const sim = Simulator.make({
+          scenario: "redpine",
+          rateLimit: { limit: 30, windowMs: 15_000 },
+          faults: { rules: [{ route: "GET /zones/:zone_id/rulesets", count: 1, effect: { kind: "quotaSpent" } }] }
+        })
         const running = yield* Effect.acquireRelease(
           Effect.promise(() => serve(sim, { port: 0 })),
           (r) => Effect.promise(() => r.close())

@@ -43,6 +43,12 @@ export const FaultEffect = Schema.Union(
    * API-NOTES.md, "Suspended or locked accounts"); use `route: "GET *"` to refuse every read.
    */
   Schema.Struct({ kind: Schema.Literal("accountUnavailable"), state: Schema.Literal("suspended", "locked") }),
+  /**
+   * The rest of the quota's current window is spent at once by someone the client cannot see (the
+   * customer's own script, another tool of the same user): this request and every other of that quota
+   * get Cloudflare's 429 until the window ends. Without a rate limit (`rateLimit: false`), no effect.
+   */
+  Schema.Struct({ kind: Schema.Literal("quotaSpent") }),
   /** Remove fields from the envelope and from every result object. */
   Schema.Struct({ kind: Schema.Literal("missingFields"), fields: Schema.Array(Schema.String) })
 )

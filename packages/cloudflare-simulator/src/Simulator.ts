@@ -549,6 +549,18 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
                 headers: { "content-type": "text/html; charset=UTF-8", "cf-ray": ray }
               })
             : json(effect.status, { result: null, success: false, errors: [{ code: 10001, message: "Internal server error" }], messages: [] }, baseHeaders)
+        case "quotaSpent": {
+          if (rateLimit === false) break
+          let w = windows.get(rateKey)
+          if (w === undefined || (t - w.start >= rateLimit.windowMs && t >= w.blockedUntil)) {
+            w = { start: t, count: 0, blockedUntil: 0, customer: 0 }
+            windows.set(rateKey, w)
+          }
+          w.count = Math.max(w.count, rateLimit.limit)
+          const refused = checkRateLimit(rateKey, t, false)
+          if (refused !== undefined) return refused
+          break
+        }
         case "reset":
           return Response.error()
         case "hang":

@@ -128,6 +128,26 @@ describe("Faults", () => {
     }
   })
 
+  it("spends the rest of the quota's window at once: that request and the rest of the window get 429, then a new window serves", async () => {
+    let now = 1_000_000
+    const sim = withFaults(
+      { rules: [{ route: "GET /zones/:zone_id/dns_records", count: 1, effect: { kind: "quotaSpent" } }] },
+      { rateLimit: { limit: 30, windowMs: 15_000 }, now: () => now }
+    )
+    const zone = sim.state.zones[0]!.id
+    assert.strictEqual((await raw(sim, "/zones")).status, 200)
+    const refused = await raw(sim, `/zones/${zone}/dns_records`)
+    assert.strictEqual(refused.status, 429)
+    assert.strictEqual(refused.headers.get("retry-after"), "15")
+    assert.strictEqual(refused.headers.get("ratelimit"), '"default";r=0;t=15')
+    const body = (await refused.json()) as { errors: Array<{ code: number }> }
+    assert.strictEqual(body.errors[0]?.code, 971)
+    now += 5_000
+    assert.strictEqual((await raw(sim, "/zones")).status, 429, "the whole quota is spent, not one route")
+    now += 10_000
+    assert.strictEqual((await raw(sim, `/zones/${zone}/dns_records`)).status, 200, "a new window serves (the fault fired once)")
+  })
+
   it("adds unknown fields and removes fields", async () => {
     const extra = (await (await raw(withFaults({ rules: [{ effect: { kind: "extraFields" } }] }))).json()) as Record<string, unknown>
     assert.property(extra, "x_simulator_unknown")
