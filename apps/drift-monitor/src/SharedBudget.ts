@@ -9,6 +9,8 @@
  * request in the window leaves it; a database error is retried and never grants a request. Under a
  * caller's deadline (`RequestBudget.withDeadline`), a request whose wait would pass the deadline
  * fails at once with the wait; a database that does not answer in time fails it as `unavailable`.
+ * A fast budget (a per-client-IP limit every request of every process shares) is taken in blocks, one
+ * transaction per block rather than per request (see `create`).
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { RequestBudget } from "@plumbline/core"
@@ -22,11 +24,33 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
   const budgets = new Map<string, RequestBudget.Budget>()
 
   const create = (key: string, limits: RequestBudget.Limits): RequestBudget.Budget => {
-    const windowMillis = Duration.toMillis(limits.window) + Duration.toMillis(limits.margin ?? Duration.zero)
     let taken = 0
+    // A fast budget (a provider's per-client-IP limit: 200 a second, shared by every request of every
+    // process) would serialise the deployment on one advisory lock if each request took its slot in a
+    // transaction of its own. Such a budget is taken in blocks of a tenth of its limit: one transaction
+    // records a block of slots at the end of a short hold (a tenth of the window), and this process
+    // hands them out until the hold ends; slots not used by then are lost. Recording them at the end of
+    // the hold keeps them in every process's window at least one window after their real use, so the
+    // deployment never exceeds the limit in any window. A slow budget (a token's 1,200 per five
+    // minutes) is taken one slot at a time, so that processes share it fairly.
+    const fast = limits.limit >= 20 && Duration.toMillis(limits.window) <= 10_000
+    const block = fast ? Math.floor(limits.limit / 10) : 1
+    const holdMillis = fast ? Math.max(1, Math.floor(Duration.toMillis(limits.window) / 10)) : 0
+    // A block's slots are used in the hold before their recorded time, so the window the database
+    // counts is longer by the hold: any window of real use then holds at most `limit` requests.
+    const windowMillis = Duration.toMillis(limits.window) + Duration.toMillis(limits.margin ?? Duration.zero) + holdMillis
+    /** Slots of the last block this process may still hand out, and until when (this process's clock). */
+    const reserved = { left: 0, until: 0 }
+    const useReserved = Effect.map(Clock.currentTimeMillis, (now) => {
+      if (reserved.left <= 0 || now >= reserved.until) return false
+      reserved.left--
+      return true
+    })
 
     /** Takes a slot and returns 0, or returns how long to wait before asking again (and whether a 429's pause is why). */
     const attempt = Effect.gen(function* () {
+      // Read before the database's clock: the hold ends no later than the recorded time of the block.
+      const localStart = yield* Clock.currentTimeMillis
       const [clock] = yield* sql<Row>`select pg_advisory_xact_lock(hashtext(${key})),
         floor(extract(epoch from clock_timestamp()) * 1000)::bigint as now`
       const now = Number(clock?.["now"])
@@ -37,7 +61,16 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
       const [window] = yield* sql<Row>`select count(*) as n, min(at) as oldest from drift_monitor_budget_log where budget_key = ${key}`
       const count = Number(window?.["n"] ?? 0)
       if (count < limits.limit) {
-        yield* sql`insert into drift_monitor_budget_log (budget_key, at) values (${key}, ${now})`
+        const slots = Math.min(block, limits.limit - count)
+        if (slots === 1 && holdMillis === 0) {
+          yield* sql`insert into drift_monitor_budget_log (budget_key, at) values (${key}, ${now})`
+        } else {
+          yield* sql`insert into drift_monitor_budget_log (budget_key, at)
+            select ${key}, ${now + holdMillis} from generate_series(1, ${slots})`
+          // One slot is this request's; the rest wait in this process until the hold ends.
+          reserved.left = slots - 1
+          reserved.until = localStart + holdMillis
+        }
         return { wait: 0, paused: false }
       }
       return { wait: Number(window?.["oldest"]) + windowMillis - now + 1, paused: false }
@@ -47,6 +80,10 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
     // of waiting fibers never holds more than one pooled connection per token.
     const turn = Effect.unsafeMakeSemaphore(1)
     const acquire: Effect.Effect<void> = turn.withPermits(1)(Effect.gen(function* () {
+      if (yield* useReserved) {
+        taken++
+        return
+      }
       for (;;) {
         const { wait } = yield* attempt.pipe(
           Effect.tapError((e) => Effect.logWarning(`request budget unavailable, retrying: ${e.message}`)),
@@ -59,13 +96,18 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
     }))
 
     const pause = (millis: number): Effect.Effect<void> =>
-      sql`insert into drift_monitor_budget_pause (budget_key, paused_until)
+      Effect.zipRight(
+        // Slots held back in this process are not handed out past a 429.
+        Effect.sync(() => {
+          reserved.left = 0
+        }),
+        sql`insert into drift_monitor_budget_pause (budget_key, paused_until)
         values (${key}, floor(extract(epoch from clock_timestamp()) * 1000)::bigint + ${Math.ceil(millis)})
         on conflict (budget_key) do update set paused_until = greatest(drift_monitor_budget_pause.paused_until, excluded.paused_until)`.pipe(
         Effect.retry({ times: 3 }),
         Effect.tapError((e) => Effect.logWarning(`cannot record the request budget's pause: ${e.message}`)),
         Effect.ignore
-      )
+      ))
 
     const acquireWithin = (deadline: Duration.DurationInput): Effect.Effect<void, RequestBudget.BudgetDeadlineExceeded> =>
       Effect.gen(function* () {
@@ -75,6 +117,10 @@ export const make: Effect.Effect<RequestBudget.RequestBudget["Type"], never, Sql
         let last: { wait: number; paused: boolean } | "unavailable" = { wait: 1_000, paused: false }
         const inTurn = turn.withPermits(1)(
           Effect.gen(function* () {
+            if (yield* useReserved) {
+              taken++
+              return
+            }
             for (;;) {
               const answer = yield* attempt.pipe(
                 Effect.tapError((e) => Effect.logWarning(`request budget unavailable, retrying: ${e.message}`)),

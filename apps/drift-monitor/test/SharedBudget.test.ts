@@ -10,6 +10,15 @@ import { busiestWindow } from "./fixtures/Windows.js"
 /** One "process": its own connection pool on the database, its own budgets. */
 const process = (url: string) => Layer.build(Layer.provideMerge(SharedBudget.layer, Db.layer({ _tag: "pg", url: Redacted.make(url) })))
 
+/** Keeps every slot the budgets record in `grants` (the log itself forgets old entries). */
+const recordGrants = (sql: SqlClient.SqlClient) =>
+  Effect.gen(function* () {
+    yield* sql.unsafe(`create table grants (at bigint not null)`)
+    yield* sql.unsafe(`create function record_grant() returns trigger language plpgsql as
+      $$ begin insert into grants (at) values (new.at); return new; end $$`)
+    yield* sql.unsafe(`create trigger record_grant after insert on drift_monitor_budget_log for each row execute function record_grant()`)
+  })
+
 describeWithPostgres("SharedBudget", (server) => {
   it.live(
     "holds one token's budget across two processes: never more than the limit in any window",
@@ -22,10 +31,7 @@ describeWithPostgres("SharedBudget", (server) => {
         // Every grant's time as the database recorded it (the log itself forgets old entries).
         const sqlOf = (context: typeof first) => Effect.provide(SqlClient.SqlClient, context)
         const sql = yield* sqlOf(first)
-        yield* sql.unsafe(`create table grants (at bigint not null)`)
-        yield* sql.unsafe(`create function record_grant() returns trigger language plpgsql as
-          $$ begin insert into grants (at) values (new.at); return new; end $$`)
-        yield* sql.unsafe(`create trigger record_grant after insert on drift_monitor_budget_log for each row execute function record_grant()`)
+        yield* recordGrants(sql)
         const hammer = (context: typeof first) =>
           Effect.gen(function* () {
             const budget = yield* Effect.flatMap(RequestBudget.RequestBudget, (b) => b.forKey("token-a", limits))
@@ -45,6 +51,42 @@ describeWithPostgres("SharedBudget", (server) => {
         assert.isAtMost(busiestWindow(granted, 1000), 20)
       }).pipe(Effect.scoped),
     // At least two full windows of waiting (2 s), through PostgreSQL advisory locks: generous on a loaded machine.
+    120_000
+  )
+
+  it.live(
+    "takes a fast budget (a per-client-IP limit) in blocks: two processes stay within the limit in every window of real use, with a transaction per block, not per request",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* freshDatabase(server)
+        const limits: RequestBudget.Limits = { limit: 200, window: Duration.millis(1000) }
+        const first = yield* process(url)
+        const second = yield* process(url)
+        const sql = yield* Effect.provide(SqlClient.SqlClient, first)
+        yield* recordGrants(sql)
+        // When each request was let through, by this machine's clock: the real use, not the log's record.
+        const used: Array<number> = []
+        const hammer = (context: typeof first) =>
+          Effect.gen(function* () {
+            const budget = yield* Effect.flatMap(RequestBudget.RequestBudget, (b) => b.forKey("client-ip", limits))
+            yield* Effect.forEach(
+              Array.from({ length: 300 }, (_, i) => i),
+              () => Effect.zipRight(budget.acquire, Effect.sync(() => used.push(Date.now()))),
+              { concurrency: 50, discard: true }
+            )
+            return yield* budget.taken
+          }).pipe(Effect.provide(context))
+        const [a, b] = yield* Effect.all([hammer(first), hammer(second)], { concurrency: 2 })
+        assert.strictEqual(a + b, 600)
+        used.sort((x, y) => x - y)
+        assert.isAtMost(busiestWindow(used, 1000), 200)
+        // 600 requests at 200 a second need at least two full windows.
+        assert.isAtLeast((used.at(-1) as number) - (used[0] as number), 2000)
+        // Blocks of 20 share one recorded time: one transaction each (one per request would be 600).
+        const [blocks] = yield* sql<{ n: unknown }>`select count(distinct at) as n from grants`
+        assert.isAtMost(Number(blocks?.n), 150)
+      }).pipe(Effect.scoped),
+    // Three windows of waiting through PostgreSQL: generous on a loaded machine.
     120_000
   )
 
