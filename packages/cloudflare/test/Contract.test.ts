@@ -166,10 +166,11 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
     requiredField: "mode",
     seed: (h, count) => {
       const items = clones(templates.accessRule, count, 0xa1, (r, i) => {
-        r.scope = { id: account(h).id, type: "account" }
+        r.owner = { kind: "account", accountId: account(h).id }
+        r.scope = { id: account(h).id, type: "organization" }
         r.configuration = { target: "ip", value: `198.51.${Math.floor(i / 250)}.${i % 250}` }
       })
-      h.state.accessRules = [...h.state.accessRules.filter((r) => r.scope.type !== "account"), ...items]
+      h.state.accessRules = [...h.state.accessRules.filter((r) => r.owner.kind !== "account"), ...items]
       return items as unknown as Array<Record<string, unknown>>
     }
   },
@@ -179,7 +180,8 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
     requiredField: "mode",
     seed: (h, count) => {
       const items = clones(templates.accessRule, count, 0xa2, (r, i) => {
-        r.scope = { id: zone(h).id, type: "zone" }
+        r.owner = { kind: "zone", zoneId: zone(h).id }
+        delete r.scope
         r.configuration = { target: "ip", value: `203.0.${Math.floor(i / 250)}.${i % 250}` }
       })
       // A zone's listing includes the account's rules, as Cloudflare's does: keep only the seeded ones.
@@ -251,7 +253,6 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
     requiredField: "type",
     seed: (h, count) =>
       perZone(h.state.dnsRecords, h, count, 0xd0, templates.dns, (r, i) => {
-        r.zone_id = zone(h).id
         r.name = `host-${i}.${zone(h).name}`
       })
   },
