@@ -52,7 +52,8 @@ const zoneProbes = (zone: string): ReadonlyArray<Probe> => [
 const accountProbes = (account: string): ReadonlyArray<Probe> => [
   { resources: ["account_ip_access_rules"], path: `/accounts/${account}/firewall/access_rules/rules`, params: { per_page: 1 } },
   { resources: ["ip_lists", "ip_list_items"], path: `/accounts/${account}/rules/lists` },
-  { resources: ["workers_scripts"], path: `/accounts/${account}/workers/scripts` }
+  { resources: ["workers_scripts"], path: `/accounts/${account}/workers/scripts` },
+  { resources: ["workers_custom_domains"], path: `/accounts/${account}/workers/domains` }
 ]
 
 /** Turns a probe's answer into an outcome; a refused credential is not an outcome, it fails. */

@@ -82,6 +82,7 @@ const templates = (() => {
     item: first([...s.lists.values()].flat().flatMap((l) => l.items), "list item"),
     script: any(s.workerScripts, "Workers script"),
     route: { id: "route", pattern: "redpine.io/api/*", script: "api" },
+    domain: any(s.workerDomains, "Workers Custom Domain"),
     pageRule: any(s.pageRules, "page rule"),
     firewallRule: any(s.firewallRules, "firewall rule"),
     filter: first([...[...s.filters.values()].flat(), ...[...s.firewallRules.values()].flat().map((r) => r.filter)], "filter"),
@@ -294,6 +295,21 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
       perZone(h.state.workerRoutes, h, count, 0x34, templates.route, (r, i) => {
         r.pattern = `redpine.io/route-${i}/*`
       })
+  },
+  workers_custom_domains: {
+    path: /^\/accounts\/[^/]+\/workers\/domains$/,
+    paging: { style: "none" },
+    // The zone a domain is kept under: without it the item cannot be attributed, so it is reported.
+    requiredField: "zone_id",
+    seed: (h, count) => {
+      const domains = clones(templates.domain, count, 0x35, (d, i) => {
+        d.hostname = `app-${i}.${zone(h).name}`
+        d.zone_id = zone(h).id
+        d.zone_name = zone(h).name
+      })
+      h.state.workerDomains.set(account(h).id, domains)
+      return domains as unknown as Array<Record<string, unknown>>
+    }
   },
   page_rules: {
     path: /^\/zones\/[^/]+\/pagerules$/,

@@ -87,7 +87,7 @@ describe("Packed package", () => {
       zones: ["redpine.dev", "redpine.io"],
       outcome: "complete",
       waf: 4,
-      resources: 21,
+      resources: 22,
       zoneRead: "Zone Read",
       rejected: "CredentialInvalid",
       internal: "blocked"

@@ -113,7 +113,7 @@ describe("Request economy", () => {
       const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
       const { requests, snapshot } = yield* snapshotOf(sim, sim.tokens["account"]!)
       const minimum = minimumRequests(sim.state)
-      assert.strictEqual(minimum.total, 36, JSON.stringify(minimum.breakdown))
+      assert.strictEqual(minimum.total, 37, JSON.stringify(minimum.breakdown))
       assert.strictEqual(snapshot.requestCount, minimum.total)
       assert.strictEqual(requests.length, minimum.total)
       // No request repeated: shared reads (the ruleset listing, the lists) went out once.
@@ -134,7 +134,7 @@ describe("Request economy", () => {
       const snapshot = yield* SimHttp.drive(connector.snapshot(), clock, 20_000)
       assert.strictEqual(snapshot?.outcome, "complete")
       assert.strictEqual(fake.requests.filter((r) => r.status === 429).length, 0)
-      assert.strictEqual(fake.requests.length, 36)
+      assert.strictEqual(fake.requests.length, 37)
     })
   )
 
@@ -154,6 +154,8 @@ describe("Request economy", () => {
       assert.strictEqual(requests.filter((r) => r.url.pathname.endsWith("/zones")).length, 4)
       // Every plan is present, so plan gates and empty entry points are both exercised.
       assert.deepStrictEqual(new Set(sim.state.zones.map((z) => z.plan.legacy_id)).size, 4)
-    })
+    }),
+    // 102 zones read in-process: ~15 s alone, past the 30 s default on a loaded two-core machine.
+    120_000
   )
 })
