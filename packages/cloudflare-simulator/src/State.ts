@@ -24,10 +24,9 @@ export interface Account {
   name: string
   type: "standard" | "enterprise"
   created_on: string
+  /** As the SDK's `Account.Settings` (cloudflare 7.3.0): the retired name-server defaults are gone. */
   settings: {
     enforce_twofactor: boolean
-    default_nameservers: "cloudflare.standard" | "custom.account" | "custom.tenant"
-    use_account_custom_ns_by_default: boolean
     abuse_contact_email?: string
   }
 }
@@ -73,8 +72,9 @@ export interface Zone {
   }
   owner: { id: string; type: string; name: string }
   account: { id: string; name: string }
-  tenant: { id: string | null; name: string | null }
-  tenant_unit: { id: string | null }
+  /** Members absent, never `null`, when the zone belongs to no tenant (SDK `Zone.Tenant`, `Zone.TenantUnit`). */
+  tenant: { id?: string; name?: string }
+  tenant_unit: { id?: string }
   permissions: Array<string>
   plan: ZonePlan
   cname_suffix?: string
@@ -106,24 +106,24 @@ export interface Dnssec {
   dnssec_presigned: boolean
 }
 
-/** A DNS record. */
+/**
+ * A DNS record. As the SDK's `RecordResponse` (cloudflare 7.3.0): no `zone_id`/`zone_name` (the
+ * zone is the path's) and no `locked`; `meta` holds only the shadowing/glue keys, present when true.
+ */
 export interface DnsRecord {
   id: string
-  zone_id: string
-  zone_name: string
   name: string
   type: string
   content: string
   proxiable: boolean
   proxied: boolean
   ttl: number
-  locked: boolean
   priority?: number
   data?: { readonly [key: string]: Json }
   comment?: string
   tags: Array<string>
   settings: { readonly [key: string]: Json }
-  meta: { auto_added: boolean; managed_by_apps: boolean; managed_by_argo_tunnel: boolean; source?: string }
+  meta: { is_glue?: boolean; dead_glue?: boolean; shadowed_by?: Array<string>; shadowed_records_count?: number }
   created_on: string
   modified_on: string
   /** When the comment last changed; sent only when the record has one (TypeScript SDK `RecordResponse`). */
@@ -183,18 +183,17 @@ export interface Filter {
   ref?: string
 }
 
-/** A legacy firewall rule. */
+/** A legacy firewall rule, as the SDK's `FirewallRule` (cloudflare 7.3.0) and the 2024 schema: no timestamps. */
 export interface FirewallRule {
   id: string
   paused: boolean
   description: string
   action: "block" | "challenge" | "js_challenge" | "managed_challenge" | "allow" | "log" | "bypass"
-  priority: number | null
+  /** Absent when the rule has none (the SDK's `priority?: number`, never `null`). */
+  priority?: number
   products?: Array<string>
   ref?: string
   filter: Filter
-  created_on: string
-  modified_on: string
 }
 
 /** A legacy rate limit (the product before rate limiting rules). */
@@ -217,6 +216,9 @@ export interface LegacyRateLimit {
   correlate?: { by: "nat" }
 }
 
+/** Where an IP access rule is defined. Not on the wire: the wire tells only inherited rules apart (`scope`). */
+export type AccessRuleOwner = { readonly kind: "zone"; readonly zoneId: string } | { readonly kind: "account"; readonly accountId: string }
+
 /** An IP access rule at zone or account level. */
 export interface AccessRule {
   id: string
@@ -224,9 +226,15 @@ export interface AccessRule {
   allowed_modes: Array<string>
   notes: string
   configuration: { target: "ip" | "ip6" | "ip_range" | "asn" | "country"; value: string }
-  scope: { id: string; type: "zone" | "account" | "user" | "organization"; name?: string }
+  /**
+   * As the SDK's `AccessRuleListResponse.Scope` (cloudflare 7.3.0): `organization` (an account rule,
+   * as a zone listing shows it inherited) or `user`; a zone's own rule has none.
+   */
+  scope?: { id: string; type: "user" | "organization"; email?: string }
   created_on: string
   modified_on: string
+  /** Not on the wire: who owns the rule. */
+  owner: AccessRuleOwner
 }
 
 /** An item of a custom list. */
@@ -278,6 +286,23 @@ export interface WorkerRoute {
   id: string
   pattern: string
   script?: string
+}
+
+/**
+ * A Workers Custom Domain of an account (`GET /accounts/{id}/workers/domains`): a hostname of one of
+ * the account's zones served entirely by a Worker. As the SDK's `DomainListResponse` (cloudflare 7.3.0).
+ */
+export interface WorkerDomain {
+  id: string
+  /** UUID of the edge certificate Cloudflare issued for the hostname. */
+  cert_id: string
+  /** Deprecated by Cloudflare; `production` for Workers without environments. */
+  environment: string
+  hostname: string
+  /** The Worker (script name). */
+  service: string
+  zone_id: string
+  zone_name: string
 }
 
 /** A page rule. */
@@ -332,6 +357,8 @@ export interface State {
   lists: Map<string, Array<CustomList>>
   workerScripts: Map<string, Array<WorkerScript>>
   workerRoutes: Map<string, Array<WorkerRoute>>
+  /** Workers Custom Domains by account id. */
+  workerDomains: Map<string, Array<WorkerDomain>>
   pageRules: Map<string, Array<PageRule>>
   tokens: Array<ApiToken>
 }

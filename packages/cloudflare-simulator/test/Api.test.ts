@@ -178,13 +178,43 @@ describe("Api", () => {
   it("reads a single account-level IP access rule, and zone listings include inherited account rules", async () => {
     const sim = make()
     const account = sim.state.accounts[0]!.id
-    const rule = sim.state.accessRules.find((r) => r.scope.type === "account")!
+    const rule = sim.state.accessRules.find((r) => r.owner.kind === "account")!
     const one = await call(sim, "GET", `/accounts/${account}/firewall/access_rules/rules/${rule.id}`)
-    assert.deepStrictEqual(one.body["result"], rule)
+    const { owner: _owner, ...wire } = rule
+    assert.deepStrictEqual(one.body["result"], wire)
+    // As the SDK types it: an inherited account rule has scope `organization`; the zone's own have none.
     const zoneList = await call(sim, "GET", `/zones/${zoneId(sim, "redpine.io")}/firewall/access_rules/rules`, "scoped")
-    const scopes = (zoneList.body["result"] as Array<{ scope: { type: string } }>).map((r) => r.scope.type).sort()
-    assert.deepStrictEqual(scopes, ["account", "zone", "zone"])
+    const scopes = (zoneList.body["result"] as Array<{ scope?: { type: string } }>).map((r) => r.scope?.type ?? "(none)").sort()
+    assert.deepStrictEqual(scopes, ["(none)", "(none)", "organization"])
     assert.strictEqual((await call(sim, "GET", `/accounts/${account}/firewall/access_rules/rules`, "scoped")).status, 403)
+  })
+
+  it("lists an account's Workers Custom Domains whole, filtered exactly by zone, hostname, service and environment", async () => {
+    const sim = make()
+    const account = sim.state.accounts[0]!.id
+    const io = zoneId(sim, "redpine.io")
+    sim.state.workerDomains.set(account, [
+      ...sim.state.workerDomains.get(account)!,
+      { id: "d2", cert_id: "c2", environment: "staging", hostname: "img.redpine.dev", service: "redpine-og-images", zone_id: zoneId(sim, "redpine.dev"), zone_name: "redpine.dev" }
+    ])
+    const ids = async (query: string) => {
+      const a = await call(sim, "GET", `/accounts/${account}/workers/domains${query}`, "account")
+      assert.strictEqual(a.status, 200, query)
+      assert.isUndefined(a.body["result_info"], "not paginated")
+      return (a.body["result"] as Array<{ id: string }>).map((d) => d.id)
+    }
+    const auth = sim.state.workerDomains.get(account)![0]!
+    assert.deepStrictEqual(auth, { ...auth, hostname: "auth.redpine.io", service: "redpine-edge-auth", zone_id: io, zone_name: "redpine.io" })
+    assert.deepStrictEqual(await ids(""), [auth.id, "d2"])
+    assert.deepStrictEqual(await ids(`?zone_id=${io}`), [auth.id])
+    assert.deepStrictEqual(await ids("?zone_name=redpine.dev"), ["d2"])
+    assert.deepStrictEqual(await ids("?hostname=auth.redpine.io&service=redpine-edge-auth"), [auth.id])
+    assert.deepStrictEqual(await ids("?environment=staging"), ["d2"])
+    assert.deepStrictEqual(await ids("?hostname=auth.redpine"), [])
+    const one = await call(sim, "GET", `/accounts/${account}/workers/domains/d2`, "account")
+    assert.strictEqual((one.body["result"] as { hostname: string }).hostname, "img.redpine.dev")
+    // Workers Scripts Read (or Write) on the account: the zone-scoped token has neither.
+    assert.strictEqual((await call(sim, "GET", `/accounts/${account}/workers/domains`, "scoped")).status, 403)
   })
 
   it("refuses account-level WAF phases on a non-Enterprise account", async () => {

@@ -83,6 +83,18 @@ describe("Sdk", () => {
     )
   })
 
+  it("lists and filters an account's Workers Custom Domains through the SDK's single page", async () => {
+    const cf = client(redpineServer.baseUrl, redpine.tokens["account"]!)
+    const account = redpine.state.accounts[0]!
+    const all: Array<{ id: string }> = []
+    for await (const domain of cf.workers.domains.list({ account_id: account.id })) all.push(domain)
+    assert.deepStrictEqual(all, roundTrip(redpine.state.workerDomains.get(account.id)!))
+    const dev = redpine.state.zones.find((z) => z.name === "redpine.dev")!
+    const none: Array<unknown> = []
+    for await (const domain of cf.workers.domains.list({ account_id: account.id, zone_id: dev.id })) none.push(domain)
+    assert.deepStrictEqual(none, [])
+  })
+
   it("verifies user and account-owned tokens, and surfaces 401 for a revoked one", async () => {
     const scoped = await client(redpineServer.baseUrl, redpine.tokens["scoped"]!).user.tokens.verify()
     assert.strictEqual(scoped.status, "active")

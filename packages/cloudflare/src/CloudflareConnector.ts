@@ -64,6 +64,7 @@ export const resources = [
   LegacyRateLimits.resource,
   IpAccessRules.zone,
   Workers.routes,
+  Workers.customDomains,
   PageRules.resource
 ] as const
 

@@ -52,6 +52,9 @@ export const byResource: Readonly<Record<string, { readonly permission: Permissi
   ip_list_items: { permission: Permission.AccountFilterListsRead, alternatives: [] },
   workers_scripts: { permission: Permission.WorkersScriptsRead, alternatives: [] },
   workers_routes: { permission: Permission.WorkersRoutesRead, alternatives: [] },
+  // `worker-domain-list-domains` accepts Workers Scripts Read (or Write), as the scripts listing
+  // (https://developers.cloudflare.com/api/resources/workers/subresources/domains/methods/list/).
+  workers_custom_domains: { permission: Permission.WorkersScriptsRead, alternatives: [] },
   page_rules: { permission: Permission.PageRulesRead, alternatives: [Permission.ZoneRead] }
 }
 

@@ -53,7 +53,8 @@ const accountProbes = (account: string): ReadonlyArray<Probe> => [
   { resources: ["account_ip_access_rules"], path: `/accounts/${account}/firewall/access_rules/rules`, params: { per_page: 1 } },
   { resources: ["ip_lists", "ip_list_items"], path: `/accounts/${account}/rules/lists` },
   { resources: ["workers_scripts"], path: `/accounts/${account}/workers/scripts` },
-  { resources: ["account_rules"], path: `/accounts/${account}/rulesets` }
+  { resources: ["account_rules"], path: `/accounts/${account}/rulesets` },
+  { resources: ["workers_custom_domains"], path: `/accounts/${account}/workers/domains` }
 ]
 
 /** Turns a probe's answer into an outcome; a refused credential is not an outcome, it fails. */

@@ -82,6 +82,7 @@ const templates = (() => {
     item: first([...s.lists.values()].flat().flatMap((l) => l.items), "list item"),
     script: any(s.workerScripts, "Workers script"),
     route: { id: "route", pattern: "redpine.io/api/*", script: "api" },
+    domain: any(s.workerDomains, "Workers Custom Domain"),
     pageRule: any(s.pageRules, "page rule"),
     firewallRule: any(s.firewallRules, "firewall rule"),
     filter: first([...[...s.filters.values()].flat(), ...[...s.firewallRules.values()].flat().map((r) => r.filter)], "filter"),
@@ -166,10 +167,11 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
     requiredField: "mode",
     seed: (h, count) => {
       const items = clones(templates.accessRule, count, 0xa1, (r, i) => {
-        r.scope = { id: account(h).id, type: "account" }
+        r.owner = { kind: "account", accountId: account(h).id }
+        r.scope = { id: account(h).id, type: "organization" }
         r.configuration = { target: "ip", value: `198.51.${Math.floor(i / 250)}.${i % 250}` }
       })
-      h.state.accessRules = [...h.state.accessRules.filter((r) => r.scope.type !== "account"), ...items]
+      h.state.accessRules = [...h.state.accessRules.filter((r) => r.owner.kind !== "account"), ...items]
       return items as unknown as Array<Record<string, unknown>>
     }
   },
@@ -179,7 +181,8 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
     requiredField: "mode",
     seed: (h, count) => {
       const items = clones(templates.accessRule, count, 0xa2, (r, i) => {
-        r.scope = { id: zone(h).id, type: "zone" }
+        r.owner = { kind: "zone", zoneId: zone(h).id }
+        delete r.scope
         r.configuration = { target: "ip", value: `203.0.${Math.floor(i / 250)}.${i % 250}` }
       })
       // A zone's listing includes the account's rules, as Cloudflare's does: keep only the seeded ones.
@@ -251,7 +254,6 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
     requiredField: "type",
     seed: (h, count) =>
       perZone(h.state.dnsRecords, h, count, 0xd0, templates.dns, (r, i) => {
-        r.zone_id = zone(h).id
         r.name = `host-${i}.${zone(h).name}`
       })
   },
@@ -315,6 +317,21 @@ const resources: Record<string, ConnectorContract.ResourceFixture<Harness>> = {
       perZone(h.state.workerRoutes, h, count, 0x34, templates.route, (r, i) => {
         r.pattern = `redpine.io/route-${i}/*`
       })
+  },
+  workers_custom_domains: {
+    path: /^\/accounts\/[^/]+\/workers\/domains$/,
+    paging: { style: "none" },
+    // The zone a domain is kept under: without it the item cannot be attributed, so it is reported.
+    requiredField: "zone_id",
+    seed: (h, count) => {
+      const domains = clones(templates.domain, count, 0x35, (d, i) => {
+        d.hostname = `app-${i}.${zone(h).name}`
+        d.zone_id = zone(h).id
+        d.zone_name = zone(h).name
+      })
+      h.state.workerDomains.set(account(h).id, domains)
+      return domains as unknown as Array<Record<string, unknown>>
+    }
   },
   page_rules: {
     path: /^\/zones\/[^/]+\/pagerules$/,

@@ -48,9 +48,7 @@ describe("Page boundaries", () => {
             description: `rule ${i}`,
             action: "block",
             priority: i,
-            filter: { id: hex(i, 3), expression: `ip.src eq 192.0.2.${i % 250}`, paused: false, description: "" },
-            created_on: "2025-01-06T00:00:00Z",
-            modified_on: "2025-01-06T00:00:00Z"
+            filter: { id: hex(i, 3), expression: `ip.src eq 192.0.2.${i % 250}`, paused: false, description: "" }
           }))
         )
         const { requests, snapshot } = yield* readOne(sim, "legacy_firewall_rules", "redpine.io")

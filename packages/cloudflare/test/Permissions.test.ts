@@ -182,7 +182,7 @@ const CASES: ReadonlyArray<{ readonly removed: ReadonlyArray<string>; readonly r
   { removed: ["Transform Rules Read", "Account Rulesets Read"], resources: { transform_rules: "Transform Rules Read" } },
   { removed: ["Dynamic URL Redirects Read", "Account Rulesets Read"], resources: { redirect_rules: "Dynamic URL Redirects Read" } },
   { removed: ["Workers Routes Read"], resources: { workers_routes: "Workers Routes Read" } },
-  { removed: ["Workers Scripts Read"], resources: { workers_scripts: "Workers Scripts Read" } },
+  { removed: ["Workers Scripts Read"], resources: { workers_scripts: "Workers Scripts Read", workers_custom_domains: "Workers Scripts Read" } },
   { removed: ["Account Firewall Access Rules Read"], resources: { account_ip_access_rules: "Account Firewall Access Rules Read" } },
   { removed: ["Account Filter Lists Read"], resources: { ip_lists: "Account Filter Lists Read", ip_list_items: "Account Filter Lists Read" } }
 ]

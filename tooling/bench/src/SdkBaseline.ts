@@ -3,7 +3,7 @@
  * SDK would write it — the SDK's auto-pagination (`for await`), one loop over the zones, each
  * resource read in turn, the SDK's default page sizes and its default retries (2, honouring
  * `Retry-After`). It reads what the connector reads: per account the IP access rules, the lists and
- * their items, the Workers scripts; per zone the settings, DNSSEC, the DNS records, the ruleset
+ * their items, the Workers scripts and Custom Domains; per zone the settings, DNSSEC, the DNS records, the ruleset
  * listing and the entry points of the phases the connector reads, the legacy firewall rules and
  * filters, the legacy rate limits (a 410 today), the IP access rules, the Workers routes and the
  * page rules.
@@ -78,6 +78,9 @@ export const run = async (options: Options): Promise<Outcome> => {
     const scripts: Array<unknown> = []
     for await (const script of client.workers.scripts.list({ account_id })) scripts.push(script)
     keep(scripts)
+    const domains: Array<unknown> = []
+    for await (const domain of client.workers.domains.list({ account_id })) domains.push(domain)
+    keep(domains)
   }
 
   const zoneMs: Array<number> = []

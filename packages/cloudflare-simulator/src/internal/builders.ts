@@ -6,6 +6,7 @@
 import type { Phase } from "../Permissions.js"
 import type {
   AccessRule,
+  AccessRuleOwner,
   Account,
   ApiToken,
   CustomList,
@@ -51,11 +52,7 @@ export const makeAccount = (ctx: Ctx, name: string, type: Account["type"] = "sta
   name,
   type,
   created_on: stamp(ctx, 0),
-  settings: {
-    enforce_twofactor: false,
-    default_nameservers: "cloudflare.standard",
-    use_account_custom_ns_by_default: false
-  }
+  settings: { enforce_twofactor: false }
 })
 
 const NS_NAMES = ["ada", "bob", "cruz", "dana", "elle", "finn", "gail", "hugo", "iris", "jack", "kara", "liam"]
@@ -92,8 +89,8 @@ export const makeZone = (ctx: Ctx, account: Account, name: string, plan: PlanId)
     },
     owner: { id: account.id, type: "organization", name: account.name },
     account: { id: account.id, name: account.name },
-    tenant: { id: null, name: null },
-    tenant_unit: { id: null },
+    tenant: {},
+    tenant_unit: {},
     permissions: [],
     plan: {
       id: meta.id,
@@ -201,25 +198,23 @@ export interface RecordSpec {
   readonly tags?: ReadonlyArray<string>
 }
 
-/** Builds a DNS record of a zone. */
-export const makeRecord = (ctx: Ctx, zone: Zone, spec: RecordSpec, at?: string): DnsRecord => {
+/** Builds a DNS record (of the zone whose listing it is put in: the record itself does not name it). */
+export const makeRecord = (ctx: Ctx, spec: RecordSpec, at?: string): DnsRecord => {
   const created = at ?? randomStamp(ctx)
   const proxiable = PROXIABLE.has(spec.type)
   const record: DnsRecord = {
     id: ctx.rng.hexId(),
-    zone_id: zone.id,
-    zone_name: zone.name,
     name: spec.name,
     type: spec.type,
     content: spec.content,
     proxiable,
     proxied: proxiable && (spec.proxied ?? false),
     ttl: spec.ttl ?? 1,
-    locked: false,
     tags: [...(spec.tags ?? [])],
-    // CNAME records carry their flattening setting; the others send an empty object (TypeScript SDK record types).
+    // CNAME records carry their flattening setting; the others send an empty object; `meta` keys are
+    // present only when meaningful (TypeScript SDK record types, see the connector's API-NOTES.md).
     settings: spec.type === "CNAME" ? { flatten_cname: false } : {},
-    meta: { auto_added: false, managed_by_apps: false, managed_by_argo_tunnel: false },
+    meta: {},
     created_on: created,
     modified_on: created
   }
@@ -315,10 +310,10 @@ export const makeManagedRulesets = (ctx: Ctx): Array<Ruleset> => {
   })
 }
 
-/** Builds an IP access rule. */
+/** Builds an IP access rule of a zone or an account; an account rule's wire `scope` is `organization`. */
 export const makeAccessRule = (
   ctx: Ctx,
-  scope: AccessRule["scope"],
+  owner: AccessRuleOwner,
   mode: AccessRule["mode"],
   configuration: AccessRule["configuration"],
   notes: string
@@ -330,9 +325,10 @@ export const makeAccessRule = (
     allowed_modes: ["whitelist", "block", "challenge", "js_challenge", "managed_challenge"],
     notes,
     configuration,
-    scope,
+    ...(owner.kind === "account" ? { scope: { id: owner.accountId, type: "organization" as const } } : {}),
     created_on: at,
-    modified_on: at
+    modified_on: at,
+    owner
   }
 }
 

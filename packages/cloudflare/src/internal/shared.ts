@@ -187,6 +187,31 @@ export const zoneEntrypoint = (resource: string, scope: Scope.Scope, phase: stri
     Effect.mapError((error) => attribute(error, callContext(resource, scope)))
   )
 
+/** The account's Workers Custom Domains, as raw items (each zone decodes its own). */
+export class ListAccountWorkerDomains extends Request.TaggedClass("ListAccountWorkerDomains")<
+  ReadonlyArray<unknown>,
+  ConnectorError.ConnectorError,
+  { readonly accountId: string; readonly scope: string }
+> {}
+
+// Not paginated: the SDK reads it as a single page
+// (https://developers.cloudflare.com/api/resources/workers/subresources/domains/methods/list/).
+const workerDomainsResolver = RequestResolver.fromEffect((request: ListAccountWorkerDomains) =>
+  Effect.flatMap(CloudflareClient, (client) =>
+    Effect.map(
+      client.get(`/accounts/${request.accountId}/workers/domains`, {}, Schema.Array(Schema.Unknown), shared("workers_custom_domains", request.scope)),
+      (answer) => answer.result
+    )
+  )
+)
+
+/** The account's Workers Custom Domains (raw), read once per snapshot however many zones the account has. */
+export const accountWorkerDomains = (resource: string, scope: Scope.Scope, accountId: string) =>
+  Effect.request(
+    new ListAccountWorkerDomains({ accountId, scope: `account ${accountId}` }),
+    RequestResolver.contextFromServices(CloudflareClient)(workerDomainsResolver)
+  ).pipe(Effect.mapError((error) => attribute(error, callContext(resource, scope))))
+
 /** The account's custom lists, read once per snapshot. */
 export const accountLists = (resource: string, scope: Scope.Scope) =>
   Effect.request(new ListAccountLists({ accountId: scope.id, scope: scope.label }), RequestResolver.contextFromServices(CloudflareClient)(listsResolver)).pipe(

@@ -1,10 +1,13 @@
 /**
- * Workers: the account's scripts (metadata only, `GET /accounts/{id}/workers/scripts`) and the
- * zone's routes (`GET /zones/{id}/workers/routes`). Neither is paginated.
+ * Workers: the account's scripts (metadata only, `GET /accounts/{id}/workers/scripts`), the zone's
+ * routes (`GET /zones/{id}/workers/routes`) and the zone's Custom Domains (from the account's
+ * `GET /accounts/{id}/workers/domains`). None is paginated.
  */
-import { Json, Resource } from "@plumbline/core"
-import { Schema } from "effect"
+import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core"
+import { Effect, Schema, Stream } from "effect"
+import { type CloudflareClient, decodeEach } from "../CloudflareClient.js"
 import * as Read from "../internal/read.js"
+import { accountWorkerDomains } from "../internal/shared.js"
 import { compact, Extra, extraOf, openStruct, orUndefined, sorted } from "../internal/records.js"
 import * as Permissions from "../Permissions.js"
 
@@ -122,4 +125,84 @@ export const routes = Resource.make({
     Read.all(ROUTES, scope, `/zones/${scope.id}/workers/routes`, RouteWire, (w): Route =>
       compact({ id: w.id, pattern: w.pattern, script: orUndefined(w.script), extra: extraOf(w, RouteWire.fields) })
     )
+})
+
+/**
+ * A Workers Custom Domain as Cloudflare sends it (`GET /accounts/{id}/workers/domains`; every field
+ * required in the SDK's `DomainListResponse`, cloudflare 7.3.0). Only `id` (identity) and `zone_id`
+ * (the zone it is kept under) are required here; members it does not name are kept (`extra`).
+ */
+export const DomainWire = openStruct({
+  id: Schema.String,
+  zone_id: Schema.String,
+  zone_name: opt(Schema.String),
+  hostname: opt(Schema.String),
+  service: opt(Schema.String),
+  environment: opt(Schema.String),
+  cert_id: opt(Schema.String)
+})
+export type DomainWire = typeof DomainWire.Type
+
+/** The canonical custom domain, kept under its zone (so `zone_id`/`zone_name` are the scope's). */
+export const CustomDomain = Schema.Struct({
+  id: Schema.String,
+  hostname: Schema.optional(Schema.String),
+  /** The Worker that serves the whole hostname. */
+  service: Schema.optional(Schema.String),
+  /** Deprecated by Cloudflare (Workers environments), kept while it is sent. */
+  environment: Schema.optional(Schema.String),
+  cert_id: Schema.optional(Schema.String),
+  extra: Extra
+})
+export type CustomDomain = typeof CustomDomain.Type
+
+const DOMAINS = "workers_custom_domains"
+
+/** Does a raw listing item belong to zone `zoneId`? One without a string `zone_id` may: decoding it reports it. */
+const mayBelongTo = (raw: unknown, zoneId: string): boolean => {
+  const zone = typeof raw === "object" && raw !== null ? (raw as { zone_id?: unknown }).zone_id : undefined
+  return typeof zone !== "string" || zone === zoneId
+}
+
+/** The custom domains of one zone: the account's listing (read once per snapshot), this zone's items. */
+const domainsOf = (scope: Scope.Scope): Stream.Stream<CustomDomain, ConnectorError.ConnectorError, CloudflareClient> =>
+  Stream.unwrap(
+    Effect.gen(function* () {
+      const accountId = scope.attributes["account"]
+      if (accountId === undefined) return Stream.empty
+      const raws = yield* accountWorkerDomains(DOMAINS, scope, accountId)
+      // Each item decoded on its own, reported at its index in the account's listing.
+      const decoded = yield* Effect.forEach(
+        raws.flatMap((raw, index) => (mayBelongTo(raw, scope.id) ? [{ raw, index }] : [])),
+        ({ index, raw }) => decodeEach([raw], DomainWire, index)
+      )
+      return Stream.fromIterable(
+        decoded.flat().map(
+          (w): CustomDomain =>
+            compact({
+              id: w.id,
+              hostname: orUndefined(w.hostname),
+              service: orUndefined(w.service),
+              environment: orUndefined(w.environment),
+              cert_id: orUndefined(w.cert_id),
+              extra: extraOf(w, DomainWire.fields)
+            })
+        )
+      )
+    })
+  )
+
+/**
+ * Workers Custom Domains of the zone: hostnames served whole by a Worker, with no route matching
+ * (https://developers.cloudflare.com/workers/configuration/routing/custom-domains/). Cloudflare
+ * lists them per account; each is kept under the zone its `zone_id` names.
+ */
+export const customDomains = Resource.make({
+  name: DOMAINS,
+  description: "Workers Custom Domains of the zone (a hostname served entirely by a Worker)",
+  scope: "zone",
+  schema: CustomDomain,
+  identity: (d: CustomDomain) => d.id,
+  permissions: [Permissions.forResource(DOMAINS)],
+  list: domainsOf
 })

@@ -10,6 +10,10 @@ import type { Route } from "../router.js"
 const FIREWALL = ["Firewall Services Read", "Firewall Services Write"]
 const ACCESS_RULES_ACCOUNT = ["Account Firewall Access Rules Read", "Account Firewall Access Rules Write"]
 const LISTS = ["Account Filter Lists Read", "Account Filter Lists Edit"]
+/** Workers scripts and custom domains accept either (operations `worker-script-list-workers`, `worker-domain-list-domains`). */
+const WORKERS_SCRIPTS = ["Workers Scripts Read", "Workers Scripts Write"]
+/** The documented filters of the custom-domain listing, each an exact match. */
+const DOMAIN_FILTERS = ["zone_id", "zone_name", "hostname", "service", "environment"] as const
 
 /** The account whose custom lists the token may read; account-owned tokens may not (API-NOTES §5.7). */
 const listsAccount = (state: State, token: ApiToken, accountId: string, path: string): Account => {
@@ -20,6 +24,12 @@ const listsAccount = (state: State, token: ApiToken, accountId: string, path: st
 
 const contains = (haystack: string | undefined, needle: string | null): boolean =>
   needle === null || (haystack ?? "").toLowerCase().includes(needle.toLowerCase())
+
+/** An access rule as the API sends it: without the simulator's `owner`. */
+const accessRuleWire = ({ owner: _owner, ...wire }: AccessRule) => wire
+
+const ownedByZone = (r: AccessRule, zoneId: string) => r.owner.kind === "zone" && r.owner.zoneId === zoneId
+const ownedByAccount = (r: AccessRule, accountId: string) => r.owner.kind === "account" && r.owner.accountId === accountId
 
 const accessRuleList = (rules: ReadonlyArray<AccessRule>, query: URLSearchParams) => {
   const { page, perPage } = readPage(query, { min: 1, max: 1000, default: 20 })
@@ -41,7 +51,7 @@ const accessRuleList = (rules: ReadonlyArray<AccessRule>, query: URLSearchParams
     order === "configuration.target" ? r.configuration.target : order === "configuration.value" ? r.configuration.value : order === "mode" ? r.mode : ""
   const items = rules.filter(keep)
   if (order !== undefined) items.sort((a, b) => (direction === "asc" ? 1 : -1) * compare(field(a), field(b)))
-  return pageOf(items, page, perPage)
+  return pageOf(items.map(accessRuleWire), page, perPage)
 }
 
 /** Security routes. */
@@ -132,10 +142,8 @@ export const securityRoutes: ReadonlyArray<Route> = [
     template: "/zones/:zone_id/firewall/access_rules/rules",
     handler: ({ token, params, state, path, query }) => {
       const zone = requireZone(state, token, params["zone_id"] ?? "", FIREWALL, path)
-      // Zone listings include the rules inherited from the account (scope.type tells them apart).
-      const rules = state.accessRules.filter(
-        (r) => (r.scope.type === "zone" && r.scope.id === zone.id) || (r.scope.type === "account" && r.scope.id === zone.account.id)
-      )
+      // Zone listings include the rules inherited from the account (they carry `scope`, type `organization`).
+      const rules = state.accessRules.filter((r) => ownedByZone(r, zone.id) || ownedByAccount(r, zone.account.id))
       return accessRuleList(rules, query)
     }
   },
@@ -144,7 +152,7 @@ export const securityRoutes: ReadonlyArray<Route> = [
     template: "/accounts/:account_id/firewall/access_rules/rules",
     handler: ({ token, params, state, path, query }) => {
       const account = requireAccount(state, token, params["account_id"] ?? "", ACCESS_RULES_ACCOUNT, path)
-      return accessRuleList(state.accessRules.filter((r) => r.scope.type === "account" && r.scope.id === account.id), query)
+      return accessRuleList(state.accessRules.filter((r) => ownedByAccount(r, account.id)), query)
     }
   },
   {
@@ -152,9 +160,9 @@ export const securityRoutes: ReadonlyArray<Route> = [
     template: "/accounts/:account_id/firewall/access_rules/rules/:rule_id",
     handler: ({ token, params, state, path }) => {
       const account = requireAccount(state, token, params["account_id"] ?? "", ACCESS_RULES_ACCOUNT, path)
-      const rule = state.accessRules.find((r) => r.scope.type === "account" && r.scope.id === account.id && r.id === params["rule_id"])
+      const rule = state.accessRules.find((r) => ownedByAccount(r, account.id) && r.id === params["rule_id"])
       if (rule === undefined) throw fail.notFound(path)
-      return { result: rule }
+      return { result: accessRuleWire(rule) }
     }
   },
   {
@@ -207,6 +215,31 @@ export const securityRoutes: ReadonlyArray<Route> = [
     handler: ({ token, params, state, path }) => {
       const account = requireAccount(state, token, params["account_id"] ?? "", ["Workers Tail Read", "Workers Scripts Read", "Workers Scripts Write"], path)
       return { result: state.workerScripts.get(account.id) ?? [] }
+    }
+  },
+  {
+    // Workers Custom Domains: one listing per account, not paginated (the SDK reads it as a single
+    // page), filtered by exact `zone_id`, `zone_name`, `hostname`, `service` and `environment`
+    // (https://developers.cloudflare.com/api/resources/workers/subresources/domains/methods/list/).
+    method: "GET",
+    template: "/accounts/:account_id/workers/domains",
+    handler: ({ token, params, state, path, query }) => {
+      const account = requireAccount(state, token, params["account_id"] ?? "", WORKERS_SCRIPTS, path)
+      const filters = DOMAIN_FILTERS.flatMap((key) => {
+        const value = query.get(key)
+        return value === null ? [] : [[key, value] as const]
+      })
+      return { result: (state.workerDomains.get(account.id) ?? []).filter((d) => filters.every(([key, value]) => d[key] === value)) }
+    }
+  },
+  {
+    method: "GET",
+    template: "/accounts/:account_id/workers/domains/:domain_id",
+    handler: ({ token, params, state, path }) => {
+      const account = requireAccount(state, token, params["account_id"] ?? "", WORKERS_SCRIPTS, path)
+      const domain = (state.workerDomains.get(account.id) ?? []).find((d) => d.id === params["domain_id"])
+      if (domain === undefined) throw fail.notFound(path)
+      return { result: domain }
     }
   },
   {

@@ -325,18 +325,15 @@ export const zoneRoutes: ReadonlyArray<Route> = [
       const proxiable = type === "A" || type === "AAAA" || type === "CNAME"
       const record: DnsRecord = {
         id: rng.hexId(),
-        zone_id: zone.id,
-        zone_name: zone.name,
         name,
         type,
         content,
         proxiable,
         proxied: proxiable && b["proxied"] === true,
         ttl,
-        locked: false,
         tags,
         settings: {},
-        meta: { auto_added: false, managed_by_apps: false, managed_by_argo_tunnel: false },
+        meta: {},
         created_on: at,
         modified_on: at
       }

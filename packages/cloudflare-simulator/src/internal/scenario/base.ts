@@ -25,6 +25,7 @@ export const emptyState = (): State => ({
   lists: new Map(),
   workerScripts: new Map(),
   workerRoutes: new Map(),
+  workerDomains: new Map(),
   pageRules: new Map(),
   tokens: []
 })

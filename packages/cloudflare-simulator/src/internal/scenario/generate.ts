@@ -24,7 +24,7 @@ const randomRecords = (ctx: Ctx, zone: Zone, count: number): Array<DnsRecord> =>
     { type: "MX", name: zone.name, content: `mx1.${zone.name}`, priority: 10, ttl: 3600 },
     { type: "TXT", name: zone.name, content: "\"v=spf1 mx -all\"", ttl: 3600 }
   ]
-  for (const spec of base.slice(0, count)) out.push(makeRecord(ctx, zone, spec))
+  for (const spec of base.slice(0, count)) out.push(makeRecord(ctx, spec))
   for (let i = out.length; i < count; i++) {
     const host = `${rng.pick(WORDS)}-${i}.${zone.name}`
     const kind = rng.int(10)
@@ -38,9 +38,9 @@ const randomRecords = (ctx: Ctx, zone: Zone, count: number): Array<DnsRecord> =>
             : kind < 9
               ? { type: "TXT", name: host, content: `"token=${rng.token(16)}"`, ttl: 300 }
               : { type: "MX", name: host, content: `mx${rng.range(1, 3)}.${zone.name}`, priority: rng.range(0, 50), ttl: 3600 }
-    out.push(makeRecord(ctx, zone, spec))
+    out.push(makeRecord(ctx, spec))
   }
-  if (rng.chance(0.5)) out.push(makeRecord(ctx, zone, { type: "TXT", name: `_dmarc.${zone.name}`, content: "\"v=DMARC1; p=quarantine\"", ttl: 3600 }))
+  if (rng.chance(0.5)) out.push(makeRecord(ctx, { type: "TXT", name: `_dmarc.${zone.name}`, content: "\"v=DMARC1; p=quarantine\"", ttl: 3600 }))
   return out.slice(0, count)
 }
 
@@ -158,7 +158,7 @@ export const generate = (config: ScenarioConfig): State => {
     state.accounts.push(account)
     const lists = [makeIpList(ctx, `blocklist_${a + 1}`, "Generated IP list", Array.from({ length: rng.range(1, 8) }, (_, i) => `192.0.2.${i + 1}`))]
     state.lists.set(account.id, lists)
-    state.accessRules.push(makeAccessRule(ctx, { id: account.id, type: "account", name: account.name }, "block", { target: "ip", value: `192.0.2.${a + 1}` }, "generated"))
+    state.accessRules.push(makeAccessRule(ctx, { kind: "account", accountId: account.id }, "block", { target: "ip", value: `192.0.2.${a + 1}` }, "generated"))
     if (account.type === "enterprise") {
       const at = stamp(ctx, 330)
       state.rulesets.push(
@@ -216,7 +216,7 @@ export const generate = (config: ScenarioConfig): State => {
         ])
       }
       if (rng.chance(0.1)) {
-        state.accessRules.push(makeAccessRule(ctx, { id: zone.id, type: "zone", name: zone.name }, "challenge", { target: "country", value: "T1" }, "Tor"))
+        state.accessRules.push(makeAccessRule(ctx, { kind: "zone", zoneId: zone.id }, "challenge", { target: "country", value: "T1" }, "Tor"))
       }
     }
   }

@@ -41,20 +41,20 @@ export const redpine = (seed: number): State => {
       type: "SRV",
       name: "_sip._tcp.redpine.io",
       content: "10 5060 sip.redpine.io",
-      priority: 10,
+      // SRV keeps its priority in `data` only (the SDK's SRVRecord has no top-level priority).
       ttl: 3600,
       data: { priority: 10, weight: 10, port: 5060, target: "sip.redpine.io" }
     },
     { type: "NS", name: "lab.redpine.io", content: "ns1.lab-dns.net", ttl: 86400 }
   ]
-  state.dnsRecords.set(io.id, ioRecords.map((r) => makeRecord(ctx, io, r)))
+  state.dnsRecords.set(io.id, ioRecords.map((r) => makeRecord(ctx, r)))
   state.dnsRecords.set(
     dev.id,
     [
       { type: "A", name: "redpine.dev", content: "203.0.113.40", proxied: true },
       { type: "CNAME", name: "docs.redpine.dev", content: "redpine.github.io", proxied: true },
       { type: "TXT", name: "redpine.dev", content: "\"v=spf1 -all\"", ttl: 3600 }
-    ].map((r) => makeRecord(ctx, dev, r))
+    ].map((r) => makeRecord(ctx, r))
   )
 
   // Bad-actor list, referenced by a blocking rule.
@@ -279,7 +279,7 @@ export const redpine = (seed: number): State => {
   const filter = { id: ctx.rng.hexId(), expression: "(http.request.uri.path contains \"/wp-login.php\")", paused: false, description: "WordPress login probes" }
   state.filters.set(dev.id, [filter])
   state.firewallRules.set(dev.id, [
-    { id: ctx.rng.hexId(), paused: false, description: "Block WordPress probes", action: "block", priority: null, filter, created_on: stamp(ctx, 20), modified_on: stamp(ctx, 20) }
+    { id: ctx.rng.hexId(), paused: false, description: "Block WordPress probes", action: "block", filter }
   ])
   state.filters.set(io.id, [])
   state.firewallRules.set(io.id, [])
@@ -299,9 +299,9 @@ export const redpine = (seed: number): State => {
   ])
 
   state.accessRules.push(
-    makeAccessRule(ctx, { id: account.id, type: "account", name: account.name }, "block", { target: "ip_range", value: "192.0.2.0/24" }, "Known scanner range"),
-    makeAccessRule(ctx, { id: io.id, type: "zone", name: io.name }, "whitelist", { target: "ip", value: "198.51.100.7" }, "Office"),
-    makeAccessRule(ctx, { id: io.id, type: "zone", name: io.name }, "challenge", { target: "asn", value: "AS64496" }, "Hosting ASN with abuse history")
+    makeAccessRule(ctx, { kind: "account", accountId: account.id }, "block", { target: "ip_range", value: "192.0.2.0/24" }, "Known scanner range"),
+    makeAccessRule(ctx, { kind: "zone", zoneId: io.id }, "whitelist", { target: "ip", value: "198.51.100.7" }, "Office"),
+    makeAccessRule(ctx, { kind: "zone", zoneId: io.id }, "challenge", { target: "asn", value: "AS64496" }, "Hosting ASN with abuse history")
   )
 
   const created = stamp(ctx, 100)
@@ -344,6 +344,19 @@ export const redpine = (seed: number): State => {
     { id: ctx.rng.hexId(), pattern: "redpine.io/static/*" }
   ])
   state.workerRoutes.set(dev.id, [])
+  // One Custom Domain: auth.redpine.io served whole by the edge-auth Worker. Fixed ids (no draw from
+  // the scenario's generator), so every other id of the world stays what it was.
+  state.workerDomains.set(account.id, [
+    {
+      id: "5d1e0a7c3b9f4e2a8c6d0b1f3e5a7c9d",
+      cert_id: "0b6f3c1e-2a4d-4f8b-9c7e-5d3a1f0e2b4c",
+      environment: "production",
+      hostname: "auth.redpine.io",
+      service: "redpine-edge-auth",
+      zone_id: io.id,
+      zone_name: io.name
+    }
+  ])
   state.pageRules.set(io.id, [
     {
       id: ctx.rng.hexId(),
