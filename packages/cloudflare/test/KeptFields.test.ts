@@ -34,13 +34,16 @@ describe("Kept fields", () => {
       const io = sim.state.zones.find((z) => z.name === "redpine.io")!
       const dev = sim.state.zones.find((z) => z.name === "redpine.dev")!
       // Test-only tweaks for what the redpine story does not have: a partial setup's verification
-      // key, and a custom rule with an exposed credentials check and logging.
+      // key, a custom rule with an exposed credentials check and logging, and a DNS record's `meta`.
       dev.type = "partial"
       dev.verification_key = "476754457-428595283"
       const custom = sim.state.rulesets.find((rs) => rs.owner.kind === "zone" && rs.owner.zoneId === io.id && rs.phase === "http_request_firewall_custom")!
       const guarded = custom.rules[0]!
       guarded.exposed_credential_check = { username_expression: 'http.request.body.form["user"][0]', password_expression: 'http.request.body.form["pass"][0]' }
       guarded.logging = { enabled: false }
+      // The SDK's DNS `meta` keys appear only when meaningful: one record shadowed by another.
+      const originRecord = sim.state.dnsRecords.get(io.id)!.find((r) => r.comment === "origin")!
+      originRecord.meta = { shadowed_by: ["b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5"], shadowed_records_count: 1 }
       const limiter = sim.state.rulesets.find((rs) => rs.owner.kind === "zone" && rs.owner.zoneId === io.id && rs.phase === "http_ratelimit")!.rules[0]!
       limiter.ratelimit = {
         characteristics: ["ip.src", "cf.colo.id"],
@@ -59,7 +62,7 @@ describe("Kept fields", () => {
       // DNS: meta, settings and the comment's and tags' own timestamps.
       const dns = records(snapshot, "dns_records", "redpine.io")
       const origin = dns.find((r) => r["comment"] === "origin")!
-      assert.deepStrictEqual(origin["meta"], { auto_added: false, managed_by_apps: false, managed_by_argo_tunnel: false })
+      assert.deepStrictEqual(origin["meta"], { shadowed_by: ["b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5"], shadowed_records_count: 1 })
       assert.deepStrictEqual(origin["settings"], {})
       assert.isString(origin["comment_modified_on"])
       assert.isString(dns.find((r) => r["name"] === "api.redpine.io")!["tags_modified_on"])

@@ -87,7 +87,7 @@ describe("Packed package", () => {
       zones: ["redpine.dev", "redpine.io"],
       outcome: "complete",
       waf: 4,
-      resources: 22,
+      resources: 23,
       zoneRead: "Zone Read",
       rejected: "CredentialInvalid",
       internal: "blocked"

@@ -45,6 +45,10 @@ export const SDK_TYPES: Readonly<Record<string, SdkType>> = {
   "/zones/:zone_id/dns_records": { module: "dns/records", type: "RecordResponse", shape: "list" },
   "/zones/:zone_id/rulesets": { module: "rulesets/rulesets", type: "RulesetListResponse", shape: "list" },
   "/zones/:zone_id/rulesets/phases/:phase/entrypoint": { module: "rulesets/phases/phases", type: "PhaseGetResponse", shape: "one" },
+  "/zones/:zone_id/rulesets/:ruleset_id": { module: "rulesets/rulesets", type: "RulesetGetResponse", shape: "one" },
+  "/accounts/:account_id/rulesets": { module: "rulesets/rulesets", type: "RulesetListResponse", shape: "list" },
+  "/accounts/:account_id/rulesets/phases/:phase/entrypoint": { module: "rulesets/phases/phases", type: "PhaseGetResponse", shape: "one" },
+  "/accounts/:account_id/rulesets/:ruleset_id": { module: "rulesets/rulesets", type: "RulesetGetResponse", shape: "one" },
   "/zones/:zone_id/firewall/rules": { module: "firewall/rules", type: "FirewallRule", shape: "list" },
   "/zones/:zone_id/filters": { module: "filters/filters", type: "FirewallFilter", shape: "list" },
   "/zones/:zone_id/rate_limits": { none: "the SDK types the retired legacy rate limits as `APIPromise<void>`" },
@@ -165,9 +169,12 @@ describe("SDK types", () => {
     () =>
       Effect.gen(function* () {
         const sim = world()
+        // Account-level rulesets, and custom rulesets they or a zone `execute`: the enterprise world.
+        const enterprise = Simulator.make({ scenario: "enterprise", rateLimit: false })
         const runs = [
-          { token: sim.tokens["account"]!, ...(yield* exercise(sim, sim.tokens["account"]!)) },
-          { token: sim.tokens["accountOwned"]!, ...(yield* exercise(sim, sim.tokens["accountOwned"]!)) }
+          { sim, token: sim.tokens["account"]!, ...(yield* exercise(sim, sim.tokens["account"]!)) },
+          { sim, token: sim.tokens["accountOwned"]!, ...(yield* exercise(sim, sim.tokens["accountOwned"]!)) },
+          { sim: enterprise, token: enterprise.tokens["account"]!, ...(yield* exercise(enterprise, enterprise.tokens["account"]!)) }
         ]
 
         // Every resource was read, so every endpoint it needs was requested.
@@ -175,7 +182,7 @@ describe("SDK types", () => {
         const unread = CloudflareConnector.resources.map((r) => r.name).filter((name) => !read.has(name))
         assert.deepStrictEqual(unread, [], "resources never read successfully: extend the scenario of this test")
 
-        const answers = yield* Effect.forEach(runs, (run) => Effect.forEach(run.urls, (url) => answerOf(sim, run.token, url)))
+        const answers = yield* Effect.forEach(runs, (run) => Effect.forEach(run.urls, (url) => answerOf(run.sim, run.token, url)))
         const flat = answers.flat()
         // Every request matches an endpoint with its SDK type.
         assert.deepStrictEqual(
