@@ -374,7 +374,8 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
       schemaVersion: connector.schemaVersion,
       startedAt,
       finishedAt,
-      requestCount: requests,
+      // What the change feed's read cost belongs to this snapshot too: it is how the snapshot knew what to skip.
+      requestCount: requests + (options.incremental?.changes.requestCount ?? 0),
       outcome: Either.isLeft(stopped) ? "credential-invalid" : "complete",
       ...(Either.isLeft(stopped) ? { credentialError: stopped.left } : {}),
       results: sorted,
