@@ -50,7 +50,14 @@ export const FaultEffect = Schema.Union(
    */
   Schema.Struct({ kind: Schema.Literal("quotaSpent") }),
   /** Remove fields from the envelope and from every result object. */
-  Schema.Struct({ kind: Schema.Literal("missingFields"), fields: Schema.Array(Schema.String) })
+  Schema.Struct({ kind: Schema.Literal("missingFields"), fields: Schema.Array(Schema.String) }),
+  /**
+   * A rulesets listing that leaves out the entry points (`kind: "zone"` or `"root"`) of `phases`,
+   * while the entry points themselves still answer. Cloudflare documents neither whether a listing
+   * shows the rulesets of phases a token cannot read nor how its cursor pages behave while rulesets
+   * change, so a client must not take the listing as proof that an entry point does not exist.
+   */
+  Schema.Struct({ kind: Schema.Literal("unlisted"), phases: Schema.Array(Schema.String) })
 )
 /** What a fault does to a matching request. */
 export type FaultEffect = typeof FaultEffect.Type

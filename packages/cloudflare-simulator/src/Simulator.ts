@@ -185,6 +185,8 @@ const mapObjects = (value: unknown, f: (o: Record<string, unknown>) => Record<st
   return value
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value)
+
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Builds a simulator. */
@@ -628,6 +630,17 @@ export const make = (options: SimulatorOptions = {}): Simulator => {
         case "extraFields": {
           const extra = (o: Record<string, unknown>) => ({ ...o, x_simulator_unknown: { added: true }, unknown_flag: 1 })
           body = { ...extra(body), result: mapObjects(body["result"], extra) }
+          break
+        }
+        case "unlisted": {
+          const result = body["result"]
+          if (Array.isArray(result)) {
+            const listed = (o: unknown) =>
+              !(isObject(o) && (o["kind"] === "zone" || o["kind"] === "root") && typeof o["phase"] === "string" && effect.phases.includes(o["phase"]))
+            const kept = result.filter(listed)
+            const info = body["result_info"]
+            body = { ...body, result: kept, ...(isObject(info) && typeof info["count"] === "number" ? { result_info: { ...info, count: kept.length } } : {}) }
+          }
           break
         }
         case "missingFields": {

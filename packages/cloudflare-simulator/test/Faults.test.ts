@@ -158,6 +158,20 @@ describe("Faults", () => {
     assert.property((missing["result"] as Array<Record<string, unknown>>)[0], "name")
   })
 
+  it("leaves an entry point out of the rulesets listing while the entry point still answers", async () => {
+    const sim = withFaults({ rules: [{ route: "GET /zones/:zone_id/rulesets", effect: { kind: "unlisted", phases: ["http_ratelimit"] } }] })
+    const zone = sim.state.zones.find((z) => z.name === "redpine.io")!.id
+    const clean = Simulator.make({ scenario: "redpine", rateLimit: false })
+    type Listing = { result: Array<{ kind: string; phase: string }>; result_info: { count: number } }
+    const full = (await (await raw(clean, `/zones/${zone}/rulesets`)).json()) as Listing
+    const listing = (await (await raw(sim, `/zones/${zone}/rulesets`)).json()) as Listing
+    assert.isTrue(full.result.some((r) => r.kind === "zone" && r.phase === "http_ratelimit"), "redpine.io has a rate-limit entry point")
+    assert.isFalse(listing.result.some((r) => r.kind === "zone" && r.phase === "http_ratelimit"))
+    assert.strictEqual(listing.result.length, full.result.length - 1)
+    assert.strictEqual(listing.result_info.count, listing.result.length)
+    assert.strictEqual((await raw(sim, `/zones/${zone}/rulesets/phases/http_ratelimit/entrypoint`)).status, 200)
+  })
+
   it.effect("revokes a token at a given moment", () =>
     Effect.gen(function* () {
       const clock = yield* Effect.clock

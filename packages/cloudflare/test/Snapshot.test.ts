@@ -42,6 +42,25 @@ describe("Snapshot of redpine", () => {
     })
   )
 
+  it.effect("reads the protection entry points the rulesets listing leaves out", () =>
+    Effect.gen(function* () {
+      const protection = ["http_request_firewall_custom", "http_request_firewall_managed", "http_ratelimit"]
+      const clean = Simulator.make({ scenario: "redpine", rateLimit: false })
+      const hidden = Simulator.make({
+        scenario: "redpine",
+        rateLimit: false,
+        faults: { rules: [{ route: "GET /zones/:zone_id/rulesets", effect: { kind: "unlisted", phases: protection } }] }
+      })
+      const expected = (yield* snapshotOf(clean, clean.tokens["account"]!)).snapshot
+      const { snapshot } = yield* snapshotOf(hidden, hidden.tokens["account"]!)
+      for (const resource of ["waf_custom_rules", "managed_rulesets", "rate_limit_rules"]) {
+        assert.isAbove(records(expected, resource, "redpine.io").length, 0, resource)
+        assert.deepStrictEqual(records(snapshot, resource), records(expected, resource), resource)
+      }
+      assert.strictEqual(statusOf(snapshot, "rate_limit_rules", "redpine.io")?._tag, "ok")
+    })
+  )
+
   it.effect("tells the redpine story", () =>
     Effect.gen(function* () {
       const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
@@ -113,7 +132,7 @@ describe("Request economy", () => {
       const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
       const { requests, snapshot } = yield* snapshotOf(sim, sim.tokens["account"]!)
       const minimum = minimumRequests(sim.state)
-      assert.strictEqual(minimum.total, 37, JSON.stringify(minimum.breakdown))
+      assert.strictEqual(minimum.total, 38, JSON.stringify(minimum.breakdown))
       assert.strictEqual(snapshot.requestCount, minimum.total)
       assert.strictEqual(requests.length, minimum.total)
       // No request repeated: shared reads (the ruleset listing, the lists) went out once.
@@ -134,7 +153,7 @@ describe("Request economy", () => {
       const snapshot = yield* SimHttp.drive(connector.snapshot(), clock, 20_000)
       assert.strictEqual(snapshot?.outcome, "complete")
       assert.strictEqual(fake.requests.filter((r) => r.status === 429).length, 0)
-      assert.strictEqual(fake.requests.length, 37)
+      assert.strictEqual(fake.requests.length, 38)
     })
   )
 

@@ -1,7 +1,10 @@
 /**
  * The Rulesets engine (WAF custom rules, managed rulesets, rate limiting, transforms, redirects):
- * per zone, the ruleset listing is read once (a shared read), and only the entry points that
- * listing shows to exist are fetched — a phase never configured costs nothing. Each rule becomes
+ * per zone, the ruleset listing is read once (a shared read, every cursor page). The entry points
+ * of the protection phases (WAF custom, managed, rate limiting) are always asked for — a phase
+ * never configured answers 404/10003, "no rules" — because a listing that leaves one out would turn
+ * into a false "unprotected" finding; the other phases are fetched only when the listing shows
+ * their entry point, so a phase never configured costs nothing. Each rule becomes
  * one canonical record that keeps what posture checks need: phase, ruleset id, position, action,
  * expression, enabled, `action_parameters` and `ratelimit` (characteristics sorted), and every
  * other rule field Cloudflare sends (`logging`, `exposed_credential_check`, …; unknown ones under
@@ -124,11 +127,20 @@ export const toRecord = (ruleset: RulesetWire, rule: RuleWire, position: number,
     ruleset_extra: extraOf(ruleset, RulesetWire.fields)
   })
 
-/** The phases whose zone entry point exists, per the listing. */
-export const existingEntrypoints = (summaries: ReadonlyArray<RulesetSummaryWire>, phases: ReadonlyArray<string>): Array<string> =>
-  phases.filter((phase) => summaries.some((s) => s.kind === "zone" && s.phase === phase))
+/**
+ * The zone phases whose entry point is read even when the rulesets listing does not show it. The
+ * posture checks judge protection from these phases, and the listing is no proof of absence:
+ * Cloudflare documents neither whether a listing shows the rulesets of phases the token cannot
+ * read nor how its cursor pages behave while rulesets change (API-NOTES.md, "Zone entry points").
+ * Asking costs one request per phase the zone never configured (404/10003, read as "no rules").
+ */
+export const ALWAYS_READ: ReadonlyArray<string> = ["http_request_firewall_custom", "http_request_firewall_managed", "http_ratelimit"]
 
-/** Streams the rules of `phases` in a zone: one shared listing, then only the entry points that exist. */
+/** The phases of `phases` whose zone entry point is read: the protection phases always, the others when the listing shows one. */
+export const entrypointsToRead = (summaries: ReadonlyArray<RulesetSummaryWire>, phases: ReadonlyArray<string>): Array<string> =>
+  phases.filter((phase) => ALWAYS_READ.includes(phase) || summaries.some((s) => s.kind === "zone" && s.phase === phase))
+
+/** Streams the rules of `phases` in a zone: one shared listing, then the entry points `entrypointsToRead` names. */
 export const rulesOf = (
   resource: string,
   scope: Scope.Scope,
@@ -137,7 +149,7 @@ export const rulesOf = (
   Stream.unwrap(
     Effect.gen(function* () {
       const summaries = yield* zoneRulesets(resource, scope)
-      const entrypoints = yield* forEachSettled(existingEntrypoints(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase))
+      const entrypoints = yield* forEachSettled(entrypointsToRead(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase))
       const present = entrypoints.flatMap((entrypoint) => Option.toArray(entrypoint))
       const records = present.flatMap((ruleset) => (ruleset.rules ?? []).map((rule, i) => toRecord(ruleset, rule, i, summaries)))
       // A zone entry point may `execute` a zone custom ruleset (kind `custom`): its rules act on
