@@ -134,7 +134,7 @@ export const CredentialView = Schema.Struct({
 /** What the token can do for one resource. */
 export const GrantView = Schema.Struct({
   resource: Schema.String,
-  status: Schema.Literal("granted", "missing", "unknown"),
+  status: Schema.Literal("granted", "missing", "unknown", "not_applicable"),
   permissions: Schema.Array(Schema.String)
 })
 

@@ -52,12 +52,12 @@ describe("Onboarding", () => {
         assert.strictEqual(grants["rate_limit_rules"], "granted")
         assert.strictEqual(grants["zones"], "granted")
         assert.strictEqual(grants["dns_records"], "missing")
-        // Account Rulesets Read: the connector reads every account's rulesets (issue #14 §2), since
-        // an Enterprise account's rules can protect its zones from the account.
+        // Account Rulesets Read opens account-level rulesets, which are Enterprise-only: Redpine's
+        // account is standard, so it is not asked for (issue #14 §2).
+        assert.strictEqual(grants["account_rules"], "not_applicable")
         assert.deepStrictEqual(verified.body.missingPermissions, [
           "Account Filter Lists Read",
           "Account Firewall Access Rules Read",
-          "Account Rulesets Read",
           "DNS Read",
           "Dynamic URL Redirects Read",
           "Transform Rules Read",

@@ -18,10 +18,14 @@ const TokenWire = Schema.Struct({
   not_before: Schema.optional(Schema.NullOr(Schema.String))
 })
 
-const Ref = Schema.Struct({ id: Schema.String })
+/**
+ * An account with its `type` (`standard` or `enterprise`: cloudflare SDK 7.3.0,
+ * `resources/accounts/accounts.d.ts`, `Account.type`; absent from the official schema subset, so optional).
+ */
+const AccountRef = Schema.Struct({ id: Schema.String, type: Schema.optional(Schema.NullOr(Schema.String)) })
 const ZoneRef = Schema.Struct({ id: Schema.String, account: Schema.Struct({ id: Schema.String }) })
 
-type Outcome = "granted" | "missing" | "unknown"
+type Outcome = "granted" | "missing" | "unknown" | "not_applicable"
 
 /** The resource names a probe answers for, with the request that probes them. */
 interface Probe {
@@ -117,8 +121,8 @@ export const verify: Effect.Effect<Credential.Verification, ConnectorError.Conne
   const ownAccount = yield* client.ownerAccountId
   const accountsAnswer = yield* Effect.either(
     accountOwned && ownAccount !== undefined
-      ? Effect.map(client.get(`/accounts/${ownAccount}`, {}, Ref, probe("accounts")), (a) => [a.result])
-      : Effect.map(client.get("/accounts", { per_page: 5 }, Schema.Array(Ref), probe("accounts")), (a) => a.result)
+      ? Effect.map(client.get(`/accounts/${ownAccount}`, {}, AccountRef, probe("accounts")), (a) => [a.result])
+      : Effect.map(client.get("/accounts", { per_page: 50 }, Schema.Array(AccountRef), probe("accounts")), (a) => a.result)
   )
   outcomes.set("accounts", yield* outcomeOf(accountsAnswer._tag === "Right" ? Effect.void : Effect.fail(accountsAnswer.left)))
 
@@ -142,6 +146,14 @@ export const verify: Effect.Effect<Credential.Verification, ConnectorError.Conne
       }),
     { concurrency: 4, discard: true }
   )
+
+  // Account-level rulesets are Enterprise-only (https://developers.cloudflare.com/waf/account/custom-rulesets/):
+  // when every account the token sees (the first page of up to 50) is `standard`, there is nothing for
+  // Account Rulesets Read to open, so it is not asked for.
+  const seen = accountsAnswer._tag === "Right" ? accountsAnswer.right : []
+  if (outcomes.get("account_rules") === "missing" && seen.length > 0 && seen.every((a) => a.type === "standard")) {
+    outcomes.set("account_rules", "not_applicable")
+  }
 
   const grants = Object.keys(Permissions.byResource).map((resource) => grant(resource, outcomes.get(resource) ?? "unknown"))
   return new Credential.Verification({ ...base, grants })

@@ -72,6 +72,22 @@ describe("Tokens", () => {
     })
   )
 
+  it.effect("Account Rulesets Read is not asked of a token whose accounts are all standard (account rulesets are Enterprise-only)", () =>
+    Effect.gen(function* () {
+      const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
+      assert.deepStrictEqual(sim.state.accounts.map((a) => a.type), ["standard"])
+      const standard = yield* (yield* connectorFor(sim, sim.tokens["scoped"]!)).verify
+      const grant = standard.grants.find((g) => g.resource === "account_rules")
+      assert.strictEqual(`${grant?.status}: ${grant?.permissions.join(", ")}`, "not_applicable: Account Rulesets Read")
+
+      const enterprise = Simulator.make({ scenario: "enterprise", rateLimit: false })
+      assert.include(enterprise.state.accounts.map((a) => a.type), "enterprise")
+      const needed = yield* (yield* connectorFor(enterprise, enterprise.tokens["scoped"]!)).verify
+      const asked = needed.grants.find((g) => g.resource === "account_rules")
+      assert.strictEqual(`${asked?.status}: ${asked?.permissions.join(", ")}`, "missing: Account Rulesets Read")
+    })
+  )
+
   it.effect("a token over several zones", () =>
     Effect.gen(function* () {
       const sim = Simulator.make({ scenario: "redpine", rateLimit: false })

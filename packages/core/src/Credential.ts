@@ -30,10 +30,14 @@ export const fingerprint = (credential: Credential): string =>
     .digest("hex")
     .slice(0, 16)
 
-/** Whether a resource can be read with the credential, and what to grant when it cannot. */
+/**
+ * Whether a resource can be read with the credential, and what to grant when it cannot.
+ * `not_applicable`: the permission is missing, but what it opens does not exist for the customer
+ * (for example a product their plan does not include), so there is nothing worth granting.
+ */
 export class Grant extends Schema.Class<Grant>("@plumbline/core/Grant")({
   resource: Schema.String,
-  status: Schema.Literal("granted", "missing", "unknown"),
+  status: Schema.Literal("granted", "missing", "unknown", "not_applicable"),
   /** The provider's own name of the permission the resource needs. */
   permissions: Schema.Array(Schema.String)
 }) {}
