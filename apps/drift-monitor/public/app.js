@@ -30,7 +30,7 @@
  * }} Connection
  */
 /** @typedef {{ limit: number, windowSeconds: number, used: number, pausedUntil: string | null }} BudgetState */
-/** @typedef {{ resource: string, status: "granted" | "missing" | "unknown", permissions: ReadonlyArray<string> }} Grant */
+/** @typedef {{ resource: string, status: "granted" | "missing" | "unknown" | "not_applicable", permissions: ReadonlyArray<string> }} Grant */
 /** @typedef {{ id: string, name: string, status: string | null, plan: string | null, account: string | null }} Zone */
 /**
  * @typedef {{
@@ -234,7 +234,7 @@ function wizard() {
           { testid: "grants" },
           el("tr", {}, el("th", {}, "resource"), el("th", {}, "status"), el("th", {}, "permissions")),
           v.grants.map((g) =>
-            el("tr", {}, el("td", {}, g.resource), el("td", { class: g.status === "granted" ? "pass" : "fail" }, g.status), el("td", {}, g.permissions.join(", ")))
+            el("tr", {}, el("td", {}, g.resource), el("td", g.status === "not_applicable" ? {} : { class: g.status === "granted" ? "pass" : "fail" }, g.status === "not_applicable" ? "not needed (plan)" : g.status), el("td", {}, g.permissions.join(", ")))
           )
         ),
         v.missingPermissions.length

@@ -183,7 +183,11 @@ function renderVerified() {
     for (const z of verification.zones) zones.set(z.id, z)
     return el("div", { "data-testid": "verification" }, [
       el("h3", {}, [`Token ${i + 1}: ${verification.subject} (${verification.status})`]),
-      el("ul", { "data-testid": "grants" }, verification.grants.map((g) => el("li", { class: g.status === "missing" ? "fail" : "pass" }, [`${g.resource}: ${g.status}`]))),
+      el("ul", { "data-testid": "grants" }, verification.grants.map((g) =>
+          g.status === "not_applicable"
+            ? el("li", {}, [`${g.resource}: not needed on this plan`])
+            : el("li", { class: g.status === "missing" ? "fail" : "pass" }, [`${g.resource}: ${g.status}`])
+        )),
       verification.missingPermissions.length === 0
         ? el("p", { class: "pass" }, ["Nothing missing."])
         : el("div", {}, [el("p", {}, ["Missing (the checks that need them will be skipped):"]), el("ul", { "data-testid": "missing-permissions" }, verification.missingPermissions.map((p) => el("li", {}, [p])))])

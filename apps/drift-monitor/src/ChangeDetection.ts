@@ -28,6 +28,11 @@ export interface State {
   readonly mode: ChangeFeed.Mode
   /** Where the feed stands; none before the first run, or after a feed error. */
   readonly position: ChangeFeed.Position | undefined
+  /**
+   * The credential the feed reads through (its id): the one that could read the best mode, not
+   * simply the first, so a connection of per-zone tokens uses the one holding the audit-log permission.
+   */
+  readonly credentialId: string | undefined
   /** Seconds the feed was behind when last read. */
   readonly lagSeconds: number | null
   /** Drift changes reconciliation found that the feed had not announced, in all. */
@@ -39,17 +44,23 @@ export interface State {
 }
 
 /** The state of a connection never run. */
-export const initial: State = { mode: "full", position: undefined, lagSeconds: null, missedByFeed: 0, lastFullAt: null, lastFeedError: null }
+export const initial: State = { mode: "full", position: undefined, credentialId: undefined, lagSeconds: null, missedByFeed: 0, lastFullAt: null, lastFeedError: null }
+
+/**
+ * The `position` column: the position with the credential it is read through. Rows written before
+ * the credential was kept hold the bare position (read with no credential: the next run chooses one).
+ */
+const StoredPosition = Schema.Union(Schema.Struct({ position: ChangeFeed.Position, credentialId: Schema.String }), ChangeFeed.Position)
 
 const StateRow = Schema.Struct({
   mode: ChangeFeed.Mode,
-  position: Schema.NullOr(Schema.parseJson(ChangeFeed.Position)),
+  position: Schema.NullOr(Schema.parseJson(StoredPosition)),
   lag_millis: Schema.NullOr(Integer),
   missed_by_feed: Integer,
   last_full_at: Schema.NullOr(Integer),
   last_feed_error: Schema.NullOr(Schema.String)
 })
-const encodePosition = Schema.encodeSync(Schema.parseJson(ChangeFeed.Position))
+const encodePosition = Schema.encodeSync(Schema.parseJson(StoredPosition))
 
 /** The state of one connection (`initial` when never run). */
 export const get = (connectionId: string): Effect.Effect<State, SqlError | ConnectionStateError, SqlClient.SqlClient> =>
@@ -61,9 +72,11 @@ export const get = (connectionId: string): Effect.Effect<State, SqlError | Conne
       StateRow,
       (detail) => new ConnectionStateError({ reason: "corrupt", connectionId, message: `the change feed of connection ${connectionId}: ${detail}` })
     )(found)
+    const stored = row.position ?? undefined
     return {
       mode: row.mode,
-      position: row.position ?? undefined,
+      position: stored === undefined || stored instanceof ChangeFeed.Position ? stored : stored.position,
+      credentialId: stored === undefined || stored instanceof ChangeFeed.Position ? undefined : stored.credentialId,
       lagSeconds: row.lag_millis === null ? null : row.lag_millis / 1000,
       missedByFeed: row.missed_by_feed,
       lastFullAt: row.last_full_at,
@@ -77,7 +90,10 @@ export const put = (connectionId: string, state: State, at: number) =>
     const sql = yield* SqlClient.SqlClient
     const values = {
       mode: state.mode,
-      position: state.position === undefined ? null : encodePosition(state.position),
+      position:
+        state.position === undefined
+          ? null
+          : encodePosition(state.credentialId === undefined ? state.position : { position: state.position, credentialId: state.credentialId }),
       lag_millis: state.lagSeconds === null ? null : Math.round(state.lagSeconds * 1000),
       missed_by_feed: state.missedByFeed,
       last_full_at: state.lastFullAt,

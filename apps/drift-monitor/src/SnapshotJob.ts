@@ -121,6 +121,8 @@ type Plan =
       readonly mode: ChangeFeed.FeedMode
       readonly changes: ChangeFeed.Changes
       readonly previous: Store.StoredSnapshot
+      /** The credential the feed was read through. */
+      readonly credentialId: string
     }
   | {
       readonly _tag: "full"
@@ -128,22 +130,35 @@ type Plan =
       readonly mode: ChangeFeed.Mode
       readonly position: ChangeFeed.Position | undefined
       readonly lagSeconds: number | undefined
+      /** The credential the restarted feed reads through (none without a feed). */
+      readonly credentialId: string | undefined
       /** Reconciliation: afterwards, read what the feed announced since this position, to count what it missed. */
-      readonly reconcileFrom: { readonly mode: ChangeFeed.FeedMode; readonly position: ChangeFeed.Position } | undefined
+      readonly reconcileFrom:
+        | { readonly mode: ChangeFeed.FeedMode; readonly position: ChangeFeed.Position; readonly credential: FeedCredential }
+        | undefined
       readonly feedError: string | undefined
     }
 
 const feedMessage = (e: ChangeFeed.FeedUnavailable | { readonly _tag: string; readonly message: string }) =>
   e._tag === "FeedUnavailable" ? e.message : `${e._tag}: ${e.message}`
 
+/** A credential the feed may read through. */
+interface FeedCredential {
+  readonly id: string
+  readonly credential: Credential.Credential
+}
+
+const isForbidden = (e: ChangeFeed.FeedUnavailable | { readonly _tag: string }) => e._tag === "FeedUnavailable" && (e as ChangeFeed.FeedUnavailable).reason === "forbidden"
+
 /**
- * Starts the feed afresh (no position) in the first of `modes` the credential allows; `forbidden`
- * falls to the next mode, any other error gives up (the next run tries again). Called before a full
- * read, so a change made during the read is announced by the next run.
+ * Starts the feed afresh (no position) in the first of `modes` that one of `credentials` allows,
+ * trying every credential for a mode before the next mode (a connection of per-zone tokens may have
+ * one that can read the audit log); `forbidden` moves on, any other error gives up (the next run
+ * tries again). Called before a full read, so a change made during the read is announced next run.
  */
 const startFeed = (
   feed: FeedService,
-  credential: Credential.Credential,
+  credentials: ReadonlyArray<FeedCredential>,
   connectionId: string,
   modes: ReadonlyArray<ChangeFeed.FeedMode>,
   previous: Snapshot.Snapshot
@@ -151,18 +166,25 @@ const startFeed = (
   Effect.gen(function* () {
     let error: string | undefined
     for (const mode of modes) {
-      const started = yield* Effect.either(feed.changes(credential, { connectionId, mode, position: Option.none(), previous }))
-      if (Either.isRight(started)) return { mode, position: started.right.position, lagSeconds: started.right.lagSeconds, error }
-      error = feedMessage(started.left)
-      if (!(started.left._tag === "FeedUnavailable" && started.left.reason === "forbidden")) break
+      for (const candidate of credentials) {
+        const started = yield* Effect.either(feed.changes(candidate.credential, { connectionId, mode, position: Option.none(), previous }))
+        if (Either.isRight(started)) {
+          return { mode, position: started.right.position, lagSeconds: started.right.lagSeconds, credentialId: candidate.id, error }
+        }
+        error = feedMessage(started.left)
+        if (!isForbidden(started.left)) return { mode: "full" as const, position: undefined, lagSeconds: undefined, credentialId: undefined, error }
+      }
     }
-    return { mode: "full" as const, position: undefined, lagSeconds: undefined, error }
+    return { mode: "full" as const, position: undefined, lagSeconds: undefined, credentialId: undefined, error }
   })
 
 /** Decides how this run reads: incremental from the feed, or full (and the feed restarted). */
 const planRun = (input: {
-  /** The feed with the credential it reads through; absent: every run is full. */
-  readonly feed: { readonly service: FeedService; readonly credential: Credential.Credential } | undefined
+  /**
+   * The feed with the active credentials it may read through, the one it read through last first;
+   * absent: every run is full.
+   */
+  readonly feed: { readonly service: FeedService; readonly credentials: ReadonlyArray<FeedCredential> } | undefined
   readonly connectionId: string
   readonly state: ChangeDetection.State
   readonly previous: Option.Option<Store.StoredSnapshot>
@@ -174,30 +196,39 @@ const planRun = (input: {
 }): Effect.Effect<Plan> =>
   Effect.gen(function* () {
     const { connectionId, previous, state } = input
-    if (input.feed === undefined || input.feed.service.modes.length === 0) {
-      return { _tag: "full", mode: "full", position: undefined, lagSeconds: undefined, reconcileFrom: undefined, feedError: undefined } as const
+    if (input.feed === undefined || input.feed.service.modes.length === 0 || input.feed.credentials.length === 0) {
+      return { _tag: "full", mode: "full", position: undefined, lagSeconds: undefined, credentialId: undefined, reconcileFrom: undefined, feedError: undefined } as const
     }
-    const { credential, service: feed } = input.feed
-    const held = state.mode !== "full" && state.position !== undefined ? { mode: state.mode, position: state.position } : undefined
+    const { credentials, service: feed } = input.feed
+    // The held position is read through the credential that produced it (else the first one).
+    const holder = credentials.find((c) => c.id === state.credentialId) ?? credentials[0]!
+    const held =
+      state.mode !== "full" && state.position !== undefined ? { mode: state.mode, position: state.position, credential: holder } : undefined
+    // A restart tries the holder first too: it read the best mode last time.
+    const ordered = [holder, ...credentials.filter((c) => c !== holder)]
     const reconcileDue = input.full || state.lastFullAt === null || input.now - state.lastFullAt >= Duration.toMillis(input.detection.reconcileInterval)
     let startFrom = feed.modes
     let feedError: string | undefined
     if (held !== undefined && Option.isSome(previous) && !reconcileDue) {
       const read = yield* Effect.either(
-        feed.changes(credential, { connectionId, mode: held.mode, position: Option.some(held.position), previous: previous.value.snapshot })
+        feed.changes(held.credential.credential, { connectionId, mode: held.mode, position: Option.some(held.position), previous: previous.value.snapshot })
       )
-      if (Either.isRight(read)) return { _tag: "incremental", mode: held.mode, changes: read.right, previous: previous.value } as const
+      if (Either.isRight(read)) {
+        return { _tag: "incremental", mode: held.mode, changes: read.right, previous: previous.value, credentialId: held.credential.id } as const
+      }
       feedError = feedMessage(read.left)
       yield* Effect.logWarning(`change feed of ${connectionId} (${held.mode}): ${feedError}; this run reads everything`)
-      // Forbidden: the credential lost this mode, try the next. Retention, unavailable: start over.
-      if (read.left._tag === "FeedUnavailable" && read.left.reason === "forbidden") startFrom = ChangeDetection.modesAfter(feed.modes, held.mode)
+      // Forbidden: the credential lost this mode; another may hold it, so this mode is tried again
+      // through every credential before the next. Retention, unavailable: start over.
+      if (isForbidden(read.left)) startFrom = [held.mode, ...ChangeDetection.modesAfter(feed.modes, held.mode)]
     }
-    const started = yield* startFeed(feed, credential, connectionId, startFrom, Option.match(previous, { onNone: () => input.empty, onSome: (p) => p.snapshot }))
+    const started = yield* startFeed(feed, ordered, connectionId, startFrom, Option.match(previous, { onNone: () => input.empty, onSome: (p) => p.snapshot }))
     return {
       _tag: "full",
       mode: started.mode,
       position: started.position,
       lagSeconds: started.lagSeconds,
+      credentialId: started.credentialId,
       reconcileFrom: held !== undefined && Option.isSome(previous) && reconcileDue && feedError === undefined ? held : undefined,
       feedError: feedError ?? started.error
     } as const
@@ -251,12 +282,12 @@ export const run = (
 
     const include = (scope: Scope.Scope) =>
       settings.zones === undefined || scope.kind !== provider.zoneKind || settings.zones.includes(scope.id)
-    // The change feed reads through the first active credential: with per-zone tokens, the account's
-    // audit log is readable only if one of them holds Account Settings Read (else probes, else full).
-    const feedCredential = credentials.find((c) => c.active)?.credential
+    // The change feed may read through any active credential; `planRun` keeps the one that reads the
+    // best mode (with per-zone tokens, the one holding Account Settings Read reads the audit log).
+    const feedCredentials = credentials.filter((c) => c.active).map((c) => ({ id: c.id, credential: c.credential }))
     const detected = yield* Effect.mapError(ChangeDetection.get(connectionId), fail)
     const plan = yield* planRun({
-      feed: feedCredential === undefined || provider.feed === undefined ? undefined : { service: provider.feed, credential: feedCredential },
+      feed: provider.feed === undefined ? undefined : { service: provider.feed, credentials: feedCredentials },
       connectionId,
       state: detected,
       previous,
@@ -394,10 +425,10 @@ export const run = (
     const drift = Option.map(previous, (p) => Drift.diff(p.snapshot, snapshot, provider.diffOptions))
     // Reconciliation: what did the feed announce over the same time? Drift it did not is missed.
     let missed = 0
-    if (plan._tag === "full" && plan.reconcileFrom !== undefined && Option.isSome(previous) && Option.isSome(drift) && provider.feed !== undefined && feedCredential !== undefined) {
+    if (plan._tag === "full" && plan.reconcileFrom !== undefined && Option.isSome(previous) && Option.isSome(drift) && provider.feed !== undefined) {
       const from = plan.reconcileFrom
       const since = yield* Effect.either(
-        provider.feed.changes(feedCredential, { connectionId, mode: from.mode, position: Option.some(from.position), previous: previous.value.snapshot })
+        provider.feed.changes(from.credential.credential, { connectionId, mode: from.mode, position: Option.some(from.position), previous: previous.value.snapshot })
       )
       if (Either.isRight(since)) missed = ChangeDetection.missedBy(drift.value, since.right.marks, previous.value.snapshot, snapshot)
       else yield* Effect.logWarning(`change feed of ${connectionId}: cannot check what it missed: ${feedMessage(since.left)}`)
@@ -409,6 +440,7 @@ export const run = (
         ? {
             mode: plan.mode,
             position: plan.changes.position,
+            credentialId: plan.credentialId,
             lagSeconds: plan.changes.lagSeconds ?? null,
             missedByFeed: detected.missedByFeed,
             lastFullAt: readAll ? startedAt : detected.lastFullAt,
@@ -417,6 +449,7 @@ export const run = (
         : {
             mode: plan.mode,
             position: plan.position,
+            credentialId: plan.credentialId,
             lagSeconds: plan.lagSeconds ?? null,
             missedByFeed: detected.missedByFeed + missed,
             lastFullAt: startedAt,

@@ -46,6 +46,19 @@ const world = Effect.gen(function* () {
       policies: [{ permissionGroups: zoneGroups, resource: { kind: "zones", zoneIds: [zoneId] } }]
     })
   }
+  // `ioAudit`: redpine.io's groups, and Account Settings Read (the audit log) on the account.
+  tokens["ioAudit"] = `cfut_multi${"4".repeat(35)}`
+  sim.state.tokens.push({
+    name: "ioAudit",
+    id: "4".repeat(32),
+    value: tokens["ioAudit"],
+    owner: { kind: "user" },
+    status: "active",
+    policies: [
+      { permissionGroups: zoneGroups, resource: { kind: "zones", zoneIds: [io.id] } },
+      { permissionGroups: ["Account Settings Read"], resource: { kind: "account", accountId: io.account.id } }
+    ]
+  })
   const names = new Map(Object.entries(tokens).map(([name, value]) => [value, name]))
   const seen: Array<Seen> = []
   const recorded: Simulator.Simulator = {
@@ -140,6 +153,32 @@ const revokeDev = (w: World, id: string) =>
   })
 
 describe("Several credentials per connection (issue #13 item 4)", () => {
+  it.scopedLive("the change feed reads the audit log through the token that can, even when it is not the first (issue #15)", () =>
+    Effect.gen(function* () {
+      const w = yield* world
+      const created = yield* w.api.call("POST", "/api/connections", { name: "Redpine", tokens: [w.tokens["devToken"], w.tokens["ioAudit"]] })
+      assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+      const id = created.body.id as string
+      assert.strictEqual((yield* w.api.call("PATCH", `/api/connections/${id}`, { zones: [w.io.id, w.dev.id] })).status, 200)
+      const auditReaders = (from: number) => [...new Set(w.seen.slice(from).filter((s) => s.path.includes("/logs/audit")).map((s) => s.token))].sort()
+
+      assert.strictEqual((yield* recheck(w, id)).outcome, "committed")
+      const view = (yield* w.api.call("GET", `/api/connections/${id}`)).body
+      // The first token cannot read the audit log; the second can, so the feed is the audit log.
+      assert.strictEqual(view.changeDetection.mode, "audit_log")
+      assert.isNull(view.changeDetection.betterPermission)
+      assert.include(auditReaders(0), "ioAudit")
+
+      // The feed keeps that token: the next run asks the audit log through it alone.
+      const from = w.seen.length
+      assert.strictEqual((yield* recheck(w, id)).outcome, "committed")
+      assert.deepStrictEqual(auditReaders(from), ["ioAudit"])
+      assert.strictEqual((yield* w.api.call("GET", `/api/connections/${id}`)).body.changeDetection.mode, "audit_log")
+      w.noSecretLeaked()
+    })
+  )
+
+
   it.scopedLive(
     "two per-zone tokens: each zone is read through its own token; revoking one expires only its zone, the other keeps producing snapshots and drift; a token added with PUT mode add restores it",
     () =>
