@@ -19,7 +19,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Check, Drift, Snapshot, Store } from "@plumbline/core"
 import type { ChangeFeed, Credential, Scope, SnapshotRunner } from "@plumbline/core"
-import { Clock, DateTime, Duration, Effect, Either, Option, PubSub, Schema } from "effect"
+import { Clock, DateTime, Duration, Effect, Either, Option, PubSub, Random, Schema } from "effect"
 import * as ChangeDetection from "./ChangeDetection.js"
 import * as ConnectionState from "./ConnectionState.js"
 import * as EndUsers from "./EndUsers.js"
@@ -321,12 +321,25 @@ export const run = (
                   }
           }
         : undefined
-    const { refused, snapshot, zonesSeen } = yield* provider.snapshot(credentials, {
+    const read = yield* provider.snapshot(credentials, {
       connectionId,
       include,
       onProgress: (event) => PubSub.publish(bus, { type: "progress", connectionId, progress: Events.progressJson(event) }),
       ...(incremental === undefined ? {} : { incremental })
     })
+    const { snapshot, zonesSeen } = read
+    // An incremental run may read nothing through some credentials (their zones all carried). One of
+    // them, picked at random, is asked whether the provider still accepts it (one cheap request), so
+    // a revoked per-zone token is noticed within a few runs, not at the next full read.
+    const refused = new Map(read.refused)
+    if (plan._tag === "incremental" && provider.verify !== undefined && snapshot.outcome !== "credential-invalid") {
+      const idle = credentials.filter((c) => c.active && !refused.has(c.id) && !zonesSeen.has(c.id) && c.id !== plan.credentialId)
+      if (idle.length > 0) {
+        const pick = idle[yield* Random.nextIntBetween(0, idle.length)]!
+        const checked = yield* Effect.either(provider.verify(pick.credential))
+        if (Either.isLeft(checked) && checked.left._tag === "CredentialInvalid") refused.set(pick.id, checked.left)
+      }
+    }
     const now = yield* Clock.currentTimeMillis
     const zoneOf = (id: string): Events.EventZone => ({ id, name: knownZones.get(id)?.name ?? id })
 

@@ -12,7 +12,7 @@
  */
 import type { HttpClient } from "@effect/platform"
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Checks, CloudflareClient, CloudflareConnector, Zones } from "@plumbline/cloudflare"
+import { Checks, CloudflareClient, CloudflareConnector, Verify, Zones } from "@plumbline/cloudflare"
 import type { ChangeFeed, Check, ConnectorError, Credential, Drift, RequestBudget, SnapshotRunner } from "@plumbline/core"
 import { Connector, ConnectorError as Errors, CredentialRouting, Snapshot, Store } from "@plumbline/core"
 import { SnapshotRunner as Runner } from "@plumbline/core"
@@ -85,6 +85,12 @@ export interface ProviderService {
   readonly checks: ReadonlyArray<Check.Check>
   /** The connector's change feed; absent: every run reads everything (mode `full`). */
   readonly feed?: FeedService | undefined
+  /**
+   * One cheap request asking whether the provider still accepts a credential: fails with
+   * `CredentialInvalid` when it does not. Incremental runs use it on credentials they read nothing
+   * through; absent: such a credential is checked by the next full read only.
+   */
+  readonly verify?: ((credential: Credential.Credential) => Effect.Effect<void, ConnectorError.ConnectorError>) | undefined
 }
 
 /** The provider the app talks to. */
@@ -158,6 +164,15 @@ export const cloudflare = (baseUrl: string, budget?: RequestBudget.Limits): Laye
           }),
         diffOptions: { volatile: Connector.volatileFields(connector) },
         checks: Checks.checks,
+        // `GET /user/tokens/verify` (or the account's, for an account-owned token): one request.
+        verify: (credential) =>
+          Effect.gen(function* () {
+            const token = yield* Verify.verifyToken(yield* CloudflareClient.CloudflareClient)
+            if (token.status !== "active") {
+              const reason = token.status === "expired" || token.status === "disabled" ? token.status : "revoked"
+              return yield* Effect.fail(new Errors.CredentialInvalid({ reason }))
+            }
+          }).pipe(Effect.provide(client(credential)), Effect.provide(context)),
         // The connector's change feed, when it has one (issue #15), over the same client per credential.
         feed: feedOf(connector.changes, (credential) => client(credential).pipe(Layer.provide(Layer.succeedContext(context))))
       } satisfies ProviderService

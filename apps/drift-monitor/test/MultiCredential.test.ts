@@ -11,7 +11,7 @@ import { CloudflareClient } from "@plumbline/cloudflare"
 import { Credential } from "@plumbline/core"
 import { Keyring } from "@plumbline/store-sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Duration, Effect, Schedule } from "effect"
 import * as Main from "../src/Main.js"
 import * as Harness from "./fixtures/Harness.js"
 
@@ -28,7 +28,7 @@ interface Seen {
  * The redpine simulator with three per-zone tokens (`ioToken` on redpine.io, `devToken` and
  * `devToken2` on redpine.dev), served through a recorder of every request's token and path.
  */
-const world = Effect.gen(function* () {
+const worldWith = (scheduleEvery?: Duration.Duration) => Effect.gen(function* () {
   const sim = Simulator.make({ scenario: "redpine", rateLimit: false })
   const zone = (name: string) => sim.state.zones.find((z) => z.name === name)!
   const io = zone("redpine.io")
@@ -75,7 +75,10 @@ const world = Effect.gen(function* () {
   )
   const dir = yield* Harness.tempDir
   const hooks = yield* Harness.receiver()
-  const started = yield* Main.start(Harness.config(dir, running.baseUrl, Keyring.generate("k1"), [hooks.host]))
+  const config = Harness.config(dir, running.baseUrl, Keyring.generate("k1"), [hooks.host])
+  const started = yield* Main.start(
+    scheduleEvery === undefined ? config : { ...config, scheduler: { ...config.scheduler, interval: scheduleEvery } }
+  )
   const api = Harness.client(started.baseUrl)
   const endpoint = yield* api.call("POST", "/api/webhooks", { url: hooks.url })
   hooks.setSecret(endpoint.body.secret)
@@ -97,6 +100,8 @@ const world = Effect.gen(function* () {
   }
   return { sim, io, dev, tokens, seen, api, hooks, started, revoke, fingerprint, tokensFor, noSecretLeaked }
 })
+
+const world = worldWith()
 
 type World = Effect.Effect.Success<typeof world>
 
@@ -153,6 +158,44 @@ const revokeDev = (w: World, id: string) =>
   })
 
 describe("Several credentials per connection (issue #13 item 4)", () => {
+  it.scopedLive(
+    "incremental runs notice an expired token they read nothing through: its zone expires with the alert and webhook (issue #15)",
+    () =>
+      Effect.gen(function* () {
+        // Scheduled every second: after the first (full) run, every run is incremental from the audit log.
+        const w = yield* worldWith(Duration.seconds(1))
+        const created = yield* w.api.call("POST", "/api/connections", { name: "Redpine", tokens: [w.tokens["ioAudit"], w.tokens["devToken"]] })
+        assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+        const id = created.body.id as string
+        assert.strictEqual((yield* w.api.call("PATCH", `/api/connections/${id}`, { zones: [w.io.id, w.dev.id] })).status, 200)
+        // Wait for incremental runs, which carry redpine.dev and send nothing through devToken.
+        const snapshots = () => Effect.map(w.api.call("GET", `/api/connections/${id}/snapshots?limit=100`), (r) => r.body.items as Array<{ kind: string }>)
+        yield* Effect.repeat(snapshots(), { until: (items) => items.filter((x) => x.kind === "incremental").length >= 2, schedule: Schedule.spaced("100 millis") })
+        assert.strictEqual((yield* w.api.call("GET", `/api/connections/${id}`)).body.changeDetection.mode, "audit_log")
+
+        // devToken reaches its expiry date: unlike a revocation, nothing is written to the audit log,
+        // so the feed announces nothing and only asking the provider about the token can tell.
+        const devToken = w.sim.state.tokens.find((t) => t.name === "devToken")!
+        devToken.expires_on = new Date(Date.now() - 1000).toISOString()
+        const hook = yield* w.hooks.until((all) => all.find((h) => h.payload.type === "connection.credential_expired"))
+        assert.isTrue(hook.verified)
+        assert.strictEqual(hook.payload.data["credentialFingerprint"], w.fingerprint("devToken"))
+        assert.deepStrictEqual(hook.payload.data["zones"], [{ id: w.dev.id, name: "redpine.dev" }])
+        const view = (yield* w.api.call("GET", `/api/connections/${id}`)).body
+        assert.strictEqual(view.status, "active")
+        assert.strictEqual(view.alert?.kind, "credential_expired")
+        assert.deepStrictEqual(
+          view.credentials.map((c: { fingerprint: string; status: string }) => [c.fingerprint, c.status]),
+          [
+            [w.fingerprint("ioAudit"), "active"],
+            [w.fingerprint("devToken"), "expired"]
+          ]
+        )
+        w.noSecretLeaked()
+      }),
+    { timeout: 120_000 } // a real scheduler every second; the revocation is noticed within a few runs
+  )
+
   it.scopedLive("the change feed reads the audit log through the token that can, even when it is not the first (issue #15)", () =>
     Effect.gen(function* () {
       const w = yield* world
