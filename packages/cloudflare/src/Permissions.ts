@@ -39,7 +39,8 @@ export const byResource: Readonly<Record<string, { readonly permission: Permissi
   waf_custom_rules: { permission: Permission.ZoneWafRead, alternatives: [Permission.FirewallServicesRead, Permission.AccountRulesetsRead] },
   managed_rulesets: { permission: Permission.ZoneWafRead, alternatives: [Permission.FirewallServicesRead, Permission.AccountRulesetsRead] },
   rate_limit_rules: { permission: Permission.ZoneWafRead, alternatives: [Permission.FirewallServicesRead, Permission.AccountRulesetsRead] },
-  account_rules: { permission: Permission.AccountRulesetsRead, alternatives: [] },
+  // `listAccountRulesets` / `getAccountEntrypointRuleset` also accept Account WAF Read (2026 operations).
+  account_rules: { permission: Permission.AccountRulesetsRead, alternatives: ["Account WAF Read"] },
   sensitive_data_rules: { permission: Permission.ZoneWafRead, alternatives: [Permission.FirewallServicesRead, Permission.AccountRulesetsRead] },
   transform_rules: { permission: Permission.TransformRulesRead, alternatives: ["Zone Transform Rules Read"] },
   redirect_rules: { permission: Permission.DynamicUrlRedirectsRead, alternatives: ["Single Redirect Read"] },

@@ -1,6 +1,7 @@
 /**
- * The shape of a pasted Cloudflare API token, checked before any request is sent. Cloudflare's tokens
- * are 40 characters of `[A-Za-z0-9_-]` (newer ones carry a `cfut_`/`cfat_` prefix), but other issuers
+ * The shape of a pasted Cloudflare API token, checked before any request is sent. Cloudflare's older
+ * tokens are 40 characters of `[A-Za-z0-9_-]`; newer ones are a `cfut_`/`cfat_` prefix, 40 characters
+ * and a checksum (https://developers.cloudflare.com/fundamentals/api/get-started/token-formats/), and other issuers
  * (a simulator, a proxy) differ, so this refuses only what no token ever has: a character outside
  * printable ASCII (a control character, NUL, DEL, a zero-width space, a curly quote, any non-ASCII
  * character, a lone surrogate) or whitespace inside it. Such a token would be refused by the API
