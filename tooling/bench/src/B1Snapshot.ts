@@ -133,14 +133,19 @@ export const run = (options: Options = defaults) =>
 
       yield* Effect.logInfo(`B1: connector snapshot (${options.concurrency} reads in flight)…`)
       const counts0 = yield* sim.requestCounts
+      // CPU of this process only (user + system): the simulator runs in its own process.
+      const connectorCpu0 = process.cpuUsage()
       const connector = yield* connectorRun(sim.baseUrl, token, options.concurrency, options.marginMs)
+      const connectorCpu = process.cpuUsage(connectorCpu0)
       const counts1 = yield* sim.requestCounts
       const connectorMaxRssMb = process.resourceUsage().maxRSS / 1024
 
       yield* sim.resetRateLimits
       const stride = options.sdkZones === "all" ? 1 : Math.max(1, Math.floor(1000 / options.sdkZones))
       yield* Effect.logInfo(`B1: SDK baseline (every ${stride === 1 ? "" : `${stride}th `}zone)…`)
+      const sdkCpu0 = process.cpuUsage()
       const sdk = yield* Effect.promise(() => SdkBaseline.run({ baseUrl: sim.baseUrl, token, stride }))
+      const sdkCpu = process.cpuUsage(sdkCpu0)
       const counts2 = yield* sim.requestCounts
       const loadAfter = loadavg()
 
@@ -157,7 +162,24 @@ export const run = (options: Options = defaults) =>
       const sdk429 = sdk.statuses["429"] ?? 0
       const sdkNote = sampled ? `extrapolated from ${sdk.zonesRead} of ${sdk.zones} zones read in ${formatNumber(sdk.elapsedMs, 0)} ms` : undefined
 
+      const cpuPerRequest = (cpu: NodeJS.CpuUsage, requests: number) => (cpu.user + cpu.system) / 1000 / Math.max(1, requests)
+      const sdkCpuMs = round(cpuPerRequest(sdkCpu, sdk.requests), 3)
       const figures = [
+        figure({
+          benchmark: "B1",
+          name: "CPU per request (connector)",
+          value: round(cpuPerRequest(connectorCpu, connector.requests), 3),
+          unit: "ms",
+          note: `user + system of the reading process over the read, ${formatNumber((connectorCpu.user + connectorCpu.system) / 1000, 0)} ms in all`,
+          target: { op: "<=", value: sdkCpuMs, text: `≤ the SDK's (${formatNumber(sdkCpuMs, 3)} ms)` }
+        }),
+        figure({
+          benchmark: "B1",
+          name: "CPU per request (SDK baseline)",
+          value: sdkCpuMs,
+          unit: "ms",
+          note: `over the ${formatNumber(sdk.requests, 0)} requests it made, ${formatNumber((sdkCpu.user + sdkCpu.system) / 1000, 0)} ms in all`
+        }),
         figure({
           benchmark: "B1",
           name: "requests made (connector)",
