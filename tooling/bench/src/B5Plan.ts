@@ -53,8 +53,9 @@ export interface DriftEvent {
 
 /**
  * Each change's detection latency: the time from the change to the first drift event in its scope
- * at or after it, each event detecting at most one change per scope (the oldest still undetected).
- * A change without such an event is left out of `latencies` and listed in `undetected`.
+ * at or after it. One event detects every change made in its scope before it (one poll re-reads an
+ * account's rules once, whatever number of changes it carries). A change without such an event is
+ * left out of `latencies` and listed in `undetected`.
  */
 export const matchLatencies = (
   changes: ReadonlyArray<MadeChange>,
@@ -70,10 +71,10 @@ export const matchLatencies = (
   for (const e of [...events].sort((a, b) => a.at - b.at)) {
     const pending = byScope.get(e.scope)
     if (pending === undefined) continue
-    const index = pending.findIndex((c) => c.at <= e.at)
-    if (index < 0) continue
-    const [change] = pending.splice(index, 1)
-    latencies.set(change!.id, e.at - change!.at)
+    // Sorted by time: the changes at or before the event are a prefix.
+    let n = 0
+    while (n < pending.length && pending[n]!.at <= e.at) n++
+    for (const change of pending.splice(0, n)) latencies.set(change.id, e.at - change.at)
   }
   const undetected = [...byScope.values()].flat().map((c) => c.id)
   return { latencies, undetected }

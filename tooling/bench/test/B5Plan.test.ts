@@ -20,7 +20,7 @@ describe("B5Plan", () => {
   })
 
   describe("matchLatencies", () => {
-    it("matches each change to the first later event in its scope, one change per event", () => {
+    it("matches each change to the first later event in its scope", () => {
       const { latencies, undetected } = matchLatencies(
         [
           { id: 1, scope: "account:a", at: 100 },
@@ -42,6 +42,21 @@ describe("B5Plan", () => {
         [3, 500]
       ])
       assert.deepStrictEqual(undetected, [4])
+    })
+
+    it("lets one event detect every earlier change in its scope", () => {
+      const { latencies, undetected } = matchLatencies(
+        [
+          { id: 1, scope: "account:a", at: 100 },
+          { id: 2, scope: "account:a", at: 300 }
+        ],
+        [{ scope: "account:a", at: 500 }]
+      )
+      assert.deepStrictEqual([...latencies.entries()].sort((a, b) => a[0] - b[0]), [
+        [1, 400],
+        [2, 200]
+      ])
+      assert.deepStrictEqual(undetected, [])
     })
   })
 
