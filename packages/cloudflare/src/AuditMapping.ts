@@ -4,12 +4,14 @@
  * is mapped by its request URI first (`raw.uri`, v2 only: the API path is documented and exact),
  * then by its resource type, then by its zone; what cannot be attributed marks its whole zone, or
  * the whole connection (the root). A failed action, a read (`view`) and writes Plumbline reads
- * nothing of (account rulesets, members) mark nothing. Cloudflare publishes no catalogue of
+ * nothing of (members) mark nothing. Account rulesets reach zones: they mark `account_rules` in
+ * every zone of the account. Cloudflare publishes no catalogue of
  * `resource.type` values; the types we know are the simulator's (API-NOTES "Change feed").
  */
 import { ChangeFeed } from "@plumbline/core"
 import { Schema } from "effect"
 import * as Accounts from "./resources/Accounts.js"
+import * as AccountRules from "./resources/AccountRules.js"
 import * as Dnssec from "./resources/Dnssec.js"
 import * as DnsRecords from "./resources/DnsRecords.js"
 import * as IpAccessRules from "./resources/IpAccessRules.js"
@@ -115,6 +117,13 @@ const accountAccessRules: Rule = (t, ctx, reason) =>
         ...ctx.zonesOfAccount(t.account).map((z) => mark(`zone:${z}`, reason, [IpAccessRules.zone.name]))
       ]
 
+/**
+ * Account rulesets (entry points and the custom rulesets they execute) are read per zone, as
+ * `account_rules` (AccountRules.ts): a change marks that resource in every zone of the account.
+ */
+const accountRulesets: Rule = (t, ctx, reason) =>
+  t.account === undefined ? undefined : ctx.zonesOfAccount(t.account).map((z) => mark(`zone:${z}`, reason, [AccountRules.resource.name]))
+
 const nothing: Rule = () => []
 const wholeConnection = (ctx: Context, reason: string): ReadonlyArray<ChangeFeed.Mark> => [mark(ctx.root, reason)]
 const root: Rule = (_t, ctx, reason) => wholeConnection(ctx, reason)
@@ -143,8 +152,7 @@ const BY_URI: ReadonlyArray<readonly [RegExp, (m: RegExpExecArray) => Target, Ru
   [/^\/zones\/([^/]+)\/pagerules(\/|$)/, (m) => ({ zone: m[1] }), inZone([PageRules.resource.name])],
   [/^\/zones\/([^/]+)$/, (m) => ({ zone: m[1] }), zoneItself],
   [/^\/zones$/, () => ({}), zoneItself],
-  // No resource reads account-level rulesets (zone listings show zone and managed rulesets only).
-  [/^\/accounts\/([^/]+)\/rulesets(\/|$)/, (m) => ({ account: m[1] }), nothing],
+  [/^\/accounts\/([^/]+)\/rulesets(\/|$)/, (m) => ({ account: m[1] }), accountRulesets],
   [/^\/accounts\/([^/]+)\/firewall\/access_rules(\/|$)/, (m) => ({ account: m[1] }), accountAccessRules],
   [/^\/accounts\/([^/]+)\/rules\/lists(\/|$)/, (m) => ({ account: m[1] }), inAccount(LISTS)],
   [/^\/accounts\/([^/]+)\/workers\/scripts(\/|$)/, (m) => ({ account: m[1] }), inAccount([Workers.scripts.name])],
@@ -160,8 +168,8 @@ const BY_TYPE: Readonly<Record<string, Rule>> = {
   dns_record: inZone([DnsRecords.resource.name]),
   dnssec: inZone([Dnssec.resource.name]),
   zone_setting: inZone([ZoneSettings.resource.name]),
-  ruleset: (t, ctx, reason) => (t.zone === undefined ? (t.account === undefined ? undefined : []) : inZone(RULESET_RESOURCES)(t, ctx, reason)),
-  ruleset_rule: (t, ctx, reason) => (t.zone === undefined ? (t.account === undefined ? undefined : []) : inZone(RULESET_RESOURCES)(t, ctx, reason)),
+  ruleset: (t, ctx, reason) => (t.zone === undefined ? accountRulesets(t, ctx, reason) : inZone(RULESET_RESOURCES)(t, ctx, reason)),
+  ruleset_rule: (t, ctx, reason) => (t.zone === undefined ? accountRulesets(t, ctx, reason) : inZone(RULESET_RESOURCES)(t, ctx, reason)),
   access_rule: (t, ctx, reason) => (t.zone !== undefined ? inZone([IpAccessRules.zone.name])(t, ctx, reason) : accountAccessRules(t, ctx, reason)),
   firewall_rule: inZone(LEGACY_FIREWALL),
   filter: inZone(LEGACY_FIREWALL),

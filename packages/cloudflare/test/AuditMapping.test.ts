@@ -67,7 +67,13 @@ describe("AuditMapping: v2 entries to marks", () => {
     ["a list item", { uri: "/client/v4/accounts/a1/rules/lists/l1/items", method: "POST" }, ["account:a1[ip_list_items,ip_lists]"]],
     ["a Workers script", { uri: "/client/v4/accounts/a1/workers/scripts/s1", method: "PUT" }, ["account:a1[workers_scripts]"]],
     ["the account's settings", { uri: "/client/v4/accounts/a1", method: "PUT" }, ["connection:c1[accounts]"]],
-    ["an account ruleset (no resource reads it)", { uri: "/client/v4/accounts/a1/rulesets/phases/http_request_firewall_custom/entrypoint" }, []],
+    [
+      "an account ruleset (read per zone, as account_rules)",
+      { uri: "/client/v4/accounts/a1/rulesets/phases/http_request_firewall_custom/entrypoint" },
+      ["zone:z1[account_rules]", "zone:z2[account_rules]"]
+    ],
+    ["an account custom ruleset's rule", { uri: "/client/v4/accounts/a1/rulesets/rs1/rules/r1", method: "PATCH" }, ["zone:z1[account_rules]", "zone:z2[account_rules]"]],
+    ["no URI, an account ruleset", { type: "ruleset" }, ["zone:z1[account_rules]", "zone:z2[account_rules]"]],
     ["a member invited (nothing read)", { uri: "/client/v4/accounts/a1/members", method: "POST" }, []],
     ["a token changed (what Plumbline can read may change)", { uri: "/client/v4/user/tokens/t1", method: "DELETE" }, ["connection:c1"]],
     ["an unknown product in a zone: the whole zone", { uri: "/client/v4/zones/z1/spectrum/apps/s1", type: "spectrum_app", zone: "z1" }, ["zone:z1"]],

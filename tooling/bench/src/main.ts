@@ -1,9 +1,10 @@
 /**
- * The benchmark suite: runs B1–B4, each in a fresh Node process (so one benchmark's heap, JIT
+ * The benchmark suite: runs B1–B5, each in a fresh Node process (so one benchmark's heap, JIT
  * state and open handles cannot colour another's figures), then writes every figure to
  * `results/bench.json` and a Markdown table to `results/bench.md`.
  *
- *   pnpm bench                                   # all four (about 3 minutes)
+ *   pnpm bench                                   # all five
+ *   pnpm bench -- --only B5 --b5-cycles 3 --b5-mode audit_log
  *   pnpm bench -- --only B2,B3                   # some; the others keep their last results
  *   pnpm bench -- --sdk-zones all                # B1's SDK baseline over every zone (+5 minutes)
  *   pnpm bench -- --concurrency 16 --b4-seconds 40 --b4-connections 10000 --b4-interval 30
@@ -21,10 +22,11 @@ import * as B1Snapshot from "./B1Snapshot.js"
 import * as B2Drift from "./B2Drift.js"
 import * as B3Rules from "./B3Rules.js"
 import * as B4Scheduler from "./B4Scheduler.js"
+import * as B5ChangeFeed from "./B5ChangeFeed.js"
 import type { BenchmarkResult } from "./Figures.js"
 import { markdownTable } from "./Figures.js"
 
-const ALL = ["B1", "B2", "B3", "B4"] as const
+const ALL = ["B1", "B2", "B3", "B4", "B5"] as const
 type Id = (typeof ALL)[number]
 
 /** Parsed command line. */
@@ -34,12 +36,13 @@ interface Args {
   readonly out: string | undefined
   readonly b1: B1Snapshot.Options
   readonly b4: B4Scheduler.Options
+  readonly b5: B5ChangeFeed.Options
   /** The flags a child gets again (everything but --only, --child and --out). */
   readonly passThrough: ReadonlyArray<string>
 }
 
 const usage =
-  "usage: main.ts [--only B1,B2,B3,B4] [--concurrency N] [--margin MS] [--sdk-zones N|all] [--b4-connections N] [--b4-interval SECONDS] [--b4-seconds SECONDS]"
+  "usage: main.ts [--only B1,B2,B3,B4] [--concurrency N] [--margin MS] [--sdk-zones N|all] [--b4-connections N] [--b4-interval SECONDS] [--b4-seconds SECONDS] [--b5-cycles N] [--b5-mode audit_log|probes|both]"
 
 const parseArgs = (argv: ReadonlyArray<string>): Effect.Effect<Args> =>
   Effect.gen(function* () {
@@ -55,7 +58,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Effect.Effect<Args> =>
       values.set(key, value)
       if (key !== "only" && key !== "child" && key !== "out") passThrough.push(`--${key}`, value)
     }
-    const known = new Set(["only", "child", "out", "concurrency", "margin", "sdk-zones", "b4-connections", "b4-interval", "b4-seconds"])
+    const known = new Set(["only", "child", "out", "concurrency", "margin", "sdk-zones", "b4-connections", "b4-interval", "b4-seconds", "b5-cycles", "b5-mode"])
     for (const key of values.keys()) if (!known.has(key)) return yield* Effect.dieMessage(`unknown option --${key}\n${usage}`)
     const int = (key: string, fallback: number) => {
       const raw = values.get(key)
@@ -66,6 +69,8 @@ const parseArgs = (argv: ReadonlyArray<string>): Effect.Effect<Args> =>
     for (const id of ids) if (!(ALL as ReadonlyArray<string>).includes(id)) return yield* Effect.dieMessage(`unknown benchmark ${id}\n${usage}`)
     const child = values.get("child")?.toUpperCase()
     const sdkZones = values.get("sdk-zones")
+    const b5Mode = values.get("b5-mode") ?? B5ChangeFeed.defaults.mode
+    if (b5Mode !== "audit_log" && b5Mode !== "probes" && b5Mode !== "both") return yield* Effect.dieMessage(`--b5-mode must be audit_log, probes or both\n${usage}`)
     return {
       only: ALL.filter((id) => ids.includes(id)),
       child: child === undefined ? undefined : (child as Id),
@@ -80,6 +85,7 @@ const parseArgs = (argv: ReadonlyArray<string>): Effect.Effect<Args> =>
         intervalSeconds: yield* int("b4-interval", B4Scheduler.defaults.intervalSeconds),
         seconds: yield* int("b4-seconds", B4Scheduler.defaults.seconds)
       },
+      b5: { cycles: yield* int("b5-cycles", B5ChangeFeed.defaults.cycles), mode: b5Mode },
       passThrough
     }
   })
@@ -94,6 +100,8 @@ const benchmark = (id: Id, args: Args): Effect.Effect<BenchmarkResult> => {
       return B3Rules.run
     case "B4":
       return B4Scheduler.run(args.b4)
+    case "B5":
+      return B5ChangeFeed.run(args.b5)
   }
 }
 
