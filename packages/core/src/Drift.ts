@@ -246,11 +246,21 @@ export const diff = (before: Snapshot.Snapshot, after: Snapshot.Snapshot, option
     ...(options.volatile?.get(resource) ?? []),
     ...(options.ignore ?? []).filter((rule) => rule.resource === resource || rule.resource === "*").map((rule) => rule.path)
   ]
-  const previous = new Map(before.results.map((r) => [r.key, r]))
-  const current = new Map(after.results.map((r) => [r.key, r]))
+  // A result an incremental snapshot carried is the previous snapshot's own object: nothing to
+  // compare. Only the others are keyed, so a run that re-read a handful of 17,000 results diffs a handful.
+  const shared = new Set(before.results)
+  const kept = new Set<Snapshot.ResourceResult>()
+  for (const r of after.results) if (shared.has(r)) kept.add(r)
+  const previous = new Map<string, Snapshot.ResourceResult>()
+  for (const r of before.results) if (!kept.has(r)) previous.set(r.key, r)
+  const current = new Map<string, Snapshot.ResourceResult>()
+  for (const r of after.results) if (!kept.has(r)) current.set(r.key, r)
   const changes: Array<RecordChange> = []
   const coverage: Array<CoverageChange> = []
-  for (const key of Array.from(new Set([...previous.keys(), ...current.keys()])).sort()) {
+  // Any order will do: changes and coverage are sorted below.
+  const keys = [...current.keys()]
+  for (const key of previous.keys()) if (!current.has(key)) keys.push(key)
+  for (const key of keys) {
     const was = previous.get(key)
     const now = current.get(key)
     const result = (now ?? was)!

@@ -4,7 +4,7 @@
  * resource (the `zones` resource produces one `zone` scope per zone). Attributes carry what
  * availability rules need (a zone's plan), so a resource can be skipped without a request.
  */
-import { Order, Schema } from "effect"
+import { Equivalence, Order, Schema } from "effect"
 
 /** One scope: its kind, the provider's id, a human name and attributes used by availability rules. */
 export class Scope extends Schema.Class<Scope>("@plumbline/core/Scope")({
@@ -38,3 +38,13 @@ export const order: Order.Order<Scope> = Order.combine(
   Order.mapInput(Order.string, (s: Scope) => s.kind),
   Order.mapInput(Order.string, (s: Scope) => s.id)
 )
+
+/**
+ * Two scopes are the same when every field agrees, attributes included (what `Schema.encode` would
+ * write): a scope whose name, parent or attributes moved is not the scope a previous snapshot read.
+ */
+export const equivalence: Equivalence.Equivalence<Scope> = Equivalence.make((a, b) => {
+  if (a.kind !== b.kind || a.id !== b.id || a.name !== b.name || a.parent !== b.parent) return false
+  const keys = Object.keys(a.attributes)
+  return keys.length === Object.keys(b.attributes).length && keys.every((key) => Object.hasOwn(b.attributes, key) && a.attributes[key] === b.attributes[key])
+})

@@ -81,8 +81,8 @@ export class Provenance extends Schema.Class<Provenance>("@plumbline/core/Snapsh
   /** Keys (`resource@kind:id`) of the results read in this run, sorted. */
   read: Schema.Array(Schema.String),
   /**
-   * Per resource name, when its oldest result in this snapshot was last really read; drives the
-   * slower cadence of resources no mark can cover (`SnapshotRunner.Incremental.cadence`).
+   * Per resource name, when its oldest result in this snapshot was last really read, at the
+   * latest: a carried result counts as read when the oldest result it was carried with was.
    */
   oldestRead: Schema.Record({ key: Schema.String, value: Schema.DateTimeUtc })
 }) {}

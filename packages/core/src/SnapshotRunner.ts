@@ -21,7 +21,7 @@ import { type ConnectorError, DecodeFailure, decodeFailureFrom } from "./Connect
 import * as Connector from "./Connector.js"
 import * as ItemProblem from "./ItemProblem.js"
 import * as Permits from "./internal/permits.js"
-import * as Json from "./Json.js"
+import type * as Json from "./Json.js"
 import * as Progress from "./Progress.js"
 import type * as Resource from "./Resource.js"
 import * as Scope from "./Scope.js"
@@ -56,7 +56,11 @@ export interface Incremental {
   readonly changes: ChangeFeed.Changes
   /**
    * The slower cadence of resources no mark can cover (in probes mode, those without a change
-   * marker): each listed resource is re-read in every scope once its oldest read is `maxAge` old.
+   * marker): each listed resource is re-read in each scope once per `maxAge`, spread over it. A
+   * scope has its own phase in the period (from a hash of its key), and a run re-reads the scopes
+   * whose phase passed since the previous snapshot started, so a thousand zones cost a
+   * thousandth of the re-read each `maxAge / 1000` rather than all of it at once, and chained runs
+   * re-read every scope once per period; a gap of `maxAge` or more re-reads every scope.
    */
   readonly cadence?: {
     readonly resources: ReadonlyArray<string>
@@ -117,10 +121,6 @@ const collect = <R>(resource: Resource.Any<R>, scope: Scope.Scope) =>
     return { items: Arr.fromIterable(items), records: Arr.sort(records, recordOrder) }
   })
 
-const encodeScope = Schema.encodeSync(Scope.Scope)
-/** A scope's whole encoded form: a child whose name or attributes changed is read again in full. */
-const scopeJson = (scope: Scope.Scope): string => Json.stringify(encodeScope(scope))
-
 /** What an incremental run re-reads, decided from the previous snapshot and the marks. */
 interface Plan {
   readonly previous: Snapshot.Snapshot
@@ -128,14 +128,29 @@ interface Plan {
   readonly position: ChangeFeed.Position
   /** The previous results by key. */
   readonly results: ReadonlyMap<string, Snapshot.ResourceResult>
-  /** The previous snapshot's scopes, by key, as encoded JSON. */
-  readonly scopes: ReadonlyMap<string, string>
+  /** The previous snapshot's scopes, by key: a child that differs in any field is read again in full. */
+  readonly scopes: ReadonlyMap<string, Scope.Scope>
   /** Scopes re-read whole, with every scope under them. */
   readonly whole: ReadonlySet<string>
   /** Per scope key, the resources re-read there. */
   readonly marked: ReadonlyMap<string, ReadonlySet<string>>
-  /** Resources re-read in every scope (the slower cadence; producers when a mark names an unknown scope). */
+  /** Resources re-read in every scope (producers when a mark names an unknown scope). */
   readonly everywhere: ReadonlySet<string>
+  /** Resources on the slower cadence, and whether a scope's turn came in this run. */
+  readonly cadence: ReadonlySet<string>
+  readonly due: (scopeKey: string) => boolean
+}
+
+/**
+ * Where in the slower cadence's period a scope's turn comes, in [0, 1): FNV-1a of its key, mixed
+ * (MurmurHash3's finaliser) so that keys differing in one character land far apart.
+ */
+const phaseOf = (scopeKey: string): number => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < scopeKey.length; i++) hash = Math.imul(hash ^ scopeKey.charCodeAt(i), 0x01000193)
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b)
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35)
+  return ((hash ^ (hash >>> 16)) >>> 0) / 0x1_0000_0000
 }
 
 /** The plan of an incremental run, or none when the run must read everything. */
@@ -158,8 +173,12 @@ const planOf = <R>(
   ) {
     return undefined
   }
-  const results = new Map(previous.results.map((r) => [r.key, r]))
-  const scopes = new Map(previous.results.map((r) => [r.scope.key, scopeJson(r.scope)]))
+  const results = new Map<string, Snapshot.ResourceResult>()
+  const scopes = new Map<string, Scope.Scope>()
+  for (const result of previous.results) {
+    results.set(result.key, result)
+    scopes.set(result.scope.key, result.scope)
+  }
   const whole = new Set<string>()
   const marked = new Map<string, Set<string>>()
   const everywhere = new Set<string>()
@@ -177,63 +196,104 @@ const planOf = <R>(
       for (const resource of connector.resources) if (resource.produces !== undefined) everywhere.add(resource.name)
     }
   }
-  if (incremental.cadence !== undefined) {
-    const maxAge = Duration.decode(incremental.cadence.maxAge)
-    for (const name of incremental.cadence.resources) {
-      const oldest = Snapshot.oldestReadOf(previous, name)
-      if (DateTime.lessThanOrEqualTo(DateTime.addDuration(oldest, maxAge), now)) everywhere.add(name)
-    }
+  const cadence = new Set(incremental.cadence?.resources ?? [])
+  const period = incremental.cadence === undefined ? 0 : Math.max(1, Duration.toMillis(incremental.cadence.maxAge))
+  const since = DateTime.toEpochMillis(previous.startedAt)
+  const until = DateTime.toEpochMillis(now)
+  const due = (scopeKey: string) => {
+    const phase = phaseOf(scopeKey) * period
+    return Math.floor((until - phase) / period) > Math.floor((since - phase) / period)
   }
-  return { previous, previousId: incremental.previousId, position: changes.position, results, scopes, whole, marked, everywhere }
+  return { previous, previousId: incremental.previousId, position: changes.position, results, scopes, whole, marked, everywhere, cadence, due }
 }
 
 /** The provenance block of an incremental snapshot: what was read, and when each resource was oldest read. */
 const provenanceOf = (
   plan: Plan,
   results: ReadonlyArray<Snapshot.ResourceResult>,
-  carried: ReadonlySet<string>,
+  carried: ReadonlySet<Snapshot.ResourceResult>,
   startedAt: DateTime.Utc
 ): Snapshot.Provenance => {
   const oldestRead: Record<string, DateTime.Utc> = {}
+  const read: Array<string> = []
   for (const result of results) {
-    const at = carried.has(result.key) ? Snapshot.oldestReadOf(plan.previous, result.resource) : startedAt
+    const wasCarried = carried.has(result)
+    if (!wasCarried) read.push(result.key)
+    const at = wasCarried ? Snapshot.oldestReadOf(plan.previous, result.resource) : startedAt
     const known = oldestRead[result.resource]
-    oldestRead[result.resource] = known === undefined ? at : DateTime.min(known, at)
+    oldestRead[result.resource] = known === undefined || DateTime.lessThan(at, known) ? at : known
   }
   return new Snapshot.Provenance({
     from: { ...(plan.previousId === undefined ? {} : { id: plan.previousId }), startedAt: plan.previous.startedAt },
     position: plan.position,
-    read: results.filter((r) => !carried.has(r.key)).map((r) => r.key),
+    read,
     oldestRead
   })
 }
+
+/**
+ * Sorts a run's results. Carried results are the previous snapshot's own objects, already in
+ * order there: only what was read is sorted, then the two are merged (an incremental run carries
+ * thousands of results and reads a handful).
+ */
+const sortResults = (
+  results: ReadonlyArray<Snapshot.ResourceResult>,
+  carried: ReadonlySet<Snapshot.ResourceResult>,
+  previous: Snapshot.Snapshot | undefined
+): Array<Snapshot.ResourceResult> => {
+  if (previous === undefined || carried.size === 0) return Arr.sort(results, resultOrder)
+  const kept = previous.results.filter((r) => carried.has(r))
+  // A snapshot from elsewhere (built by hand, say) may not be in order: then sort everything.
+  for (let k = 1; k < kept.length; k++) if (resultOrder(kept[k - 1]!, kept[k]!) > 0) return Arr.sort(results, resultOrder)
+  const read = Arr.sort(results.filter((r) => !carried.has(r)), resultOrder)
+  const out: Array<Snapshot.ResourceResult> = []
+  let i = 0
+  let j = 0
+  while (i < kept.length && j < read.length) out.push(resultOrder(kept[i]!, read[j]!) <= 0 ? kept[i++]! : read[j++]!)
+  while (i < kept.length) out.push(kept[i++]!)
+  while (j < read.length) out.push(read[j++]!)
+  return out
+}
+
+/**
+ * The child scopes a producer's status stands for, by status object. A result carried from one
+ * incremental snapshot to the next is the same object each time, so its records (a thousand zones)
+ * are decoded once, not once per run.
+ */
+const producedBy = new WeakMap<
+  Snapshot.ResourceStatus,
+  { readonly produces: unknown; readonly parent: string; readonly children: ReadonlyArray<Scope.Scope> }
+>()
 
 /** Runs a snapshot of one connection. Never fails: every problem is a status in the snapshot. */
 export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): Effect.Effect<Snapshot.Snapshot, never, R> =>
   Effect.gen(function* () {
     const startedAt = yield* DateTime.now
     const emit = options.onProgress ?? (() => Effect.void)
+    const progress = options.onProgress !== undefined
     const include = options.include ?? (() => true)
     const selected = selectResources(connector, options.resources)
     const permits = yield* Permits.make(Math.max(1, options.concurrency ?? 4))
     const plan = options.incremental === undefined ? undefined : planOf(connector, options.connectionId, options.incremental, startedAt)
     const results: Array<Snapshot.ResourceResult> = []
-    /** Keys of the results carried from the previous snapshot (incremental runs only). */
-    const carried = new Set<string>()
+    /** The results carried from the previous snapshot, its own objects (incremental runs only). */
+    const carried = new Set<Snapshot.ResourceResult>()
     let requests = 0
     /** Set by the first refused credential: reads still waiting for a permit then send nothing. */
     let refused: CredentialInvalid | undefined
 
+    const finished = (resource: string, scope: Scope.Scope, status: Snapshot.ResourceStatus): Progress.ProgressEvent => ({
+      _tag: "ResourceFinished",
+      resource,
+      scope,
+      status: status._tag,
+      records: Snapshot.recordsOfStatus(status).length
+    })
+
     const finish = (resource: Resource.Any<R>, scope: Scope.Scope, status: Snapshot.ResourceStatus) =>
       Effect.suspend(() => {
         results.push(new Snapshot.ResourceResult({ resource: resource.name, scope, status }, true))
-        return emit({
-          _tag: "ResourceFinished",
-          resource: resource.name,
-          scope,
-          status: status._tag,
-          records: Snapshot.recordsOfStatus(status).length
-        })
+        return emit(finished(resource.name, scope, status))
       })
 
     const statusOf = (resource: Resource.Any<R>, error: ConnectorError): Snapshot.ResourceStatus => {
@@ -304,57 +364,102 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
     const childrenOf = (resource: Resource.Any<R>, scope: Scope.Scope, status: Snapshot.ResourceStatus) => {
       const produces = resource.produces
       if (produces === undefined) return Option.some<ReadonlyArray<Scope.Scope>>([])
-      const decode = Schema.decodeUnknownOption(resource.schema)
-      const children: Array<Scope.Scope> = []
-      for (const record of Snapshot.recordsOfStatus(status)) {
-        const item = decode(record.value)
-        if (Option.isNone(item)) return Option.none()
-        children.push(new Scope.Scope({ ...produces.fromRecord(item.value), parent: scope.key }))
+      const known = producedBy.get(status)
+      let all = known !== undefined && known.produces === produces && known.parent === scope.key ? known.children : undefined
+      if (all === undefined) {
+        const decode = Schema.decodeUnknownOption(resource.schema)
+        const children: Array<Scope.Scope> = []
+        for (const record of Snapshot.recordsOfStatus(status)) {
+          const item = decode(record.value)
+          if (Option.isNone(item)) return Option.none()
+          children.push(new Scope.Scope({ ...produces.fromRecord(item.value), parent: scope.key }))
+        }
+        all = Arr.sort(children, Scope.order)
+        producedBy.set(status, { produces, parent: scope.key, children: all })
       }
-      return Option.some(Arr.sort(children.filter(include), Scope.order))
+      return Option.some(options.include === undefined ? all : all.filter(include))
     }
 
     /** Whether the result of `resource` in `scope` must be read again in an incremental run. */
-    const mustRead = (p: Plan, resource: Resource.Any<R>, scope: Scope.Scope, previous: Snapshot.ResourceResult | undefined) =>
+    const mustRead = (p: Plan, resource: Resource.Any<R>, scopeKey: string, due: boolean, previous: Snapshot.ResourceResult | undefined) =>
       previous === undefined ||
       // A failed read is retried: carrying it would keep a transient error forever.
       previous.status._tag === "failed" ||
       p.everywhere.has(resource.name) ||
-      (p.marked.get(scope.key)?.has(resource.name) ?? false)
+      (due && p.cadence.has(resource.name)) ||
+      (p.marked.get(scopeKey)?.has(resource.name) ?? false)
+
+    /** The selected resources of each scope kind. */
+    const resourcesOfKind = new Map<string, ReadonlyArray<Resource.Any<R>>>()
+    const resourcesIn = (kind: string) => {
+      let found = resourcesOfKind.get(kind)
+      if (found === undefined) {
+        found = Connector.resourcesIn(connector, kind).filter((r) => selected.has(r.name))
+        resourcesOfKind.set(kind, found)
+      }
+      return found
+    }
+
+    /** Whether the previous snapshot had `child`, unchanged in every field. */
+    const unchanged = (p: Plan, child: Scope.Scope) => {
+      const before = p.scopes.get(child.key)
+      return before !== undefined && Scope.equivalence(before, child)
+    }
 
     /**
      * Visits a scope. `whole`: read every resource (a full run, a marked or new scope, or one under
-     * them); otherwise re-read what the plan marks and carry the rest.
+     * them); otherwise re-read what the plan marks and carry the rest. Carrying is synchronous: a
+     * carried result costs no fiber, and the scopes under a carried producer are walked in the same
+     * pass, so only the reads become effects, run together.
      */
-    const visit = (scope: Scope.Scope, whole: boolean): Effect.Effect<void, CredentialInvalid, R> => {
+    const visit = (scope: Scope.Scope, whole: boolean): Effect.Effect<void, CredentialInvalid, R> =>
+      Effect.suspend(() => {
+        const reads: Array<Effect.Effect<void, CredentialInvalid, R>> = []
+        const events: Array<Progress.ProgressEvent> = []
+        walk(scope, whole, reads, events)
+        return Effect.zipRight(
+          events.length === 0 ? Effect.void : Effect.forEach(events, emit, { discard: true }),
+          Effect.all(reads, { concurrency: "unbounded", discard: true })
+        )
+      })
+
+    /** Carries what `scope` may carry, in place, and collects the reads it needs in `reads`. */
+    const walk = (
+      scope: Scope.Scope,
+      whole: boolean,
+      reads: Array<Effect.Effect<void, CredentialInvalid, R>>,
+      events: Array<Progress.ProgressEvent>
+    ): void => {
       const p = plan
-      const readWhole = p === undefined || whole || p.whole.has(scope.key)
+      const scopeKey = scope.key
+      const readWhole = p === undefined || whole || p.whole.has(scopeKey)
+      const due = p !== undefined && !readWhole && p.cadence.size > 0 && p.due(scopeKey)
       /** A child is visited whole unless the previous snapshot had it, unchanged. */
       const descend = (children: ReadonlyArray<Scope.Scope>) =>
-        Effect.forEach(children, (child) => visit(child, readWhole || p?.scopes.get(child.key) !== scopeJson(child)), {
+        Effect.forEach(children, (child) => visit(child, readWhole || p === undefined || !unchanged(p, child)), {
           concurrency: "unbounded",
           discard: true
         })
-      const one = (resource: Resource.Any<R>): Effect.Effect<void, CredentialInvalid, R> => {
+      if (progress) events.push({ _tag: "ScopeStarted", scope })
+      for (const resource of resourcesIn(scope.kind)) {
         if (p !== undefined && !readWhole) {
-          const previous = p.results.get(`${resource.name}@${scope.key}`)
-          if (previous !== undefined && !mustRead(p, resource, scope, previous)) {
+          const previous = p.results.get(`${resource.name}@${scopeKey}`)
+          if (previous !== undefined && !mustRead(p, resource, scopeKey, due, previous)) {
             const children = childrenOf(resource, scope, previous.status)
             if (Option.isSome(children)) {
-              carried.add(previous.key)
-              return Effect.zipRight(finish(resource, scope, previous.status), descend(children.value))
+              carried.add(previous)
+              results.push(previous)
+              if (progress) events.push(finished(resource.name, scope, previous.status))
+              for (const child of children.value) {
+                if (unchanged(p, child)) walk(child, false, reads, events)
+                else reads.push(visit(child, true))
+              }
+              continue
             }
           }
         }
-        return Effect.flatMap(read(resource, scope), descend)
+        reads.push(Effect.flatMap(read(resource, scope), descend))
       }
-      return Effect.zipRight(
-        emit({ _tag: "ScopeStarted", scope }),
-        Effect.forEach(Connector.resourcesIn(connector, scope.kind).filter((r) => selected.has(r.name)), one, {
-          concurrency: "unbounded",
-          discard: true
-        })
-      )
     }
 
     // Reads shared by several resources (Cloudflare's ruleset listing per zone) are made as Effect
@@ -366,7 +471,7 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
       Effect.either
     )
     const finishedAt = yield* DateTime.now
-    const sorted = Arr.sort(results, resultOrder)
+    const sorted = sortResults(results, carried, plan?.previous)
     const provenance = plan === undefined || carried.size === 0 ? undefined : provenanceOf(plan, sorted, carried, startedAt)
     return new Snapshot.Snapshot({
       connectionId: options.connectionId,

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Duration, Effect, TestClock } from "effect"
 import * as ChangeFeed from "../src/ChangeFeed.js"
+import * as Drift from "../src/Drift.js"
 import * as Snapshot from "../src/Snapshot.js"
 import * as SnapshotRunner from "../src/SnapshotRunner.js"
 import * as Toy from "./fixtures/ToyConnector.js"
@@ -65,6 +66,23 @@ describe("SnapshotRunner incremental runs", () => {
       const again = yield* Snapshot.fromJson(Snapshot.toJson(incremental.snapshot))
       assert.strictEqual(Snapshot.toJson(again), Snapshot.toJson(incremental.snapshot))
       assert.strictEqual(Snapshot.contentJson(again), Snapshot.contentJson(full.snapshot))
+    }))
+
+  it.effect("carries the previous snapshot's own results, and sorts them even when that snapshot was not in order", () =>
+    Effect.gen(function* () {
+      const data = Toy.initialData()
+      const { snapshot: previous } = yield* run(data)
+      const { full, incremental } = yield* both(data, previous, [{ scope: "zone:z1", resources: ["records"] }])
+      const read = new Set(keysRead(incremental.snapshot))
+      for (const result of incremental.snapshot.results) {
+        if (!read.has(result.key)) assert.strictEqual(result, previous.results.find((r) => r.key === result.key))
+      }
+      // So drift has nothing to compare in them.
+      assert.strictEqual(Drift.diff(previous, incremental.snapshot).changes.length, 0)
+      const shuffled = new Snapshot.Snapshot({ ...previous, results: [...previous.results].reverse() })
+      const again = yield* both(data, shuffled, [{ scope: "zone:z1", resources: ["records"] }])
+      assert.deepStrictEqual(again.incremental.snapshot.results.map((r) => r.key), full.snapshot.results.map((r) => r.key))
+      assert.strictEqual(Snapshot.contentHash(again.incremental.snapshot), Snapshot.contentHash(full.snapshot))
     }))
 
   it.effect("a mark with resources re-reads exactly those resources in that scope", () =>
@@ -183,26 +201,55 @@ describe("SnapshotRunner incremental runs", () => {
       assert.isUndefined(incremental.snapshot.provenance)
     }))
 
-  it.effect("resources on the slower cadence are re-read everywhere once their oldest read is older than maxAge", () =>
+  it.effect("resources on the slower cadence are re-read once per maxAge in each scope, each scope at its own turn", () =>
+    Effect.gen(function* () {
+      const data = Toy.initialData()
+      let previous = (yield* run(data)).snapshot
+      const cadence = { resources: ["firewall"], maxAge: Duration.hours(1) }
+      // Runs every 5 minutes for three hours: each zone's firewall is read once in each hour, in
+      // one run of the twelve, and the two zones' turns differ (their phases come from their keys).
+      const turns: Record<string, Array<number>> = {}
+      for (let k = 1; k <= 36; k++) {
+        yield* TestClock.adjust(Duration.minutes(5))
+        const next = yield* both(data, previous, [], { cadence })
+        for (const path of next.incremental.paths) (turns[path] ??= []).push(k)
+        assert.strictEqual(Snapshot.contentHash(next.incremental.snapshot), Snapshot.contentHash(next.full.snapshot))
+        previous = next.incremental.snapshot
+      }
+      assert.deepStrictEqual(Object.keys(turns).sort(), ["/zones/z1/firewall", "/zones/z2/firewall"])
+      for (const runs of Object.values(turns)) {
+        assert.strictEqual(runs.length, 3)
+        assert.deepStrictEqual([runs[1]! - runs[0]!, runs[2]! - runs[1]!], [12, 12])
+      }
+      assert.notDeepEqual(turns["/zones/z1/firewall"], turns["/zones/z2/firewall"])
+      // A change on the cadence shows within one period, though no mark announced it.
+      data.firewall[0]!.action = "allow"
+      let seen = false
+      for (let k = 0; k < 12 && !seen; k++) {
+        yield* TestClock.adjust(Duration.minutes(5))
+        const next = yield* both(data, previous, [], { cadence })
+        seen = Snapshot.contentHash(next.incremental.snapshot) === Snapshot.contentHash(next.full.snapshot)
+        previous = next.incremental.snapshot
+      }
+      assert.isTrue(seen)
+    }))
+
+  it.effect("a gap of maxAge or more since the previous snapshot re-reads the cadence in every scope", () =>
     Effect.gen(function* () {
       const data = Toy.initialData()
       const { snapshot: first } = yield* run(data)
       const cadence = { resources: ["firewall"], maxAge: Duration.hours(1) }
-      yield* TestClock.adjust(Duration.minutes(40))
-      const second = yield* both(data, first, [], { cadence })
-      assert.deepStrictEqual(second.incremental.paths, [])
-      // Carried twice, the oldest read is still the first snapshot's.
+      yield* TestClock.adjust(Duration.minutes(60))
+      const late = yield* both(data, first, [], { cadence })
+      assert.deepStrictEqual([...late.incremental.paths].sort(), ["/zones/z1/firewall", "/zones/z2/firewall"])
+      // Read in this run, so the oldest read moves on; carried results keep the oldest they had.
       assert.strictEqual(
-        DateTime.toEpochMillis(Snapshot.oldestReadOf(second.incremental.snapshot, "firewall")),
+        DateTime.toEpochMillis(Snapshot.oldestReadOf(late.incremental.snapshot, "firewall")),
+        DateTime.toEpochMillis(late.incremental.snapshot.startedAt)
+      )
+      assert.strictEqual(
+        DateTime.toEpochMillis(Snapshot.oldestReadOf(late.incremental.snapshot, "records")),
         DateTime.toEpochMillis(first.startedAt)
       )
-      yield* TestClock.adjust(Duration.minutes(20))
-      const third = yield* both(data, second.incremental.snapshot, [], { cadence })
-      assert.deepStrictEqual([...third.incremental.paths].sort(), ["/zones/z1/firewall", "/zones/z2/firewall"])
-      assert.strictEqual(
-        DateTime.toEpochMillis(Snapshot.oldestReadOf(third.incremental.snapshot, "firewall")),
-        DateTime.toEpochMillis(third.incremental.snapshot.startedAt)
-      )
-      assert.strictEqual(Snapshot.contentHash(third.incremental.snapshot), Snapshot.contentHash(third.full.snapshot))
     }))
 })
