@@ -116,7 +116,7 @@ describe("Change detection", () => {
     }))
   })
 
-  it.effect("in probes mode, resources no probe covers are re-read on the connection's slower cadence", () => {
+  it.effect("in probes mode, resources no probe covers are re-read once per slower cadence, at the scope's own turn", () => {
     const s = Fake.state()
     const feed = (s.feed = Fake.feed(["probes"]))
     feed.unmarkedByProbes.push("items")
@@ -127,12 +127,17 @@ describe("Change detection", () => {
         const { id } = yield* newConnection
         yield* runJob(id, detection)
         s.items.push("b") // no probe can see it
-        yield* TestClock.adjust(Duration.minutes(20))
-        const early = yield* runJob(id, detection)
-        assert.deepStrictEqual([early.run, early.driftEvents], ["incremental", 0])
-        yield* TestClock.adjust(Duration.minutes(10))
-        const due = yield* runJob(id, detection)
-        assert.deepStrictEqual([due.run, due.driftEvents], ["incremental", 1])
+        // Runs every 5 minutes over one 30-minute period: the change shows in exactly one of them
+        // (the scope's turn comes once per period, at a phase its key decides), incrementally.
+        const runs: Array<readonly [string, number]> = []
+        for (let k = 0; k < 6; k++) {
+          yield* TestClock.adjust(Duration.minutes(5))
+          const outcome = yield* runJob(id, detection)
+          runs.push([outcome.run, outcome.driftEvents])
+        }
+        assert.deepStrictEqual(runs.map(([run]) => run), Array(6).fill("incremental"))
+        assert.strictEqual(runs.filter(([, drift]) => drift === 1).length, 1)
+        assert.strictEqual(runs.reduce((n, [, drift]) => n + drift, 0), 1)
       })
     )
   })

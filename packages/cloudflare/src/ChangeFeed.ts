@@ -18,14 +18,27 @@
  *   managed rulesets, rate limiting, transforms, redirects, sensitive data).
  * Nothing else has a marker cheaper than the read itself (DNS records: no zone-level serial or
  * modification time in the API; settings, DNSSEC, page rules, Workers, IP access rules, legacy
- * firewall, lists: the listing *is* the read), so probes never mark them: the runner re-reads
- * them on its slower cadence. A zone whose rulesets listing is refused has no marker either.
+ * firewall, lists: the listing *is* the read), so probes never mark them: the feed names them
+ * (`unmarked`, `PROBES_UNMARKED`) and the runner re-reads them on its slower cadence, each zone at
+ * its own turn. Account-level rules (`account_rules`) are among them: the zone-level listing does
+ * not show account rulesets. A zone whose rulesets listing is refused has no marker either.
  */
 import type { Snapshot } from "@plumbline/core"
 import { ChangeFeed, type ConnectorError } from "@plumbline/core"
 import { Chunk, Clock, DateTime, Effect, Either, Option, Schema, Stream } from "effect"
 import * as AuditMapping from "./AuditMapping.js"
 import * as CloudflareClient from "./CloudflareClient.js"
+import * as Accounts from "./resources/Accounts.js"
+import * as AccountRules from "./resources/AccountRules.js"
+import * as Dnssec from "./resources/Dnssec.js"
+import * as DnsRecords from "./resources/DnsRecords.js"
+import * as IpAccessRules from "./resources/IpAccessRules.js"
+import * as IpLists from "./resources/IpLists.js"
+import * as LegacyFirewallRules from "./resources/LegacyFirewallRules.js"
+import * as LegacyRateLimits from "./resources/LegacyRateLimits.js"
+import * as PageRules from "./resources/PageRules.js"
+import * as Workers from "./resources/Workers.js"
+import * as ZoneSettings from "./resources/ZoneSettings.js"
 import { callContext } from "./internal/context.js"
 import { RULESETS_PER_PAGE, RulesetSummaryWire } from "./internal/shared.js"
 import { Permission } from "./Permissions.js"
@@ -47,6 +60,29 @@ export const V2_LIMIT = 1000
 export const V1_PER_PAGE = 1000
 /** A read that pages more than this is treated as a feed failure, not looped on forever. */
 const MAX_PAGES = 200
+
+/**
+ * The resources no probe marker covers: re-read on the slower cadence in probes mode. Every other
+ * resource is `zones` (the zones listing) or reads a zone ruleset phase (the rulesets listing).
+ */
+export const PROBES_UNMARKED: ReadonlyArray<string> = [
+  Accounts.resource.name,
+  IpAccessRules.account.name,
+  IpLists.lists.name,
+  IpLists.items.name,
+  Workers.scripts.name,
+  ZoneSettings.resource.name,
+  Dnssec.resource.name,
+  DnsRecords.resource.name,
+  AccountRules.resource.name,
+  LegacyFirewallRules.rules.name,
+  LegacyFirewallRules.filters.name,
+  LegacyRateLimits.resource.name,
+  IpAccessRules.zone.name,
+  Workers.routes.name,
+  Workers.customDomains.name,
+  PageRules.resource.name
+]
 
 const AUDIT_PERMISSION = Permission.AccountSettingsRead
 const PROBES_PERMISSION = Permission.ZoneRead
@@ -410,7 +446,9 @@ export const make = (options: Options = {}): ChangeFeed.ChangeFeed<CloudflareCli
   return {
     modes: ["audit_log", "probes"],
     permissionFor: (mode) => (mode === "audit_log" ? AUDIT_PERMISSION : PROBES_PERMISSION),
-    changes: (input) => (input.mode === "audit_log" ? auditChanges(resolved, input) : probeChanges(input))
+    changes: (input) => (input.mode === "audit_log" ? auditChanges(resolved, input) : probeChanges(input)),
+    // The audit log can mark every resource (an entry it cannot map marks its zone or account).
+    unmarked: (mode) => (mode === "probes" ? PROBES_UNMARKED : [])
   }
 }
 

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@plumbline/cloudflare-simulator"
-import { ChangeFeed, type Snapshot } from "@plumbline/core"
-import { DateTime, Effect, Either, Option, Schema, TestClock } from "effect"
-import { ChangeFeed as Feed, CloudflareConnector } from "../src/index.js"
+import { ChangeFeed, Snapshot, SnapshotRunner } from "@plumbline/core"
+import { DateTime, Duration, Effect, Either, Option, Schema, TestClock } from "effect"
+import { AuditMapping, ChangeFeed as Feed, CloudflareConnector } from "../src/index.js"
 import * as SimHttp from "./fixtures/SimHttp.js"
 
 const T0 = Date.parse("2026-03-02T10:00:00Z")
@@ -247,6 +247,34 @@ describe("ChangeFeed: probes", () => {
       yield* advance(60_000)
       const c = ok((yield* read(sim, snapshot, "probes", Option.some(begun.position))).changes)
       assert.deepStrictEqual(shown(c.marks), [`account:${dev.account.id}[zones]`, `zone:${dev.id}`])
+    })
+  )
+
+  it.effect("names what no marker covers, so the slower cadence re-reads it: a DNS record probes cannot see shows within one period", () =>
+    Effect.gen(function* () {
+      // Every resource is marked by probes (the zones listing, a ruleset phase) or named unmarked.
+      const probed = ["zones", ...AuditMapping.RULESET_RESOURCES]
+      assert.deepStrictEqual([...probed, ...Feed.PROBES_UNMARKED].sort(), CloudflareConnector.connector.resources.map((r) => r.name).sort())
+      assert.deepStrictEqual(Feed.feed.unmarked?.("audit_log"), [])
+      assert.deepStrictEqual(Feed.feed.unmarked?.("probes"), Feed.PROBES_UNMARKED)
+
+      const { sim, snapshot, zone, advance } = yield* setup()
+      const begun = ok((yield* read(sim, snapshot, "probes", Option.none())).changes)
+      yield* addRecord(sim, zone("redpine.io"), "cadence.redpine.io")
+      yield* advance(3_600_000)
+      const changes = ok((yield* read(sim, snapshot, "probes", Option.some(begun.position))).changes)
+      assert.deepStrictEqual(changes.marks, [])
+      const runner = (options: Partial<SnapshotRunner.RunOptions>) =>
+        SnapshotRunner.run(CloudflareConnector.connector, { connectionId: "c1", ...options }).pipe(
+          Effect.provide(SimHttp.clientLayer(SimHttp.make(sim), sim.tokens["account"]!))
+        )
+      const full = yield* runner({})
+      const blind = yield* runner({ incremental: { previous: snapshot, changes } })
+      assert.notStrictEqual(Snapshot.contentHash(blind), Snapshot.contentHash(full))
+      const cadence = { resources: Feed.feed.unmarked!("probes"), maxAge: Duration.hours(1) }
+      const seen = yield* runner({ incremental: { previous: snapshot, changes, cadence } })
+      assert.strictEqual(Snapshot.contentHash(seen), Snapshot.contentHash(full))
+      assert.include(seen.provenance?.read ?? [], `dns_records@zone:${zone("redpine.io")}`)
     })
   )
 
