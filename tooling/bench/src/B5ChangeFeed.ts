@@ -26,7 +26,7 @@ import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Option } from "effect
 import { loadavg } from "node:os"
 import { RATE } from "./B1Snapshot.js"
 import type { DriftEvent, Kind, MadeChange } from "./B5Plan.js"
-import { changeScript, matchLatencies, quotaLeft, realSeconds } from "./B5Plan.js"
+import { changeScript, matchLatencies, quotaLeft, realLatencySeconds, realSeconds } from "./B5Plan.js"
 import type { BenchmarkResult, Figure } from "./Figures.js"
 import { distribution, figure, formatNumber, round } from "./Figures.js"
 import * as SimulatorProcess from "./SimulatorProcess.js"
@@ -39,6 +39,14 @@ export const POLL_MS = 60_000 / TIME_SCALE
 export const AUDIT_DELAY_MS = 15_000 / TIME_SCALE
 /** Polls after the last cycle (without writes) to let the last changes through the feed. */
 const DRAIN_POLLS = 4
+/**
+ * The slower cadence of what probes cannot mark (DNS records, settings, DNSSEC, account rules…):
+ * 4 h real, scaled. Each zone's unmarked resources are re-read once per period, at the zone's own
+ * turn. A shorter period does not fit: re-reading ~9,000 unmarked requests per period beside
+ * ~1,030 requests of probes per poll, at the half of the quota the client leaves the customer,
+ * makes a 2 h period cost about 30 % of a full snapshot per cycle (see the README).
+ */
+export const PROBES_CADENCE_MS = (4 * 3600 * 1000) / TIME_SCALE
 
 /** Which feed mode(s) B5 runs. */
 export type ModeOption = "audit_log" | "probes" | "both"
@@ -130,13 +138,13 @@ const makeChange = (baseUrl: string, token: string, kind: Kind, zoneId: string, 
   })
 
 /** The drift events of a report: each drifted scope, and for account-level rules the account too. */
-const eventsOf = (report: Drift.DriftReport, at: number): Array<DriftEvent> => {
+const eventsOf = (report: Drift.DriftReport, at: number, processingMs: number): Array<DriftEvent> => {
   const scopes = new Set<string>()
   for (const change of report.changes) {
     scopes.add(change.scope.key)
     if (change.resource === "account_rules" && change.scope.parent !== undefined) scopes.add(change.scope.parent)
   }
-  return [...scopes].map((scope) => ({ scope, at }))
+  return [...scopes].map((scope) => ({ scope, at, processingMs }))
 }
 
 /** One mode's run against a fresh simulator. */
@@ -216,11 +224,20 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
         readonly drift: number
       }> = []
       let previous: Snapshot.Snapshot = full
+      // What no mark covers (probes mode) is re-read on the slower cadence, as the app does.
+      const unmarked = feed.unmarked?.(mode) ?? []
+      const cadence = unmarked.length === 0 ? undefined : { resources: unmarked, maxAge: Duration.millis(PROBES_CADENCE_MS) }
       const t0 = performance.now()
-      const totalPolls = options.cycles + DRAIN_POLLS
       const requestsBefore = requests
       let writers: Array<Fiber.RuntimeFiber<void>> = []
-      for (let k = 0; k < totalPolls; k++) {
+      let writesDone = Infinity
+      // After the cycles, DRAIN_POLLS more polls; with a cadence, until one whole period has passed
+      // since the last write, so that every change is due for its re-read before reconciliation.
+      const draining = (k: number) =>
+        k >= options.cycles + DRAIN_POLLS && (cadence === undefined || performance.now() - writesDone >= PROBES_CADENCE_MS + POLL_MS)
+      let polls = 0
+      for (let k = 0; !draining(k); k++) {
+        polls++
         const cycleStart = t0 + k * POLL_MS
         if (k < options.cycles) {
           const script = changeScript({ zones: zoneIds.length, cycle: k, perCycle: Math.max(1, Math.round(zoneIds.length / 100)), cycles: options.cycles })
@@ -251,12 +268,12 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
         const changes = yield* provide(feed.changes({ connectionId: CONNECTION, mode, position: Option.some(position), previous }))
         const fedAt = performance.now()
         const snapshot = yield* provide(
-          SnapshotRunner.run(connector, { connectionId: CONNECTION, concurrency: CONCURRENCY, incremental: { previous, changes } })
+          SnapshotRunner.run(connector, { connectionId: CONNECTION, concurrency: CONCURRENCY, incremental: { previous, changes, cadence } })
         )
         const ranAt = performance.now()
         const report = Drift.diff(previous, snapshot, { volatile })
         const detectedAt = performance.now()
-        events.push(...eventsOf(report, detectedAt))
+        events.push(...eventsOf(report, detectedAt, detectedAt - pollStarted))
         const read = snapshot.provenance?.read.length ?? snapshot.results.length
         if (k < options.cycles) {
           cycles.push({
@@ -275,6 +292,7 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
         if (k === options.cycles - 1) {
           yield* Effect.forEach(writers, Fiber.join, { discard: true })
           writers = []
+          writesDone = performance.now()
         }
       }
       const elapsedMs = performance.now() - t0
@@ -286,9 +304,12 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
       const reconciliation = yield* provide(SnapshotRunner.run(connector, { connectionId: CONNECTION, concurrency: CONCURRENCY }))
       const missed = Drift.diff(previous, reconciliation, { volatile })
 
-      const { latencies, undetected } = matchLatencies(made, events)
-      const latencySeconds = [...latencies.values()].map((ms) => realSeconds(ms, TIME_SCALE))
-      const latency = distribution(latencySeconds)
+      const { latencies, processing, undetected } = matchLatencies(made, events)
+      // Real time: the waits ×120, the detecting poll's own work as measured (B5Plan.realLatencySeconds).
+      const real = new Map([...latencies].map(([id, ms]) => [id, realLatencySeconds(ms, processing.get(id) ?? 0, TIME_SCALE)]))
+      const latency = distribution([...real.values()])
+      // The upper bound: everything ×120, as if the CPU ran 120 times slower too.
+      const scaledAll = distribution([...latencies.values()].map((ms) => realSeconds(ms, TIME_SCALE)))
       const perCycle = cycles.map((c) => c.requests)
       const meanPerCycle = perCycle.reduce((a, b) => a + b, 0) / Math.max(1, perCycle.length)
       const maxPerCycle = perCycle.reduce((a, b) => Math.max(a, b), 0)
@@ -305,16 +326,23 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
           target: { op: "<=", value: share * fullRequests, text: `≤ ${share * 100} % of a full snapshot (${formatNumber(share * fullRequests, 0)})` }
         }),
         figure({ benchmark: "B5", name: label("requests per cycle, max"), value: maxPerCycle, unit: "requests" }),
-        figure({ benchmark: "B5", name: label("detection latency p50"), value: round(latency.p50, 1), unit: "s", note: "real time" }),
+        figure({ benchmark: "B5", name: label("detection latency p50"), value: round(latency.p50, 1), unit: "s", note: "real time: waits ×120, the poll's work as measured" }),
         figure({
           benchmark: "B5",
           name: label("detection latency p99"),
           value: round(latency.p99, 1),
           unit: "s",
-          note: "real time, 60 s poll",
+          note: "real time: waits ×120, the poll's work as measured; 60 s poll",
           target: mode === "audit_log" ? { op: "<=", value: 90, text: "≤ 90 s" } : undefined
         }),
-        figure({ benchmark: "B5", name: label("detection latency max"), value: round(latency.max, 1), unit: "s", note: "real time" }),
+        figure({ benchmark: "B5", name: label("detection latency max"), value: round(latency.max, 1), unit: "s", note: "real time: waits ×120, the poll's work as measured" }),
+        figure({
+          benchmark: "B5",
+          name: label("detection latency p99, everything ×120"),
+          value: round(scaledAll.p99, 1),
+          unit: "s",
+          note: `upper bound: the poll's CPU counted 120 times; p50 ${formatNumber(scaledAll.p50, 1)} s, max ${formatNumber(scaledAll.max, 1)} s`
+        }),
         figure({
           benchmark: "B5",
           name: label("changes undetected by the feed"),
@@ -347,20 +375,22 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
           fullRequests,
           fullMs: round(fullMs, 0),
           cycles: cycles.map((c) => ({ ...c, ms: round(c.ms, 0), feedMs: round(c.feedMs, 0), runMs: round(c.runMs, 0), diffMs: round(c.diffMs, 0) })),
-          drainPolls: DRAIN_POLLS,
+          drainPolls: polls - options.cycles,
+          cadenceMs: cadence === undefined ? null : PROBES_CADENCE_MS,
           cycleRequests,
           elapsedMs: round(elapsedMs, 0),
           changesMade: made.length,
           byKind: Object.fromEntries(
             [...new Set(made.map((c) => c.kind))].map((kind) => {
               const ids = made.filter((c) => c.kind === kind).map((c) => c.id)
-              const ls = ids.flatMap((id) => (latencies.has(id) ? [realSeconds(latencies.get(id)!, TIME_SCALE)] : []))
+              const ls = ids.flatMap((id) => (real.has(id) ? [real.get(id)!] : []))
               return [kind, { made: ids.length, detected: ls.length, maxSeconds: round(ls.reduce((a, b) => Math.max(a, b), 0), 1) }]
             })
           ),
           refused,
           undetected,
           latencySeconds: latency,
+          latencySecondsEverythingScaled: scaledAll,
           missed: missed.changes.slice(0, 10).map((c) => ({ resource: c.resource, scope: c.scope.key, key: c.key, tag: c._tag })),
           missedCoverage: missed.coverage.length,
           reconciliationRequests: reconciliation.requestCount,

@@ -45,22 +45,28 @@ export interface MadeChange {
   readonly at: number
 }
 
-/** A drift event: a scope that drifted, seen at `at`. */
+/**
+ * A drift event: a scope that drifted, seen at `at`, by a poll whose own work (feed, incremental
+ * run, diff) took `processingMs` before it.
+ */
 export interface DriftEvent {
   readonly scope: string
   readonly at: number
+  readonly processingMs?: number
 }
 
 /**
  * Each change's detection latency: the time from the change to the first drift event in its scope
  * at or after it. One event detects every change made in its scope before it (one poll re-reads an
  * account's rules once, whatever number of changes it carries). A change without such an event is
- * left out of `latencies` and listed in `undetected`.
+ * left out of `latencies` and listed in `undetected`. `processing` gives, per detected change, the
+ * part of its latency that was the detecting poll's own work (at most the latency itself: a change
+ * made while the poll was running waited for nothing else).
  */
 export const matchLatencies = (
   changes: ReadonlyArray<MadeChange>,
   events: ReadonlyArray<DriftEvent>
-): { readonly latencies: ReadonlyMap<number, number>; readonly undetected: ReadonlyArray<number> } => {
+): { readonly latencies: ReadonlyMap<number, number>; readonly processing: ReadonlyMap<number, number>; readonly undetected: ReadonlyArray<number> } => {
   const byScope = new Map<string, Array<MadeChange>>()
   for (const c of [...changes].sort((a, b) => a.at - b.at)) {
     const list = byScope.get(c.scope) ?? []
@@ -68,20 +74,36 @@ export const matchLatencies = (
     byScope.set(c.scope, list)
   }
   const latencies = new Map<number, number>()
+  const processing = new Map<number, number>()
   for (const e of [...events].sort((a, b) => a.at - b.at)) {
     const pending = byScope.get(e.scope)
     if (pending === undefined) continue
     // Sorted by time: the changes at or before the event are a prefix.
     let n = 0
     while (n < pending.length && pending[n]!.at <= e.at) n++
-    for (const change of pending.splice(0, n)) latencies.set(change.id, e.at - change.at)
+    for (const change of pending.splice(0, n)) {
+      latencies.set(change.id, e.at - change.at)
+      processing.set(change.id, Math.min(e.at - change.at, e.processingMs ?? 0))
+    }
   }
   const undetected = [...byScope.values()].flat().map((c) => c.id)
-  return { latencies, undetected }
+  return { latencies, processing, undetected }
 }
 
 /** Scaled milliseconds as real seconds: the bench runs time `scale` times faster. */
 export const realSeconds = (scaledMs: number, scale: number): number => (scaledMs * scale) / 1000
+
+/**
+ * A detection latency in real seconds, each part converted as it runs: the waits (the poll
+ * interval, the audit log's delay) are scheduled in scaled time and count `scale` times, while the
+ * detecting poll's own work (`processingMs`: CPU, and requests at the simulator's latency) runs at
+ * the machine's real speed and counts once. `realSeconds` of the whole is the upper bound that
+ * treats the CPU as if it were 120 times slower too.
+ */
+export const realLatencySeconds = (scaledMs: number, processingMs: number, scale: number): number => {
+  const work = Math.min(Math.max(0, processingMs), scaledMs)
+  return ((scaledMs - work) * scale + work) / 1000
+}
 
 /**
  * The share (0–1) of the customer's quota left unused: `requests` made over `elapsedMs`, spread to

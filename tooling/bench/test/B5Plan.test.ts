@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { changeScript, KINDS, matchLatencies, quotaLeft, realSeconds } from "../src/B5Plan.js"
+import { changeScript, KINDS, matchLatencies, quotaLeft, realLatencySeconds, realSeconds } from "../src/B5Plan.js"
 
 describe("B5Plan", () => {
   describe("changeScript", () => {
@@ -64,6 +64,31 @@ describe("B5Plan", () => {
     it("converts scaled milliseconds to real seconds at 120×", () => {
       assert.strictEqual(realSeconds(500, 120), 60)
       assert.strictEqual(realSeconds(750, 120), 90)
+    })
+
+    it("converts waits at 120× and the detecting poll's own work at its real speed", () => {
+      // 600 ms scaled of which the poll's work was 100 ms: 500 ms of waiting (60 s) + 0.1 s.
+      assert.strictEqual(realLatencySeconds(600, 100, 120), 60.1)
+      // Work longer than the latency (a change made while the poll ran) is the whole latency.
+      assert.strictEqual(realLatencySeconds(50, 100, 120), 0.05)
+      assert.strictEqual(realLatencySeconds(600, 0, 120), realSeconds(600, 120))
+    })
+
+    it("keeps, per detected change, the detecting poll's work, never more than the latency", () => {
+      const { processing } = matchLatencies(
+        [
+          { id: 1, scope: "zone:z", at: 100 },
+          { id: 2, scope: "zone:z", at: 650 }
+        ],
+        [
+          { scope: "zone:z", at: 700, processingMs: 120 },
+          { scope: "zone:z", at: 900, processingMs: 80 }
+        ]
+      )
+      assert.deepStrictEqual([...processing.entries()].sort((x, y) => x[0] - y[0]), [
+        [1, 120],
+        [2, 50]
+      ])
     })
 
     it("spreads the requests to one window and leaves the rest of the limit", () => {
