@@ -265,6 +265,7 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
         if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
         const before = requests
         const pollStarted = performance.now()
+        const cpuStarted = process.cpuUsage()
         const changes = yield* provide(feed.changes({ connectionId: CONNECTION, mode, position: Option.some(position), previous }))
         const fedAt = performance.now()
         const snapshot = yield* provide(
@@ -273,7 +274,10 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
         const ranAt = performance.now()
         const report = Drift.diff(previous, snapshot, { volatile })
         const detectedAt = performance.now()
-        events.push(...eventsOf(report, detectedAt, detectedAt - pollStarted))
+        // The poll's own work, which runs at the machine's real speed: its CPU (user + system). Its
+        // requests' latency and the budget's waits stay scaled waits.
+        const cpu = process.cpuUsage(cpuStarted)
+        events.push(...eventsOf(report, detectedAt, Math.min(detectedAt - pollStarted, (cpu.user + cpu.system) / 1000)))
         const read = snapshot.provenance?.read.length ?? snapshot.results.length
         if (k < options.cycles) {
           cycles.push({
@@ -305,7 +309,7 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
       const missed = Drift.diff(previous, reconciliation, { volatile })
 
       const { latencies, processing, undetected } = matchLatencies(made, events)
-      // Real time: the waits ×120, the detecting poll's own work as measured (B5Plan.realLatencySeconds).
+      // Real time: the waits ×120, the detecting poll's CPU as measured (B5Plan.realLatencySeconds).
       const real = new Map([...latencies].map(([id, ms]) => [id, realLatencySeconds(ms, processing.get(id) ?? 0, TIME_SCALE)]))
       const latency = distribution([...real.values()])
       // The upper bound: everything ×120, as if the CPU ran 120 times slower too.
@@ -326,16 +330,16 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
           target: { op: "<=", value: share * fullRequests, text: `≤ ${share * 100} % of a full snapshot (${formatNumber(share * fullRequests, 0)})` }
         }),
         figure({ benchmark: "B5", name: label("requests per cycle, max"), value: maxPerCycle, unit: "requests" }),
-        figure({ benchmark: "B5", name: label("detection latency p50"), value: round(latency.p50, 1), unit: "s", note: "real time: waits ×120, the poll's work as measured" }),
+        figure({ benchmark: "B5", name: label("detection latency p50"), value: round(latency.p50, 1), unit: "s", note: "real time: waits ×120, the poll's CPU as measured" }),
         figure({
           benchmark: "B5",
           name: label("detection latency p99"),
           value: round(latency.p99, 1),
           unit: "s",
-          note: "real time: waits ×120, the poll's work as measured; 60 s poll",
+          note: "real time: waits ×120, the poll's CPU as measured; 60 s poll",
           target: mode === "audit_log" ? { op: "<=", value: 90, text: "≤ 90 s" } : undefined
         }),
-        figure({ benchmark: "B5", name: label("detection latency max"), value: round(latency.max, 1), unit: "s", note: "real time: waits ×120, the poll's work as measured" }),
+        figure({ benchmark: "B5", name: label("detection latency max"), value: round(latency.max, 1), unit: "s", note: "real time: waits ×120, the poll's CPU as measured" }),
         figure({
           benchmark: "B5",
           name: label("detection latency p99, everything ×120"),

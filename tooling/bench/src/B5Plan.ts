@@ -46,8 +46,8 @@ export interface MadeChange {
 }
 
 /**
- * A drift event: a scope that drifted, seen at `at`, by a poll whose own work (feed, incremental
- * run, diff) took `processingMs` before it.
+ * A drift event: a scope that drifted, seen at `at`, by a poll whose own CPU work (feed,
+ * incremental run, diff) was `processingMs` of the time before it.
  */
 export interface DriftEvent {
   readonly scope: string
@@ -95,8 +95,8 @@ export const realSeconds = (scaledMs: number, scale: number): number => (scaledM
 
 /**
  * A detection latency in real seconds, each part converted as it runs: the waits (the poll
- * interval, the audit log's delay) are scheduled in scaled time and count `scale` times, while the
- * detecting poll's own work (`processingMs`: CPU, and requests at the simulator's latency) runs at
+ * interval, the audit log's delay, the rate-limit budget's pauses, and the requests' latency) are
+ * in scaled time and count `scale` times, while the detecting poll's CPU (`processingMs`) runs at
  * the machine's real speed and counts once. `realSeconds` of the whole is the upper bound that
  * treats the CPU as if it were 120 times slower too.
  */
