@@ -129,7 +129,7 @@ describe("Change detection", () => {
         s.items.push("b") // no probe can see it
         // Runs every 5 minutes over one 30-minute period: the change shows in exactly one of them
         // (the scope's turn comes once per period, at a phase its key decides), incrementally.
-        const runs: Array<readonly [string, number]> = []
+        const runs: Array<readonly [string | undefined, number]> = []
         for (let k = 0; k < 6; k++) {
           yield* TestClock.adjust(Duration.minutes(5))
           const outcome = yield* runJob(id, detection)
