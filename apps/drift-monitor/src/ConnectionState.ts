@@ -92,11 +92,11 @@ export const clear = (id: string) =>
 export const succeeded = (id: string, at: number) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    yield* ensure(sql, id)
-    yield* sql`update drift_monitor_connection_state set last_run_at = ${at}, last_error = null, failures = 0,
-      alert = case when alert in ('failing', 'account_unavailable') then null else alert end,
-      alert_since = case when alert in ('failing', 'account_unavailable') then null else alert_since end
-      where connection_id = ${id}`
+    // One statement, run after every committed snapshot: the row is created or updated in place.
+    yield* sql`insert into drift_monitor_connection_state (connection_id, failures, last_run_at) values (${id}, 0, ${at})
+      on conflict (connection_id) do update set last_run_at = ${at}, last_error = null, failures = 0,
+      alert = case when drift_monitor_connection_state.alert in ('failing', 'account_unavailable') then null else drift_monitor_connection_state.alert end,
+      alert_since = case when drift_monitor_connection_state.alert in ('failing', 'account_unavailable') then null else drift_monitor_connection_state.alert_since end`
   })
 
 /** Records a failed run; returns the consecutive failures so far. */

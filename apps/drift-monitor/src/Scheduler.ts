@@ -183,8 +183,6 @@ export const make = (settings: SchedulerSettings) =>
     const runs = yield* FiberMap.make<string>()
     // PostgreSQL is the database several processes share; SQLite serves one.
     const shared = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
-    /** Row locks: PostgreSQL's, to let processes claim side by side; SQLite has one writer anyway. */
-    const lockRows = (clause: "for update" | "for update skip locked") => sql.literal(shared ? clause : "")
 
     /** Counts a wake-up, then wakes the poller (counted first, so `settled` never misses it). */
     const nudge = Effect.zipRight(
@@ -195,13 +193,6 @@ export const make = (settings: SchedulerSettings) =>
 
     const intervalOf = (connection: Store.Connection) =>
       (SnapshotJob.settingsOf(connection.settings).intervalSeconds ?? Duration.toSeconds(settings.interval)) * 1000
-
-    const nextAfterSuccess = (connectionId: string, from: number) =>
-      Effect.gen(function* () {
-        const connection = yield* store.getConnection(connectionId)
-        const r = yield* Random.next
-        return from + jittered(intervalOf(connection), settings.jitter, r)
-      })
 
     // ----- the schedule rows --------------------------------------------------------------------
 
@@ -253,24 +244,23 @@ export const make = (settings: SchedulerSettings) =>
         return rows.length > 0
       })
 
-    /** Inside the transaction that stores a run: the lease must still be ours; sets the next due time. */
-    const onStore = (lease: Lease): SnapshotJob.OnStore => (stored, at) =>
+    /**
+     * Inside the transaction that stores a run: the lease must still be ours; sets the next due time
+     * from the interval of the connection as the run read it (a change of settings asks for a re-check,
+     * whose run sets the due time again). One statement checks the lease and moves the due time: the
+     * update locks the row, as `select … for update` did.
+     */
+    const onStore = (lease: Lease): SnapshotJob.OnStore => (stored, at, connection) =>
       Effect.gen(function* () {
-        const held = yield* sql<Row>`select connection_id from drift_monitor_schedule
+        const next = stored === "committed" ? at + jittered(intervalOf(connection), settings.jitter, yield* Random.next) : null
+        const held = yield* sql<Row>`update drift_monitor_schedule set next_run_at = ${next}, failures = 0
           where connection_id = ${lease.connectionId} and lease_owner = ${me} and lease_started_at = ${lease.startedAt}
-          ${lockRows("for update")}`
+          returning connection_id`
         if (held.length === 0) {
           return yield* Effect.fail(
             new SnapshotJob.JobFailed({ connectionId: lease.connectionId, reason: "lease", message: "another process took over this connection's lease" })
           )
         }
-        const next =
-          stored === "committed"
-            ? yield* nextAfterSuccess(lease.connectionId, at).pipe(
-                Effect.mapError((e) => new SnapshotJob.JobFailed({ connectionId: lease.connectionId, reason: "store", message: e.message }))
-              )
-            : null
-        yield* sql`update drift_monitor_schedule set next_run_at = ${next}, failures = 0 where connection_id = ${lease.connectionId}`
         if (stored === "committed") {
           yield* sql`insert into drift_monitor_runs (connection_id, owner, started_at, finished_at, outcome)
             values (${lease.connectionId}, ${me}, ${lease.startedAt}, ${at}, ${stored})`

@@ -97,7 +97,9 @@ const storeFailure = (connectionId: string) => (e: { readonly message: string })
 /** What a stored run's transaction also does: the scheduler's lease check and next due time. */
 export type OnStore = (
   stored: "committed" | "credential_expired",
-  at: number
+  at: number,
+  /** The connection as the run read it (its interval sets the next due time). */
+  connection: Store.Connection
 ) => Effect.Effect<void, JobFailed | SqlError, SqlClient.SqlClient>
 
 const keepJobFailed = (fail: ReturnType<typeof storeFailure>) => (e: JobFailed | Store.StoreError | SqlError | WebhookError) =>
@@ -188,7 +190,8 @@ const planRun = (input: {
   readonly connectionId: string
   readonly state: ChangeDetection.State
   readonly previous: Option.Option<Store.StoredSnapshot>
-  readonly empty: Snapshot.Snapshot
+  /** The snapshot a connection without one starts its feed from (built only when needed). */
+  readonly empty: () => Snapshot.Snapshot
   readonly now: number
   readonly detection: Detection
   /** Read everything (a requested re-check), as a reconciliation. */
@@ -222,7 +225,7 @@ const planRun = (input: {
       // through every credential before the next. Retention, unavailable: start over.
       if (isForbidden(read.left)) startFrom = [held.mode, ...ChangeDetection.modesAfter(feed.modes, held.mode)]
     }
-    const started = yield* startFeed(feed, ordered, connectionId, startFrom, Option.match(previous, { onNone: () => input.empty, onSome: (p) => p.snapshot }))
+    const started = yield* startFeed(feed, ordered, connectionId, startFrom, Option.match(previous, { onNone: input.empty, onSome: (p) => p.snapshot }))
     return {
       _tag: "full",
       mode: started.mode,
@@ -291,16 +294,21 @@ export const run = (
       connectionId,
       state: detected,
       previous,
-      empty: new Snapshot.Snapshot({
-        connectionId,
-        connector: { id: provider.connectorId, version: "none" },
-        schemaVersion: 0,
-        startedAt: DateTime.unsafeMake(startedAt),
-        finishedAt: DateTime.unsafeMake(startedAt),
-        requestCount: 0,
-        outcome: "complete",
-        results: []
-      }),
+      // Every field is a literal or a number: nothing to validate.
+      empty: () =>
+        new Snapshot.Snapshot(
+          {
+            connectionId,
+            connector: { id: provider.connectorId, version: "none" },
+            schemaVersion: 0,
+            startedAt: DateTime.unsafeMake(startedAt),
+            finishedAt: DateTime.unsafeMake(startedAt),
+            requestCount: 0,
+            outcome: "complete",
+            results: []
+          },
+          true
+        ),
       now: startedAt,
       detection,
       full: options.full === true
@@ -361,7 +369,7 @@ export const run = (
         // The customer may have supplied a new token while this run used the old one.
         const current = yield* store.getConnection(connectionId)
         if (current.credentialFingerprint !== connection.credentialFingerprint) return true
-        yield* onStore("credential_expired", now)
+        yield* onStore("credential_expired", now, connection)
         yield* store.updateConnection(connectionId, { status: "credential_expired" })
         for (const { info } of stored) {
           if (info.status === "active") yield* store.updateCredential(connectionId, info.id, { status: "expired" })
@@ -475,9 +483,16 @@ export const run = (
     )
 
     const committed = yield* Effect.gen(function* () {
-      yield* onStore("committed", now)
+      yield* onStore("committed", now, connection)
       const snapshotId = yield* store.commit({ snapshot, drift: Option.getOrUndefined(drift), findings })
-      const current = new Map((yield* store.listCredentials(connectionId)).map((c) => [c.id, c]))
+      // The credentials as they are now (one may have been replaced during the run), read only when
+      // something is to be written to them: one expires, or one now sees other zones than it did.
+      const sameZones = (id: string, zones: ReadonlyArray<string>) => {
+        const info = stored.find((c) => c.info.id === id)?.info
+        return info !== undefined && JSON.stringify(info.scopes ?? null) === JSON.stringify([...zones].sort())
+      }
+      const stale = expiring.length > 0 || [...zonesSeen].some(([id, zones]) => !refused.has(id) && !sameZones(id, zones))
+      const current = new Map(stale ? (yield* store.listCredentials(connectionId)).map((c) => [c.id, c]) : [])
       const expired: Array<Events.DomainEvent> = []
       for (const [index, e] of expiring.entries()) {
         const latest = current.get(e.info.id)

@@ -289,13 +289,18 @@ export const diff = (before: Snapshot.Snapshot, after: Snapshot.Snapshot, option
       coverage.push(new CoverageChange({ resource: result.resource, scope: result.scope, before: wasStatus, after: nowStatus }))
     }
   }
-  return new DriftReport({
-    connectionId: after.connectionId,
-    from: before.finishedAt,
-    to: after.finishedAt,
-    changes: Arr.sort(changes, changeOrder),
-    coverage: Arr.sort(coverage, coverageOrder)
-  })
+  // Built from the two snapshots' own (validated) parts and changes constructed above: validating
+  // the report again would walk every changed record's value once more.
+  return new DriftReport(
+    {
+      connectionId: after.connectionId,
+      from: before.finishedAt,
+      to: after.finishedAt,
+      changes: Arr.sort(changes, changeOrder),
+      coverage: Arr.sort(coverage, coverageOrder)
+    },
+    true
+  )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -145,6 +145,8 @@ export const contract = (name: string, harness: Harness) =>
           assert.strictEqual((yield* errorOf(store.updateConnection("nope", { name: "x" }))).reason, "not-found")
           assert.strictEqual((yield* errorOf(store.replaceCredential("nope", token()))).reason, "not-found")
           assert.strictEqual((yield* errorOf(store.credentialOf("nope"))).reason, "not-found")
+          assert.strictEqual((yield* errorOf(store.credentialsOf("nope"))).reason, "not-found")
+          assert.strictEqual((yield* errorOf(store.listCredentials("nope"))).reason, "not-found")
           assert.strictEqual((yield* errorOf(store.deleteConnection("nope"))).reason, "not-found")
           const conflict = yield* errorOf(connect(store, "c1"))
           assert.strictEqual(conflict.reason, "conflict")

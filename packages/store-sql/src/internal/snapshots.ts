@@ -105,9 +105,20 @@ export const make: Effect.Effect<Snapshots, never, SqlClient.SqlClient> = Effect
           yield* lockManifests(sql, "commit")
           const connection = yield* sql`select id from plumbline_connections where id = ${connectionId}`
           if (connection.length === 0) return yield* failure("not-found", "connection", connectionId)
-          const existing = yield* sql`select seq from plumbline_snapshots where id = ${id}`
-          if (existing.length > 0) return // the same snapshot was committed before: nothing to add
-
+          const [inserted] = yield* sql<Row>`insert into plumbline_snapshots ${sql.insert({
+            id,
+            connection_id: connectionId,
+            started_at: DateTime.toEpochMillis(snapshot.startedAt),
+            finished_at: DateTime.toEpochMillis(snapshot.finishedAt),
+            stored_at: now,
+            outcome: snapshot.outcome,
+            header: prepared.header,
+            result_count: prepared.results.length,
+            record_count: prepared.recordCount
+          })} on conflict (id) do nothing returning seq`
+          // The same snapshot was committed before (or a concurrent commit of it won the race): it stored
+          // everything already. Inserted first, so a repeated commit costs this one statement.
+          if (inserted === undefined) return
           // Manifests (and so their records) already stored need not be written again.
           const manifests = new Map<string, NonNullable<codec.PreparedResult["manifest"]>>()
           for (const result of prepared.results) {
@@ -137,19 +148,6 @@ export const make: Effect.Effect<Snapshots, never, SqlClient.SqlClient> = Effect
             { discard: true }
           )
 
-          const [inserted] = yield* sql<Row>`insert into plumbline_snapshots ${sql.insert({
-            id,
-            connection_id: connectionId,
-            started_at: DateTime.toEpochMillis(snapshot.startedAt),
-            finished_at: DateTime.toEpochMillis(snapshot.finishedAt),
-            stored_at: now,
-            outcome: snapshot.outcome,
-            header: prepared.header,
-            result_count: prepared.results.length,
-            record_count: prepared.recordCount
-          })} on conflict (id) do nothing returning seq`
-          // A concurrent commit of the same snapshot won the race: it stored everything already.
-          if (inserted === undefined) return
           const seq = num(inserted.seq)
           yield* insertBatches(
             "plumbline_results",
