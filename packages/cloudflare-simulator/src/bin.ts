@@ -4,7 +4,7 @@
  * `{"baseUrl": "...", "tokens": {...}}`.
  *
  *   pnpm simulator --scenario redpine --port 8787 [--seed N] [--rate-limit 1200/300000]
- *                  [--faults '{"rules":[...]}'] [--legacy-rate-limits serve] [--cors]
+ *                  [--ip-rate-limit 200] [--faults '{"rules":[...]}'] [--legacy-rate-limits serve] [--cors]
  */
 import { Either } from "effect"
 import { decodeFaultOptions } from "./Faults.js"
@@ -13,7 +13,7 @@ import { serve } from "./Server.js"
 import type { SimulatorOptions } from "./Simulator.js"
 import { make } from "./Simulator.js"
 
-const usage = "usage: simulator [--scenario redpine|large|<json config>] [--port 8787] [--host 127.0.0.1] [--seed N] [--rate-limit LIMIT/WINDOW_MS|off] [--customer-use SHARE] [--faults JSON] [--legacy-rate-limits gone|serve] [--cors]"
+const usage = "usage: simulator [--scenario redpine|large|<json config>] [--port 8787] [--host 127.0.0.1] [--seed N] [--rate-limit LIMIT/WINDOW_MS|off] [--ip-rate-limit PER_SECOND|off] [--customer-use SHARE] [--faults JSON] [--legacy-rate-limits gone|serve] [--cors]"
 
 const die = (message: string): never => {
   process.stderr.write(`${message}\n${usage}\n`)
@@ -60,6 +60,15 @@ const main = async (): Promise<void> => {
       const [limit, windowMs] = rl.split("/").map(Number)
       if (limit === undefined || windowMs === undefined || !Number.isFinite(limit) || !Number.isFinite(windowMs)) die("bad --rate-limit")
       options.rateLimit = { limit: limit ?? 1200, windowMs: windowMs ?? 300_000 }
+    }
+  }
+  const ipRl = args.get("ip-rate-limit")
+  if (ipRl !== undefined) {
+    if (ipRl === "off") options.ipRateLimit = false
+    else {
+      const perSecond = Number(ipRl)
+      if (!Number.isInteger(perSecond) || perSecond < 1) die("bad --ip-rate-limit (requests per second, a positive integer, or off)")
+      options.ipRateLimit = perSecond
     }
   }
   const customerUse = args.get("customer-use")

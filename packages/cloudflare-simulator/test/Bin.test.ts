@@ -80,4 +80,37 @@ describe("Bin", () => {
     },
     STARTUP_BUDGET_MS
   )
+
+  it(
+    "enforces --ip-rate-limit per client IP per second, and refuses a value that is not a positive integer",
+    async () => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "src/bin.ts", "--scenario", "redpine", "--port", "0", "--rate-limit", "100000/1000", "--ip-rate-limit", "1"],
+        { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] }
+      )
+      children.push(child)
+      let stderr = ""
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+      const { ready } = await readyLine(child, () => stderr)
+      // Twenty requests at once: one a second passes, so whatever seconds they straddle, most are refused.
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          fetch(`${ready.baseUrl}/user/tokens/verify`, { headers: { authorization: `Bearer ${ready.tokens["scoped"]}` } }).then((r) => r.status)
+        )
+      )
+      assert.isAbove(statuses.filter((s) => s === 429).length, 0, JSON.stringify(statuses))
+      assert.isAbove(statuses.filter((s) => s === 200).length, 0, JSON.stringify(statuses))
+      child.kill("SIGTERM")
+      await exited(child)
+
+      const bad = spawn(process.execPath, ["--import", "tsx", "src/bin.ts", "--ip-rate-limit", "fast"], { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] })
+      children.push(bad)
+      let badErr = ""
+      bad.stderr.setEncoding("utf8").on("data", (chunk: string) => (badErr += chunk))
+      assert.deepStrictEqual(await exited(bad), { code: 2, signal: null })
+      assert.include(badErr, "bad --ip-rate-limit")
+    },
+    STARTUP_BUDGET_MS
+  )
 })

@@ -194,6 +194,22 @@ export const decodeEach = <A, I>(
 /** Decode options: extra fields Cloudflare adds are ignored, and the first problem is reported. */
 const decodeOptions: SchemaAST.ParseOptions = { onExcessProperty: "ignore", errors: "first" }
 
+const decodeHead = Schema.decodeUnknownEither(EnvelopeHead, decodeOptions)
+
+/**
+ * The decoder of a success envelope around `result`, built once per result schema: building the
+ * Struct and its parser for every answer cost more than decoding most answers.
+ */
+const envelopes = new WeakMap<Schema.Schema.Any, (body: unknown) => Either.Either<{ readonly result: unknown; readonly result_info?: unknown }, ParseResult.ParseError>>()
+const envelopeOf = <A, I>(schema: Schema.Schema<A, I>) => {
+  let decode = envelopes.get(schema)
+  if (decode === undefined) {
+    decode = Schema.decodeUnknownEither(Schema.Struct({ result: schema, result_info: Schema.optional(Schema.Unknown) }), decodeOptions)
+    envelopes.set(schema, decode)
+  }
+  return decode as (body: unknown) => Either.Either<{ readonly result: A; readonly result_info?: unknown }, ParseResult.ParseError>
+}
+
 /** The `{ code, message }` entries of an error body, including `error_chain`. */
 export const errorMessages = (body: unknown): ReadonlyArray<ConnectorError.ProviderMessage> => {
   const out: Array<ConnectorError.ProviderMessage> = []
@@ -350,7 +366,7 @@ export const make = (
         const body = response.body
         const decodeFailure = (error: ParseResult.ParseError) =>
           ConnectorError.decodeFailureFrom(error, { resource: context.resource, scope: context.scope, input: body })
-        const head = yield* Effect.mapError(Schema.decodeUnknown(EnvelopeHead, decodeOptions)(body), decodeFailure)
+        const head = yield* Either.mapLeft(decodeHead(body), decodeFailure)
         if (!head.success) {
           // A failure inside a 200: Cloudflare said no, in its own words; no retry can change that.
           return yield* Effect.fail(
@@ -365,10 +381,7 @@ export const make = (
             })
           )
         }
-        const decoded = yield* Effect.mapError(
-          Schema.decodeUnknown(Schema.Struct({ result: schema, result_info: Schema.optional(Schema.Unknown) }), decodeOptions)(body),
-          decodeFailure
-        )
+        const decoded = yield* Either.mapLeft(envelopeOf(schema)(body), decodeFailure)
         return { result: decoded.result, resultInfo: decoded.result_info }
       }).pipe(Effect.mapError((error) => attribute(error, context)))
 
@@ -392,8 +405,8 @@ export const make = (
 
     const decodeInfo = <A, I>(schema: Schema.Schema<A, I>, info: unknown, context: CallContext) =>
       info === undefined || info === null
-        ? Effect.succeed(undefined)
-        : Effect.mapError(Schema.decodeUnknown(schema, decodeOptions)(info), (error) =>
+        ? Either.right(undefined)
+        : Either.mapLeft(Schema.decodeUnknownEither(schema, decodeOptions)(info), (error) =>
             ConnectorError.decodeFailureFrom(error, { resource: context.resource, scope: context.scope, input: info })
           )
 

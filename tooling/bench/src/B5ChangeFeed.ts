@@ -24,7 +24,7 @@ import type { ChangeFeed } from "@plumbline/core"
 import { Connector, Drift, HttpPipeline, RequestBudget, Snapshot, SnapshotRunner } from "@plumbline/core"
 import { Duration, Effect, Fiber, Layer, Logger, LogLevel, Option } from "effect"
 import { loadavg } from "node:os"
-import { RATE } from "./B1Snapshot.js"
+import { clientIpBudget, RATE } from "./B1Snapshot.js"
 import type { DriftEvent, Kind, MadeChange } from "./B5Plan.js"
 import { changeScript, matchLatencies, quotaLeft, realLatencySeconds, realSeconds } from "./B5Plan.js"
 import type { BenchmarkResult, Figure } from "./Figures.js"
@@ -154,6 +154,7 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
       const sim = yield* SimulatorProcess.start({
         scenario: "large",
         rateLimit: `${RATE.limit}/${RATE.windowMs}`,
+        ipRateLimit: RATE.ipPerSecond,
         faults: { rules: [{ effect: { kind: "latency", distribution: { type: "fixed", ms: RATE.latencyMs } } }] }
       })
       const token = sim.tokens[TOKEN]
@@ -184,7 +185,9 @@ const runMode = (mode: ChangeFeed.FeedMode, options: Options) =>
       const client = CloudflareClient.layer({
         token,
         baseUrl: sim.baseUrl,
-        budget: { limit: RATE.limit, window: Duration.millis(RATE.windowMs), margin: Duration.millis(100) }
+        budget: { limit: RATE.limit, window: Duration.millis(RATE.windowMs), margin: Duration.millis(100) },
+        // The default share of the announced quota (half left to the customer); the per-IP limit scaled like the rest.
+        clientIpBudget
       }).pipe(Layer.provide(Layer.merge(counting, RequestBudget.layer)))
       const connector = CloudflareConnector.connector
       const feed = CfFeed.feed

@@ -14,6 +14,8 @@ export interface Options {
   readonly scenario: string
   /** `LIMIT/WINDOW_MS` or `off`. */
   readonly rateLimit: string
+  /** Requests per second per client IP (the simulator's default is Cloudflare's 200). */
+  readonly ipRateLimit?: number
   readonly faults?: unknown
 }
 
@@ -40,6 +42,7 @@ export const start = (options: Options) =>
   Effect.gen(function* () {
     const bin = fileURLToPath(import.meta.resolve("@plumbline/cloudflare-simulator/bin"))
     const args = [bin, "--scenario", options.scenario, "--port", "0", "--rate-limit", options.rateLimit]
+    if (options.ipRateLimit !== undefined) args.push("--ip-rate-limit", String(options.ipRateLimit))
     if (options.faults !== undefined) args.push("--faults", JSON.stringify(options.faults))
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] })),

@@ -115,6 +115,14 @@ const runChild = (id: Id, out: string, args: Args) =>
 const self = fileURLToPath(import.meta.url)
 const resultsDir = fileURLToPath(new URL("../results/", import.meta.url))
 
+/**
+ * V8's young generation for every benchmark process, as the drift monitor's start command sets it: a
+ * snapshot keeps thousands of requests' objects alive across scavenges, and with the default semi-space
+ * they are promoted and collected again in the old generation (B1: about 30 % of the reading
+ * process's CPU; see the README's findings).
+ */
+const SEMI_SPACE_MB = 64
+
 /** Runs one benchmark in a fresh process (with `--expose-gc`, for B2's memory figures). */
 const runInChild = (id: Id, args: Args) =>
   Effect.acquireUseRelease(
@@ -127,7 +135,7 @@ const runInChild = (id: Id, args: Args) =>
         const code = yield* Effect.async<number>((resume) => {
           const child = spawn(
             process.execPath,
-            ["--expose-gc", "--import", "tsx", self, "--child", id, "--out", out, ...args.passThrough],
+            ["--expose-gc", `--max-semi-space-size=${SEMI_SPACE_MB}`, "--import", "tsx", self, "--child", id, "--out", out, ...args.passThrough],
             { stdio: "inherit" }
           )
           child.once("exit", (exitCode, signal) => resume(Effect.succeed(exitCode ?? (signal === null ? 1 : 128))))
