@@ -197,8 +197,8 @@ const decodeOptions: SchemaAST.ParseOptions = { onExcessProperty: "ignore", erro
 const decodeHead = Schema.decodeUnknownEither(EnvelopeHead, decodeOptions)
 
 /**
- * The decoder of a success envelope around `result`, built once per result schema: building the
- * Struct and its parser for every answer cost more than decoding most answers.
+ * The decoder of a success envelope around `result`, built once per result schema rather than once
+ * per answer, and run synchronously.
  */
 const envelopes = new WeakMap<Schema.Schema.Any, (body: unknown) => Either.Either<{ readonly result: unknown; readonly result_info?: unknown }, ParseResult.ParseError>>()
 const envelopeOf = <A, I>(schema: Schema.Schema<A, I>) => {

@@ -93,9 +93,8 @@ const selectResources = <R>(connector: Connector.Connector<R>, names: ReadonlyAr
 const collect = <R>(resource: Resource.Any<R>, scope: Scope.Scope) =>
   Effect.gen(function* () {
     const items = yield* Stream.runCollect(resource.list(scope))
-    // Synchronous: one Effect per record (100,000 DNS records in a large account) cost more than the
-    // encoding itself. A resource Schema is synchronous (no async transformation); one that is not
-    // fails here with its own message.
+    // Synchronous, so a read of 100,000 DNS records runs no Effect per record. A resource Schema is
+    // synchronous (no async transformation); one that is not fails here with its own message.
     const encode = Schema.encodeEither(resource.schema)
     const records: Array<Snapshot.SnapshotRecord> = []
     const seen = new Set<string>()
