@@ -487,11 +487,11 @@ export const run = (
       const snapshotId = yield* store.commit({ snapshot, drift: Option.getOrUndefined(drift), findings })
       // The credentials as they are now (one may have been replaced during the run), read only when
       // something is to be written to them: one expires, or one now sees other zones than it did.
-      const sameZones = (id: string, zones: ReadonlyArray<string>) => {
-        const info = stored.find((c) => c.info.id === id)?.info
-        return info !== undefined && JSON.stringify(info.scopes ?? null) === JSON.stringify([...zones].sort())
-      }
-      const stale = expiring.length > 0 || [...zonesSeen].some(([id, zones]) => !refused.has(id) && !sameZones(id, zones))
+      const seesSame = (scopes: ReadonlyArray<string> | null | undefined, zones: ReadonlyArray<string>) =>
+        JSON.stringify(scopes ?? null) === JSON.stringify([...zones].sort())
+      const stale =
+        expiring.length > 0 ||
+        [...zonesSeen].some(([id, zones]) => !refused.has(id) && !seesSame(stored.find((c) => c.info.id === id)?.info.scopes, zones))
       const current = new Map(stale ? (yield* store.listCredentials(connectionId)).map((c) => [c.id, c]) : [])
       const expired: Array<Events.DomainEvent> = []
       for (const [index, e] of expiring.entries()) {
@@ -505,7 +505,7 @@ export const run = (
       for (const [id, zones] of zonesSeen) {
         const known = current.get(id)
         if (known === undefined || refused.has(id) || known.status !== "active") continue
-        if (JSON.stringify(known.scopes ?? null) !== JSON.stringify([...zones].sort())) {
+        if (!seesSame(known.scopes, zones)) {
           yield* store.updateCredential(connectionId, id, { scopes: [...zones].sort() })
         }
       }

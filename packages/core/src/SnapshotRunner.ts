@@ -220,14 +220,17 @@ const provenanceOf = (
 ): Snapshot.Provenance => {
   const oldestRead: Record<string, DateTime.Utc> = {}
   const read: Array<string> = []
+  // A carried result was read when its resource was oldest read in the previous snapshot: looked
+  // up once per resource, not once per carried result.
+  const previousOldest = new Map<string, DateTime.Utc>()
   for (const result of results) {
-    const wasCarried = carried.has(result)
-    if (!wasCarried) read.push(result.key)
+    let at = startedAt
+    if (carried.has(result)) {
+      at = previousOldest.get(result.resource) ?? Snapshot.oldestReadOf(plan.previous, result.resource)
+      previousOldest.set(result.resource, at)
+    } else read.push(result.key)
     const known = oldestRead[result.resource]
-    // A carried result can only lower the oldest read to the previous snapshot's, once per resource.
-    if (wasCarried && known !== undefined && known !== startedAt) continue
-    const at = wasCarried ? Snapshot.oldestReadOf(plan.previous, result.resource) : startedAt
-    oldestRead[result.resource] = known === undefined || DateTime.lessThan(at, known) ? at : known
+    if (known === undefined || DateTime.lessThan(at, known)) oldestRead[result.resource] = at
   }
   return new Snapshot.Provenance({
     from: { ...(plan.previousId === undefined ? {} : { id: plan.previousId }), startedAt: plan.previous.startedAt },
