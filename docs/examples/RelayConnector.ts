@@ -98,8 +98,8 @@ export const workspaces = Resource.make({
   identity: (workspace) => workspace.id,
   permissions: ["workspaces:read"],
   volatile: ["/updated_at"],
-  list: (scope) =>
-    Pagination.pageNumber({
+  read: (scope) =>
+    Pagination.collectPageNumber({
       perPage,
       key: (workspace: typeof Workspace.Type) => workspace.id,
       path: "/workspaces",
@@ -159,8 +159,8 @@ export const endpoints = Resource.make({
   identity: (endpoint) => endpoint.id,
   permissions: ["endpoints:read"],
   volatile: ["/lastDeliveryAt"],
-  list: (scope) =>
-    Pagination.cursor({
+  read: (scope) =>
+    Pagination.collectCursor({
       path: `/workspaces/${scope.id}/endpoints`,
       fetch: (cursor) =>
         Effect.map(
@@ -187,8 +187,8 @@ export const auditLog = Resource.make({
   permissions: ["audit:read"],
   availability: (scope) =>
     scope.attributes["plan"] === "pro" ? Resource.available : Resource.unavailable("plan", "The audit log needs the Pro plan"),
-  list: (scope) =>
-    Pagination.pageNumber({
+  read: (scope) =>
+    Pagination.collectPageNumber({
       perPage,
       key: (entry: typeof AuditEntry.Type) => entry.id,
       path: `/workspaces/${scope.id}/audit-log`,

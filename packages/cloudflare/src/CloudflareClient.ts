@@ -10,8 +10,9 @@
  * schema message) and left out, every good one is kept, so one unexpected item costs that item and
  * not the resource (the runner turns the read into a `partial` result).
  *
- * Listings come as Streams in the three paging styles the API uses (page numbers, `result_info.cursor`,
- * `result_info.cursors.after`), each at the page size the caller asks for (the largest the API allows).
+ * Listings come in the three paging styles the API uses (page numbers, `result_info.cursor`,
+ * `result_info.cursors.after`), each at the page size the caller asks for (the largest the API allows),
+ * as Streams (`pages`, `cursor`) or read whole (`readPages`, `readCursor`, what resources use).
  *
  * The app supplies the `HttpClient` (and the shared `RequestBudget`), as every Effect library client does.
  */
@@ -103,29 +104,39 @@ export interface Service {
     context: CallContext
   ) => Effect.Effect<ReadonlyArray<A>, ConnectorError.ConnectorError>
   /** Every item of a page-number listing (`?page=&per_page=`); bad items are reported and left out. */
-  readonly pages: <A, I>(
+  readonly pages: <A, I>(path: string, options: PageOptions<A, I>, context: CallContext) => Stream.Stream<A, ConnectorError.ConnectorError>
+  /** What `pages` streams, read whole into one array (cheaper than collecting the Stream). */
+  readonly readPages: <A, I>(
     path: string,
-    options: {
-      readonly params?: Readonly<Record<string, string | number | undefined>>
-      readonly perPage: number
-      readonly item: Schema.Schema<A, I>
-      readonly key: (item: A) => string
-    },
+    options: PageOptions<A, I>,
     context: CallContext
-  ) => Stream.Stream<A, ConnectorError.ConnectorError>
+  ) => Effect.Effect<ReadonlyArray<A>, ConnectorError.ConnectorError>
   /**
    * Every item of a cursor listing: `style: "cursor"` reads `result_info.cursor` (rulesets),
    * `style: "cursors.after"` reads `result_info.cursors.after` (list items).
    */
-  readonly cursor: <A, I>(
+  readonly cursor: <A, I>(path: string, options: CursorOptions<A, I>, context: CallContext) => Stream.Stream<A, ConnectorError.ConnectorError>
+  /** What `cursor` streams, read whole into one array. */
+  readonly readCursor: <A, I>(
     path: string,
-    options: {
-      readonly style: "cursor" | "cursors.after"
-      readonly perPage: number
-      readonly item: Schema.Schema<A, I>
-    },
+    options: CursorOptions<A, I>,
     context: CallContext
-  ) => Stream.Stream<A, ConnectorError.ConnectorError>
+  ) => Effect.Effect<ReadonlyArray<A>, ConnectorError.ConnectorError>
+}
+
+/** The options of a page-number listing. */
+export interface PageOptions<A, I> {
+  readonly params?: Readonly<Record<string, string | number | undefined>>
+  readonly perPage: number
+  readonly item: Schema.Schema<A, I>
+  readonly key: (item: A) => string
+}
+
+/** The options of a cursor listing. */
+export interface CursorOptions<A, I> {
+  readonly style: "cursor" | "cursors.after"
+  readonly perPage: number
+  readonly item: Schema.Schema<A, I>
 }
 
 /** The Cloudflare client of one connection. */
@@ -388,20 +399,19 @@ export const make = (
     const items: Service["items"] = (path, params, item, context) =>
       Effect.flatMap(get(path, params, Items, context), (answer) => decodeEach(answer.result, item, 0))
 
-    const pages: Service["pages"] = (path, { item, key, params, perPage }, context) =>
-      Pagination.pageNumber({
-        perPage,
-        key,
-        path: `GET ${path}`,
-        fetch: (page) =>
-          Effect.gen(function* () {
-            const answer = yield* get(path, { ...params, page, per_page: perPage }, Items, context)
-            const info = yield* decodeInfo(PageInfo, answer.resultInfo, context)
-            const decoded = yield* decodeEach(answer.result, item, (page - 1) * perPage)
-            // `more` is judged on the raw page, so a bad item never ends the listing early.
-            return { items: decoded, rawCount: answer.result.length, totalPages: info?.total_pages ?? undefined }
-          })
-      })
+    const pageListing = <A, I>(path: string, { item, key, params, perPage }: PageOptions<A, I>, context: CallContext) => ({
+      perPage,
+      key,
+      path: `GET ${path}`,
+      fetch: (page: number) =>
+        Effect.gen(function* () {
+          const answer = yield* get(path, { ...params, page, per_page: perPage }, Items, context)
+          const info = yield* decodeInfo(PageInfo, answer.resultInfo, context)
+          const decoded = yield* decodeEach(answer.result, item, (page - 1) * perPage)
+          // `more` is judged on the raw page, so a bad item never ends the listing early.
+          return { items: decoded, rawCount: answer.result.length, totalPages: info?.total_pages ?? undefined }
+        })
+    })
 
     const decodeInfo = <A, I>(schema: Schema.Schema<A, I>, info: unknown, context: CallContext) =>
       info === undefined || info === null
@@ -410,26 +420,32 @@ export const make = (
             ConnectorError.decodeFailureFrom(error, { resource: context.resource, scope: context.scope, input: info })
           )
 
-    const cursor: Service["cursor"] = (path, { item, perPage, style }, context) =>
-      S.suspend(() => {
-        // Items seen so far in this listing, so a problem's index counts across pages.
-        let seen = 0
-        return Pagination.cursor({
-          path: `GET ${path}`,
-          fetch: (after) =>
-            Effect.gen(function* () {
-              const answer = yield* get(path, { per_page: perPage, cursor: Option.getOrUndefined(after) }, Items, context)
-              const decoded = yield* decodeEach(answer.result, item, seen)
-              seen += answer.result.length
-              if (style === "cursor") {
-                const info = yield* decodeInfo(CursorInfo, answer.resultInfo, context)
-                return { items: decoded, next: info?.cursor ?? undefined }
-              }
-              const info = yield* decodeInfo(CursorsInfo, answer.resultInfo, context)
-              return { items: decoded, next: info?.cursors?.after ?? undefined }
-            })
-        })
-      })
+    /** A cursor listing's pages; `seen` counts the items so far, so a problem's index counts across pages. */
+    const cursorListing = <A, I>(path: string, { item, perPage, style }: CursorOptions<A, I>, context: CallContext) => {
+      let seen = 0
+      return {
+        path: `GET ${path}`,
+        fetch: (after: Option.Option<string>) =>
+          Effect.gen(function* () {
+            const answer = yield* get(path, { per_page: perPage, cursor: Option.getOrUndefined(after) }, Items, context)
+            const decoded = yield* decodeEach(answer.result, item, seen)
+            seen += answer.result.length
+            if (style === "cursor") {
+              const info = yield* decodeInfo(CursorInfo, answer.resultInfo, context)
+              return { items: decoded, next: info?.cursor ?? undefined }
+            }
+            const info = yield* decodeInfo(CursorsInfo, answer.resultInfo, context)
+            return { items: decoded, next: info?.cursors?.after ?? undefined }
+          })
+      }
+    }
+
+    const pages: Service["pages"] = (path, options, context) => Pagination.pageNumber(pageListing(path, options, context))
+    const readPages: Service["readPages"] = (path, options, context) =>
+      Pagination.collectPageNumber(pageListing(path, options, context))
+    const cursor: Service["cursor"] = (path, options, context) => S.suspend(() => Pagination.cursor(cursorListing(path, options, context)))
+    const readCursor: Service["readCursor"] = (path, options, context) =>
+      Effect.suspend(() => Pagination.collectCursor(cursorListing(path, options, context)))
 
     const tokenKind = tokenKindOf(Redacted.value(secret))
     const ownerAccountId: Effect.Effect<string | undefined, ConnectorError.ConnectorError> =
@@ -452,7 +468,9 @@ export const make = (
       get,
       items,
       pages,
-      cursor
+      readPages,
+      cursor,
+      readCursor
     } satisfies Service
   })
 

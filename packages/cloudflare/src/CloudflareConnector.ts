@@ -8,7 +8,7 @@
 import type { HttpClient } from "@effect/platform"
 import type { ConnectorError, Credential, RequestBudget, Snapshot } from "@plumbline/core"
 import { Connector, SnapshotRunner } from "@plumbline/core"
-import { type ConfigError, Context, Effect, Layer, Stream } from "effect"
+import { type ConfigError, Context, Effect, Layer } from "effect"
 import * as ChangeFeed from "./ChangeFeed.js"
 import * as CloudflareClient from "./CloudflareClient.js"
 import * as Accounts from "./resources/Accounts.js"
@@ -95,8 +95,8 @@ export interface SnapshotOptions {
 
 /** Every zone the token can read, across accounts, for a set-up wizard (50 per page). */
 export const listZones: Effect.Effect<ReadonlyArray<Zones.Zone>, ConnectorError.ConnectorError, CloudflareClient.CloudflareClient> = Effect.map(
-  Stream.runCollect(Zones.list(undefined)),
-  (chunk) => Array.from(chunk).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  Zones.read(undefined),
+  (zones) => [...zones].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 )
 
 /** Runs a snapshot. Never fails: every problem is a status in the snapshot. */

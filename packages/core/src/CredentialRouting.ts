@@ -19,7 +19,7 @@
  * With a single active credential and nothing expired, the connector is used as it is.
  */
 import type { Context } from "effect"
-import { Effect, Either, Stream } from "effect"
+import { Effect, Either } from "effect"
 import * as Connector from "./Connector.js"
 import { type ConnectorError, CredentialInvalid } from "./ConnectorError.js"
 import * as ItemProblem from "./ItemProblem.js"
@@ -75,7 +75,9 @@ export const make = <R>(
       connector: Connector.make({
         ...contract,
         verify: Effect.provide(connector.verify, only.context),
-        resources: connector.resources.map((r) => ({ ...r, list: (scope: Scope.Scope) => Stream.provideContext(r.list(scope), only.context) }))
+        resources: connector.resources.map(({ list: _list, read, ...r }) =>
+          Resource.make({ ...r, read: (scope: Scope.Scope) => Effect.provide(read(scope), only.context) })
+        )
       }),
       ...report
     }
@@ -100,88 +102,84 @@ export const make = <R>(
     if (!credentials.some(usable)) return new CredentialInvalid({ ...base, credential: undefined })
     return new CredentialInvalid({ ...base, credential: id ?? "none" })
   }
-  const readWith = <A>(c: RoutedCredential<R>, stream: Stream.Stream<A, ConnectorError, R>) =>
-    Effect.either(Stream.runCollect(Stream.provideContext(stream, c.context)))
+  const readWith = <A>(c: RoutedCredential<R>, reading: Effect.Effect<ReadonlyArray<A>, ConnectorError, R>) =>
+    Effect.either(Effect.provide(reading, c.context))
 
-  const wrap = (resource: Resource.Any<R>): Resource.Any<never> => {
+  const wrap = ({ list: _list, read: readIn, ...resource }: Resource.Any<R>): Resource.Any<never> => {
     const produces = resource.produces
     if (produces !== undefined) {
-      const list = (scope: Scope.Scope) =>
-        Stream.unwrap(
-          Effect.gen(function* () {
-            const items: Array<unknown> = []
-            const keys = new Set<string>()
-            let failure: ConnectorError | undefined
-            let read = false
-            for (const c of candidates(scope)) {
-              const outcome = yield* readWith(c, resource.list(scope))
-              if (Either.isLeft(outcome)) {
-                if (outcome.left._tag === "CredentialInvalid") refused.set(c.id, outcome.left)
-                else failure ??= outcome.left
-                continue
-              }
-              read = true
-              for (const item of outcome.right) {
-                const child = `${produces.scope}:${produces.fromRecord(item).id}`
-                const list = owners.get(child) ?? []
-                if (!list.includes(c.id)) owners.set(child, [...list, c.id])
-                seen.set(c.id, (seen.get(c.id) ?? new Set()).add(child))
-                const key = resource.identity(item)
-                if (!keys.has(key)) {
-                  keys.add(key)
-                  items.push(item)
-                }
-              }
-            }
-            if (!read) return Stream.fail(failure ?? refusalFor(scope))
-            // Scopes only a refused or expired credential could see: unreadable now, not gone.
-            const missing = new Set<string>()
-            for (const c of credentials) {
-              if (usable(c)) continue
-              for (const known of c.scopes ?? []) {
-                const underThis = known.parent === undefined || known.parent === scope.key
-                if (underThis && known.key.startsWith(`${produces.scope}:`) && !owners.has(known.key)) missing.add(known.key)
-              }
-            }
-            for (const key of [...missing].sort()) {
-              yield* ItemProblem.report(
-                new ItemProblem.ItemProblem({
-                  index: -1,
-                  id: key.slice(produces.scope.length + 1),
-                  path: "",
-                  message: "not read: only a refused or expired credential can see it"
-                })
-              )
-            }
-            return Stream.fromIterable(items)
-          })
-        )
-      return Resource.make({ ...resource, list })
-    }
-    const list = (scope: Scope.Scope) =>
-      Stream.unwrap(
+      const read = (scope: Scope.Scope) =>
         Effect.gen(function* () {
-          const available = candidates(scope)
+          const items: Array<unknown> = []
+          const keys = new Set<string>()
           let failure: ConnectorError | undefined
-          for (const [index, c] of available.entries()) {
-            const outcome = yield* readWith(c, resource.list(scope))
-            if (Either.isRight(outcome)) return Stream.fromChunk(outcome.right)
-            const error = outcome.left
-            if (error._tag === "CredentialInvalid") {
-              refused.set(c.id, error)
+          let readOne = false
+          for (const c of candidates(scope)) {
+            const outcome = yield* readWith(c, readIn(scope))
+            if (Either.isLeft(outcome)) {
+              if (outcome.left._tag === "CredentialInvalid") refused.set(c.id, outcome.left)
+              else failure ??= outcome.left
               continue
             }
-            // Forbidden with this credential: another that can see the scope may be allowed.
-            if (error._tag === "PermissionMissing" && index < available.length - 1) {
-              failure ??= error
-              continue
+            readOne = true
+            for (const item of outcome.right) {
+              const child = `${produces.scope}:${produces.fromRecord(item).id}`
+              const list = owners.get(child) ?? []
+              if (!list.includes(c.id)) owners.set(child, [...list, c.id])
+              seen.set(c.id, (seen.get(c.id) ?? new Set()).add(child))
+              const key = resource.identity(item)
+              if (!keys.has(key)) {
+                keys.add(key)
+                items.push(item)
+              }
             }
-            return Stream.fail(error)
           }
-          return Stream.fail(failure ?? refusalFor(scope))
+          if (!readOne) return yield* Effect.fail(failure ?? refusalFor(scope))
+          // Scopes only a refused or expired credential could see: unreadable now, not gone.
+          const missing = new Set<string>()
+          for (const c of credentials) {
+            if (usable(c)) continue
+            for (const known of c.scopes ?? []) {
+              const underThis = known.parent === undefined || known.parent === scope.key
+              if (underThis && known.key.startsWith(`${produces.scope}:`) && !owners.has(known.key)) missing.add(known.key)
+            }
+          }
+          for (const key of [...missing].sort()) {
+            yield* ItemProblem.report(
+              new ItemProblem.ItemProblem({
+                index: -1,
+                id: key.slice(produces.scope.length + 1),
+                path: "",
+                message: "not read: only a refused or expired credential can see it"
+              })
+            )
+          }
+          return items
         })
-      )
-    return Resource.make({ ...resource, list })
+      return Resource.make({ ...resource, read })
+    }
+    const read = (scope: Scope.Scope) =>
+      Effect.gen(function* () {
+        const available = candidates(scope)
+        let failure: ConnectorError | undefined
+        for (const [index, c] of available.entries()) {
+          const outcome = yield* readWith(c, readIn(scope))
+          if (Either.isRight(outcome)) return outcome.right
+          const error = outcome.left
+          if (error._tag === "CredentialInvalid") {
+            refused.set(c.id, error)
+            continue
+          }
+          // Forbidden with this credential: another that can see the scope may be allowed.
+          if (error._tag === "PermissionMissing" && index < available.length - 1) {
+            failure ??= error
+            continue
+          }
+          return yield* Effect.fail(error)
+        }
+        return yield* Effect.fail(failure ?? refusalFor(scope))
+      })
+    return Resource.make({ ...resource, read })
   }
 
   return {

@@ -28,6 +28,7 @@ import {
 } from "./ConnectorError.js"
 import * as AnnouncedQuota from "./AnnouncedQuota.js"
 import * as Credential from "./Credential.js"
+import * as Deadline from "./internal/deadline.js"
 import * as Progress from "./Progress.js"
 import * as RequestBudget from "./RequestBudget.js"
 import * as RetryPolicy from "./RetryPolicy.js"
@@ -198,15 +199,13 @@ export const make = (
           Effect.zipRight(observeQuota(response.headers), Effect.map(response.text, (text) => ({ response, text })))
         )
         return yield* exchange.pipe(
-          Effect.timeoutFail({
-            duration: timeout,
-            onTimeout: () =>
-              new Retryable({
-                input: { reason: `timeout after ${Duration.format(timeout)}`, retryable: true },
-                final: (attempts) =>
-                  new UpstreamUnavailable({ reason: "timeout", attempts, detail: `no answer within ${Duration.format(timeout)}` })
-              })
-          }),
+          Deadline.failAfter(timeout, () =>
+            new Retryable({
+              input: { reason: `timeout after ${Duration.format(timeout)}`, retryable: true },
+              final: (attempts) =>
+                new UpstreamUnavailable({ reason: "timeout", attempts, detail: `no answer within ${Duration.format(timeout)}` })
+            })
+          ),
           Effect.catchTag("RequestError", "ResponseError", (error) =>
             Effect.fail(
               new Retryable({
@@ -353,7 +352,7 @@ export const make = (
           Effect.mapError((error) => (isConnectorError(error) ? error : error.final(attempts)))
         )
       }).pipe(
-        Effect.withSpan("ProviderHttp.execute", { attributes: { method: request.method, path } })
+        Effect.withSpan("ProviderHttp.execute", { attributes: { method: request.method, path }, captureStackTrace: false })
       )
     }
 

@@ -3,7 +3,7 @@
  * (DNS records, WAF rules, …) for one scope, turn it into canonical records and compare them
  * over time. A connector is a list of these.
  */
-import type { Schema, Stream } from "effect"
+import { Chunk, Effect, type Schema, Stream } from "effect"
 import type { ConnectorError } from "./ConnectorError.js"
 import type { Scope } from "./Scope.js"
 
@@ -30,7 +30,10 @@ export const unavailable = (reason: "plan" | "feature", detail: string): Availab
  *   stable across snapshots.
  * - `volatile` lists JSON Pointers (relative to a record, `*` matches any one segment) that change
  *   without meaning anything (`/modified_on`), so drift ignores them.
- * - `list` streams every record of one scope; it fails with a `ConnectorError`.
+ * - `read` reads every record of one scope at once, `list` streams them; both fail with a
+ *   `ConnectorError`. The runner uses `read`: a listing read whole as one Effect costs a fraction of
+ *   the same listing collected from a Stream, and a snapshot makes thousands of them. `make` derives
+ *   whichever of the two a resource does not give from the other.
  * - `produces`, when set, turns each record into a child scope (zones → zone scopes).
  */
 export interface Resource<A = unknown, I = unknown, R = never> {
@@ -42,6 +45,7 @@ export interface Resource<A = unknown, I = unknown, R = never> {
   readonly permissions: ReadonlyArray<string>
   readonly availability: (scope: Scope) => Availability
   readonly volatile: ReadonlyArray<string>
+  readonly read: (scope: Scope) => Effect.Effect<ReadonlyArray<A>, ConnectorError, R>
   readonly list: (scope: Scope) => Stream.Stream<A, ConnectorError, R>
   readonly produces?: {
     readonly scope: string
@@ -59,14 +63,34 @@ export interface Resource<A = unknown, I = unknown, R = never> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Any<R = never> = Resource<any, any, R>
 
-/** Declares a resource; fills the optional parts with their defaults. */
+/** How a resource reads its records: at once (`read`), as a Stream (`list`), or both. */
+export type Reads<A, R> =
+  | {
+      readonly read: (scope: Scope) => Effect.Effect<ReadonlyArray<A>, ConnectorError, R>
+      readonly list?: ((scope: Scope) => Stream.Stream<A, ConnectorError, R>) | undefined
+    }
+  | {
+      readonly read?: ((scope: Scope) => Effect.Effect<ReadonlyArray<A>, ConnectorError, R>) | undefined
+      readonly list: (scope: Scope) => Stream.Stream<A, ConnectorError, R>
+    }
+
+/**
+ * Declares a resource; fills the optional parts with their defaults, and derives `read` from `list`
+ * (or `list` from `read`) when only one is given.
+ */
 export const make = <A, I, R>(
-  options: Omit<Resource<A, I, R>, "availability" | "volatile"> & {
-    readonly availability?: (scope: Scope) => Availability
-    readonly volatile?: ReadonlyArray<string>
+  options: Omit<Resource<A, I, R>, "availability" | "volatile" | "read" | "list"> &
+    Reads<A, R> & {
+      readonly availability?: (scope: Scope) => Availability
+      readonly volatile?: ReadonlyArray<string>
+    }
+): Resource<A, I, R> => {
+  const { list, read, ...rest } = options
+  const base = { ...rest, availability: options.availability ?? (() => available), volatile: options.volatile ?? [] }
+  if (read !== undefined) return { ...base, read, list: list ?? ((scope) => Stream.fromIterableEffect(read(scope))) }
+  if (list !== undefined) {
+    return { ...base, list, read: (scope) => Effect.map(Stream.runCollect(list(scope)), Chunk.toReadonlyArray) }
   }
-): Resource<A, I, R> => ({
-  ...options,
-  availability: options.availability ?? (() => available),
-  volatile: options.volatile ?? []
-})
+  // Only a caller without the types can get here.
+  throw new TypeError(`resource ${options.name} gives neither read nor list`)
+}

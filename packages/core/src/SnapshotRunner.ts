@@ -14,7 +14,7 @@
  * other result as it was: the outcome is an ordinary, complete `Snapshot` (same `contentHash` as a
  * full read of the same data) whose `provenance` says what was read and what carried.
  */
-import { Array as Arr, DateTime, Duration, Effect, Either, Option, Order, Request, Schema, Stream } from "effect"
+import { Array as Arr, DateTime, Duration, Effect, Either, Option, Order, Request, Schema } from "effect"
 import type * as ChangeFeed from "./ChangeFeed.js"
 import type { CredentialInvalid } from "./ConnectorError.js"
 import { type ConnectorError, DecodeFailure, decodeFailureFrom } from "./ConnectorError.js"
@@ -92,7 +92,7 @@ const selectResources = <R>(connector: Connector.Connector<R>, names: ReadonlyAr
 /** Reads a resource's records into canonical, sorted snapshot records. */
 const collect = <R>(resource: Resource.Any<R>, scope: Scope.Scope) =>
   Effect.gen(function* () {
-    const items = yield* Stream.runCollect(resource.list(scope))
+    const items = yield* resource.read(scope)
     // Synchronous, so a read of 100,000 DNS records runs no Effect per record. A resource Schema is
     // synchronous (no async transformation); one that is not fails here with its own message.
     const encode = Schema.encodeEither(resource.schema)
@@ -122,7 +122,7 @@ const collect = <R>(resource: Resource.Any<R>, scope: Scope.Scope) =>
       // are still checked as JSON when serialised (`Snapshot.toJson`, `contentJson`).
       records.push(new Snapshot.SnapshotRecord({ key, value: value as Json.Json }, true))
     }
-    return { items: Arr.fromIterable(items), records: Arr.sort(records, recordOrder) }
+    return { items, records: Arr.sort(records, recordOrder) }
   })
 
 /** What an incremental run re-reads, decided from the previous snapshot and the marks. */

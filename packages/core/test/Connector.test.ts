@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted, Schema, Stream } from "effect"
 import * as Connector from "../src/Connector.js"
+import { PermissionMissing } from "../src/ConnectorError.js"
 import * as Credential from "../src/Credential.js"
 import * as Resource from "../src/Resource.js"
 import { Scope } from "../src/Scope.js"
@@ -61,5 +62,37 @@ describe("Credential", () => {
     assert.match(a, /^[0-9a-f]{16}$/)
     assert.notStrictEqual(a, Credential.fingerprint(Credential.make("t", "secret-b")))
     assert.notStrictEqual(a, Credential.fingerprint(Credential.make("u", "secret-a")))
+  })
+})
+
+describe("Resource.make", () => {
+  const scope = new Scope({ kind: "zone", id: "z1" })
+  const records = [{ id: "a" }, { id: "b" }, { id: "c" }]
+  const base = { name: "things", description: "things", scope: "zone", schema: Thing, identity: (r: typeof Thing.Type) => r.id, permissions: [] }
+
+  it.effect("derives the whole read from a resource that only streams", () =>
+    Effect.gen(function* () {
+      const streamed = Resource.make({ ...base, list: () => Stream.fromIterable(records) })
+      assert.deepStrictEqual(yield* streamed.read(scope), records)
+    }))
+
+  it.effect("derives the stream from a resource that only reads whole, failures included", () =>
+    Effect.gen(function* () {
+      const whole = Resource.make({ ...base, read: () => Effect.succeed(records) })
+      assert.deepStrictEqual([...(yield* Stream.runCollect(whole.list(scope)))], records)
+      const refused = new PermissionMissing({ status: 403, codes: [] })
+      const failing = Resource.make({ ...base, read: () => Effect.fail(refused) })
+      assert.strictEqual(yield* Effect.flip(Stream.runCollect(failing.list(scope))), refused)
+    }))
+
+  it.effect("keeps both when a resource gives both", () =>
+    Effect.gen(function* () {
+      const both = Resource.make({ ...base, read: () => Effect.succeed(records.slice(0, 1)), list: () => Stream.fromIterable(records) })
+      assert.strictEqual((yield* both.read(scope)).length, 1)
+      assert.strictEqual((yield* Stream.runCollect(both.list(scope))).length, 3)
+    }))
+
+  it("refuses, by name, a resource that gives neither (a caller without the types)", () => {
+    assert.throws(() => Resource.make({ ...base } as never), /resource things gives neither read nor list/)
   })
 })

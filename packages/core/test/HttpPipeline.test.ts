@@ -174,6 +174,15 @@ describe("HttpPipeline", () => {
       assert.strictEqual(fake.requests.length, 2)
     }))
 
+  it.live("times out a hanging request on the live clock too, and retries it", () =>
+    Effect.gen(function* () {
+      const fake = FakeHttp.make((_, i) => (i === 0 ? { hang: true } : ok))
+      const http = yield* pipeline(fake, { timeout: Duration.millis(50), retry: { baseDelay: Duration.millis(1) } })
+      const answer = yield* http.get("/zones")
+      assert.strictEqual(answer.status, 200)
+      assert.strictEqual(fake.requests.length, 2)
+    }))
+
   it.effect("retries a malformed body and names it when retries run out", () =>
     Effect.gen(function* () {
       const fake = FakeHttp.make(() => ({ status: 200, text: '{"success":true,"result":[{"id":' }))

@@ -1,9 +1,10 @@
 /**
  * The three read shapes resources use, on the one client: a whole collection in one answer, one
- * object, and a page-number listing. Each maps wire items to canonical records.
+ * object, and a page-number listing. Each maps wire items to canonical records, read whole (a
+ * resource's `read`; `Resource.make` derives its Stream).
  */
 import type { ConnectorError, Scope } from "@plumbline/core"
-import { Effect, type Schema, Stream } from "effect"
+import { Effect, type Schema } from "effect"
 import { CloudflareClient } from "../CloudflareClient.js"
 import { callContext } from "./context.js"
 
@@ -17,13 +18,9 @@ export const all = <W, WI, A>(
   wire: Schema.Schema<W, WI>,
   toRecord: (wire: W) => A,
   params: Params = {}
-): Stream.Stream<A, ConnectorError.ConnectorError, CloudflareClient> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      const client = yield* CloudflareClient
-      const items = yield* client.items(path, params, wire, callContext(resource, scope))
-      return Stream.fromIterable(items.map(toRecord))
-    })
+): Effect.Effect<ReadonlyArray<A>, ConnectorError.ConnectorError, CloudflareClient> =>
+  Effect.flatMap(CloudflareClient, (client) =>
+    Effect.map(client.items(path, params, wire, callContext(resource, scope)), (items) => items.map(toRecord))
   )
 
 /** A single object (DNSSEC). */
@@ -33,13 +30,9 @@ export const one = <W, WI, A>(
   path: string,
   wire: Schema.Schema<W, WI>,
   toRecord: (wire: W) => A
-): Stream.Stream<A, ConnectorError.ConnectorError, CloudflareClient> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      const client = yield* CloudflareClient
-      const answer = yield* client.get(path, {}, wire, callContext(resource, scope))
-      return Stream.make(toRecord(answer.result))
-    })
+): Effect.Effect<ReadonlyArray<A>, ConnectorError.ConnectorError, CloudflareClient> =>
+  Effect.flatMap(CloudflareClient, (client) =>
+    Effect.map(client.get(path, {}, wire, callContext(resource, scope)), (answer) => [toRecord(answer.result)])
   )
 
 /** A page-number listing at `perPage` (the largest the endpoint allows). */
@@ -49,16 +42,14 @@ export const pages = <W, WI, A>(
   path: string,
   options: { readonly perPage: number; readonly wire: Schema.Schema<W, WI>; readonly key: (wire: W) => string; readonly params?: Params },
   toRecord: (wire: W) => A
-): Stream.Stream<A, ConnectorError.ConnectorError, CloudflareClient> =>
-  Stream.unwrap(
-    Effect.map(CloudflareClient, (client) =>
-      Stream.map(
-        client.pages(
-          path,
-          { perPage: options.perPage, item: options.wire, key: options.key, ...(options.params === undefined ? {} : { params: options.params }) },
-          callContext(resource, scope)
-        ),
-        toRecord
-      )
+): Effect.Effect<ReadonlyArray<A>, ConnectorError.ConnectorError, CloudflareClient> =>
+  Effect.flatMap(CloudflareClient, (client) =>
+    Effect.map(
+      client.readPages(
+        path,
+        { perPage: options.perPage, item: options.wire, key: options.key, ...(options.params === undefined ? {} : { params: options.params }) },
+        callContext(resource, scope)
+      ),
+      (items) => items.map(toRecord)
     )
   )

@@ -7,7 +7,7 @@
  * resource that waited for it (its name and the permission it needs).
  */
 import { ConnectorError, Json, type Scope } from "@plumbline/core"
-import { Effect, Option, Request, RequestResolver, Schema, Stream } from "effect"
+import { Effect, Option, Request, RequestResolver, Schema } from "effect"
 import { attribute, type CallContext, CloudflareClient, isNotFoundWithCode } from "../CloudflareClient.js"
 import { callContext } from "./context.js"
 import { openStruct } from "./records.js"
@@ -130,8 +130,12 @@ const withClient = <A, E>(read: (client: Effect.Effect.Success<typeof Cloudflare
  * Runs `f` on every item at once, like `Effect.forEach`, but lets every one finish before failing
  * with the first error: a failing read never interrupts a sibling in the middle of a shared request.
  */
-export const forEachSettled = <A, B, E, R>(items: Iterable<A>, f: (a: A) => Effect.Effect<B, E, R>): Effect.Effect<Array<B>, E, R> =>
-  Effect.flatMap(Effect.forEach(items, (a) => Effect.either(f(a)), { concurrency: "unbounded" }), (results) => {
+export const forEachSettled = <A, B, E, R>(items: Iterable<A>, f: (a: A) => Effect.Effect<B, E, R>): Effect.Effect<Array<B>, E, R> => {
+  const all = Array.from(items)
+  // Nothing to run side by side: no fibre to fork (most zones have one phase to read, or none).
+  if (all.length === 0) return Effect.succeed([])
+  if (all.length === 1) return Effect.map(f(all[0]!), (b) => [b])
+  return Effect.flatMap(Effect.forEach(all, (a) => Effect.either(f(a)), { concurrency: "unbounded" }), (results) => {
     const out: Array<B> = []
     for (const result of results) {
       if (result._tag === "Left") return Effect.fail(result.left)
@@ -139,16 +143,15 @@ export const forEachSettled = <A, B, E, R>(items: Iterable<A>, f: (a: A) => Effe
     }
     return Effect.succeed(out)
   })
+}
 
 const rulesetsResolver = RequestResolver.fromEffect((request: ListZoneRulesets) =>
   withClient((client) =>
-    Stream.runCollect(
-      client.cursor(
-        `/zones/${request.zoneId}/rulesets`,
-        { style: "cursor", perPage: RULESETS_PER_PAGE, item: RulesetSummaryWire },
-        shared("rulesets", request.scope)
-      )
-    ).pipe(Effect.map((chunk) => Array.from(chunk)))
+    client.readCursor(
+      `/zones/${request.zoneId}/rulesets`,
+      { style: "cursor", perPage: RULESETS_PER_PAGE, item: RulesetSummaryWire },
+      shared("rulesets", request.scope)
+    )
   )
 )
 

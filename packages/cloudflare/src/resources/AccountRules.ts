@@ -12,7 +12,7 @@
  */
 import { Coverage } from "@plumbline/cloudflare-rules"
 import { type ConnectorError, Resource, type Scope } from "@plumbline/core"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option } from "effect"
 import type { CloudflareClient } from "../CloudflareClient.js"
 import { accountEntrypoint, forEachSettled, type RuleWire, type RulesetWire, rulesetById } from "../internal/shared.js"
 import * as Permissions from "../Permissions.js"
@@ -78,16 +78,14 @@ const reaching = (
   })
 
 /** The account-level rules that reach the zone `scope`. */
-export const rulesOf = (scope: Scope.Scope): Stream.Stream<Rule, ConnectorError.ConnectorError, CloudflareClient> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      const accountId = scope.attributes["account"]
-      if (accountId === undefined) return Stream.empty
-      const entrypoints = yield* forEachSettled(PHASES, (phase) => accountEntrypoint(NAME, scope, accountId, phase))
-      const rules = yield* forEachSettled(entrypoints.flatMap(Option.toArray), (e) => reaching(scope, accountId, e))
-      return Stream.fromIterable(rules.flat())
-    })
-  )
+export const rulesOf = (scope: Scope.Scope): Effect.Effect<ReadonlyArray<Rule>, ConnectorError.ConnectorError, CloudflareClient> =>
+  Effect.gen(function* () {
+    const accountId = scope.attributes["account"]
+    if (accountId === undefined) return []
+    const entrypoints = yield* forEachSettled(PHASES, (phase) => accountEntrypoint(NAME, scope, accountId, phase))
+    const rules = yield* forEachSettled(entrypoints.flatMap(Option.toArray), (e) => reaching(scope, accountId, e))
+    return rules.flat()
+  })
 
 /** The resource. */
 export const resource = Resource.make({
@@ -98,7 +96,7 @@ export const resource = Resource.make({
   identity: (r: Rule) => r.id,
   permissions: [Permissions.forResource(NAME)],
   volatile: [...VOLATILE],
-  list: rulesOf,
+  read: rulesOf,
   // Account-level rulesets reach Enterprise zones only (https://developers.cloudflare.com/waf/account/custom-rulesets/).
   availability: Plans.requires("enterprise", "Reaching a zone with account-level rulesets")
 })

@@ -58,44 +58,48 @@ const ZoneAccount = Schema.Struct({ account: Schema.Struct({ id: Schema.String, 
 
 /** The distinct accounts of the zones the token can list (50 per page). */
 const accountsOfZones = (context: CallContext) =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      const client = yield* CloudflareClient
-      const zones = yield* Stream.runCollect(
-        client.pages("/zones", { perPage: 50, item: Schema.Struct({ id: Schema.String, ...ZoneAccount.fields }), key: (z) => z.id }, { ...context, permission: "Zone Read" })
-      )
-      const byId = new Map<string, Account>()
-      for (const zone of zones) byId.set(zone.account.id, compact({ id: zone.account.id, name: zone.account.name ?? zone.account.id }))
-      return Stream.fromIterable(byId.values())
-    })
-  )
+  Effect.gen(function* () {
+    const client = yield* CloudflareClient
+    const zones = yield* client.readPages(
+      "/zones",
+      { perPage: 50, item: Schema.Struct({ id: Schema.String, ...ZoneAccount.fields }), key: (z) => z.id },
+      { ...context, permission: "Zone Read" }
+    )
+    const byId = new Map<string, Account>()
+    for (const zone of zones) byId.set(zone.account.id, compact({ id: zone.account.id, name: zone.account.name ?? zone.account.id }))
+    return [...byId.values()]
+  })
+
+/** The accounts of the token, read whole. */
+export const read = (scope?: Scope.Scope): Effect.Effect<ReadonlyArray<Account>, ConnectorError.ConnectorError, CloudflareClient> =>
+  Effect.gen(function* () {
+    const client = yield* CloudflareClient
+    const context = callContext(NAME, scope)
+    const one = (id: string) => Effect.map(client.get(`/accounts/${id}`, {}, AccountWire, context), (a) => [toRecord(a.result)])
+    if (client.tokenKind === "account-owned") {
+      const id = yield* client.ownerAccountId
+      return id === undefined ? [] : yield* one(id)
+    }
+    const configured = client.configuredAccountId
+    return yield* Effect.map(client.readPages("/accounts", { perPage: PER_PAGE, item: AccountWire, key: (a) => a.id }, context), (accounts) =>
+      accounts.map(toRecord)
+    ).pipe(
+      Effect.catchAll((error) => {
+        // An unprefixed account-owned token may not list accounts (400/1001): read the configured one.
+        if (configured !== undefined && error._tag === "RequestRejected" && error.status === 400 && error.codes.some((c) => c.code === 1001)) {
+          return one(configured)
+        }
+        // A token refused the account listing can still reach its zones: their accounts are enough
+        // to walk the tree (id and name only).
+        if (error._tag === "PermissionMissing") return accountsOfZones(context)
+        return Effect.fail(error)
+      })
+    )
+  })
 
 /** Streams the accounts of the token. */
 export const list = (scope?: Scope.Scope): Stream.Stream<Account, ConnectorError.ConnectorError, CloudflareClient> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      const client = yield* CloudflareClient
-      const context = callContext(NAME, scope)
-      const one = (id: string) => Stream.fromEffect(Effect.map(client.get(`/accounts/${id}`, {}, AccountWire, context), (a) => toRecord(a.result)))
-      if (client.tokenKind === "account-owned") {
-        const id = yield* client.ownerAccountId
-        return id === undefined ? Stream.empty : one(id)
-      }
-      const configured = client.configuredAccountId
-      return Stream.map(client.pages("/accounts", { perPage: PER_PAGE, item: AccountWire, key: (a) => a.id }, context), toRecord).pipe(
-        Stream.catchAll((error) => {
-          // An unprefixed account-owned token may not list accounts (400/1001): read the configured one.
-          if (configured !== undefined && error._tag === "RequestRejected" && error.status === 400 && error.codes.some((c) => c.code === 1001)) {
-            return one(configured)
-          }
-          // A token refused the account listing can still reach its zones: their accounts are enough
-          // to walk the tree (id and name only).
-          if (error._tag === "PermissionMissing") return accountsOfZones(context)
-          return Stream.fail(error)
-        })
-      )
-    })
-  )
+  Stream.fromIterableEffect(read(scope))
 
 /** The accounts resource; produces `account` scopes. */
 export const resource = Resource.make({
@@ -105,7 +109,7 @@ export const resource = Resource.make({
   schema: Account,
   identity: (a: Account) => a.id,
   permissions: [Permissions.forResource(NAME)],
-  list,
+  read,
   produces: {
     scope: "account",
     fromRecord: (a: Account) =>

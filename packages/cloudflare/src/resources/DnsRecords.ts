@@ -108,6 +108,6 @@ export const resource = Resource.make({
   permissions: [Permissions.forResource(NAME)],
   // The comment's and the tags' own timestamps move with them: the change shows on `/comment` or `/tags`.
   volatile: ["/modified_on", "/comment_modified_on", "/tags_modified_on"],
-  list: (scope) =>
+  read: (scope) =>
     Read.pages(NAME, scope, `/zones/${scope.id}/dns_records`, { perPage: PER_PAGE, wire: DnsRecordWire, key: (r) => r.id }, toRecord)
 })

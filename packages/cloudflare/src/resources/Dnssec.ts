@@ -62,7 +62,7 @@ export const resource = Resource.make({
   identity: () => "dnssec",
   permissions: [Permissions.forResource(NAME)],
   volatile: ["/modified_on"],
-  list: (scope) =>
+  read: (scope) =>
     Read.one(NAME, scope, `/zones/${scope.id}/dnssec`, DnssecWire, (w): Dnssec =>
       compact({
         status: orUndefined(w.status),

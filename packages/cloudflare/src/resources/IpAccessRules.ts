@@ -79,7 +79,7 @@ export const zone = Resource.make({
   identity: (r: AccessRule) => r.id,
   permissions: [Permissions.forResource(ZONE)],
   volatile: ["/modified_on"],
-  list: (scope) =>
+  read: (scope) =>
     Read.pages(ZONE, scope, `/zones/${scope.id}/firewall/access_rules/rules`, { perPage: PER_PAGE, wire: AccessRuleWire, key: (r) => r.id }, toRecord)
 })
 
@@ -92,6 +92,6 @@ export const account = Resource.make({
   identity: (r: AccessRule) => r.id,
   permissions: [Permissions.forResource(ACCOUNT)],
   volatile: ["/modified_on"],
-  list: (scope) =>
+  read: (scope) =>
     Read.pages(ACCOUNT, scope, `/accounts/${scope.id}/firewall/access_rules/rules`, { perPage: PER_PAGE, wire: AccessRuleWire, key: (r) => r.id }, toRecord)
 })

@@ -5,7 +5,7 @@
  * both resources costs it once. Items are keyed `list_id/item_id` and carry the list's name.
  */
 import { type ConnectorError, ItemProblem, Json, Resource, type Scope } from "@plumbline/core"
-import { Effect, Schema, Stream } from "effect"
+import { Effect, Schema } from "effect"
 import { CloudflareClient } from "../CloudflareClient.js"
 import { callContext } from "../internal/context.js"
 import { compact, Extra, extraOf, openStruct, orUndefined } from "../internal/records.js"
@@ -71,11 +71,10 @@ export const lists = Resource.make({
   identity: (l: List) => l.id,
   permissions: [Permissions.forResource(LISTS)],
   volatile: ["/modified_on"],
-  list: (scope) =>
-    Stream.fromIterableEffect(
-      Effect.map(accountLists(LISTS, scope), (all) =>
-        all.map(
-          (w): List =>
+  read: (scope) =>
+    Effect.map(accountLists(LISTS, scope), (all) =>
+      all.map(
+        (w): List =>
             compact({
               id: w.id,
               name: w.name,
@@ -87,7 +86,6 @@ export const lists = Resource.make({
               modified_on: orUndefined(w.modified_on),
               extra: extraOf(w, ListWire.fields)
             })
-        )
       )
     )
 })
@@ -96,54 +94,50 @@ export const lists = Resource.make({
  * Keeps the first item of each id and reports every later one as a problem: real lists have been
  * seen to repeat an item id, and one repeat must not cost the whole resource (issue #14).
  */
-const firstOfEachId = <E, R>(items: Stream.Stream<typeof ItemWire.Type, E, R>) =>
-  Stream.suspend(() => {
+const firstOfEachId = (items: ReadonlyArray<typeof ItemWire.Type>) =>
+  Effect.suspend(() => {
     const seen = new Set<string>()
-    let index = 0
-    return Stream.filterEffect(items, (w) =>
-      Effect.suspend(() => {
-        const at = index++
-        if (!seen.has(w.id)) {
-          seen.add(w.id)
-          return Effect.succeed(true)
-        }
-        return Effect.as(
-          ItemProblem.report(
-            new ItemProblem.ItemProblem({ index: at, id: w.id, path: "/id", message: "duplicate id: the first item with this id is kept" })
-          ),
-          false
-        )
-      })
-    )
+    const problems: Array<ItemProblem.ItemProblem> = []
+    const kept = items.filter((w, at) => {
+      if (!seen.has(w.id)) {
+        seen.add(w.id)
+        return true
+      }
+      problems.push(new ItemProblem.ItemProblem({ index: at, id: w.id, path: "/id", message: "duplicate id: the first item with this id is kept" }))
+      return false
+    })
+    return Effect.as(Effect.forEach(problems, ItemProblem.report, { discard: true }), kept)
   })
 
 const itemsOf = (scope: Scope.Scope, list: { readonly id: string; readonly name: string }) =>
-  Stream.unwrap(
-    Effect.map(CloudflareClient, (client) =>
-      Stream.map(
-        firstOfEachId(
-          client.cursor(
-            `/accounts/${scope.id}/rules/lists/${list.id}/items`,
-            { style: "cursors.after", perPage: LIST_ITEMS_PER_PAGE, item: ItemWire },
-            callContext(ITEMS, scope)
-          )
-        ),
-        (w): Item =>
-          compact({
-            id: w.id,
-            list_id: list.id,
-            list_name: list.name,
-            ip: orUndefined(w.ip),
-            hostname: orUndefined(w.hostname),
-            asn: orUndefined(w.asn),
-            redirect: orUndefined(w.redirect),
-            comment: orUndefined(w.comment),
-            created_on: orUndefined(w.created_on),
-            modified_on: orUndefined(w.modified_on),
-            extra: extraOf(w, ItemWire.fields)
-          })
+  Effect.flatMap(CloudflareClient, (client) =>
+    client
+      .readCursor(
+        `/accounts/${scope.id}/rules/lists/${list.id}/items`,
+        { style: "cursors.after", perPage: LIST_ITEMS_PER_PAGE, item: ItemWire },
+        callContext(ITEMS, scope)
       )
-    )
+      .pipe(
+        Effect.flatMap(firstOfEachId),
+        Effect.map((wires) =>
+          wires.map(
+            (w): Item =>
+              compact({
+                id: w.id,
+                list_id: list.id,
+                list_name: list.name,
+                ip: orUndefined(w.ip),
+                hostname: orUndefined(w.hostname),
+                asn: orUndefined(w.asn),
+                redirect: orUndefined(w.redirect),
+                comment: orUndefined(w.comment),
+                created_on: orUndefined(w.created_on),
+                modified_on: orUndefined(w.modified_on),
+                extra: extraOf(w, ItemWire.fields)
+              })
+          )
+        )
+      )
   )
 
 /** The items resource: every item of every list; empty lists cost no request. */
@@ -155,14 +149,15 @@ export const items = Resource.make({
   identity: (i: Item) => `${i.list_id}/${i.id}`,
   permissions: [Permissions.forResource(ITEMS)],
   volatile: ["/modified_on"],
-  list: (scope): Stream.Stream<Item, ConnectorError.ConnectorError, CloudflareClient> =>
-    Stream.unwrap(
-      Effect.map(accountLists(ITEMS, scope), (all) =>
-        Stream.flatMap(
-          Stream.fromIterable(all.filter((l) => l.num_items !== 0)),
+  read: (scope): Effect.Effect<ReadonlyArray<Item>, ConnectorError.ConnectorError, CloudflareClient> =>
+    Effect.flatMap(accountLists(ITEMS, scope), (all) =>
+      Effect.map(
+        Effect.forEach(
+          all.filter((l) => l.num_items !== 0),
           (list) => itemsOf(scope, list),
           { concurrency: 2 }
-        )
+        ),
+        (perList) => perList.flat()
       )
     )
 })

@@ -91,7 +91,7 @@ export const rules = Resource.make({
   identity: (r: FirewallRule) => r.id,
   permissions: [Permissions.forResource(RULES)],
   volatile: ["/modified_on"],
-  list: (scope) =>
+  read: (scope) =>
     Read.pages(RULES, scope, `/zones/${scope.id}/firewall/rules`, { perPage: PER_PAGE, wire: FirewallRuleWire, key: (r) => r.id }, (w): FirewallRule =>
       compact({
         id: w.id,
@@ -117,6 +117,6 @@ export const filters = Resource.make({
   schema: Filter,
   identity: (f: Filter) => f.id,
   permissions: [Permissions.forResource(FILTERS)],
-  list: (scope) =>
+  read: (scope) =>
     Read.pages(FILTERS, scope, `/zones/${scope.id}/filters`, { perPage: PER_PAGE, wire: FilterWire, key: (f) => f.id }, filterRecord)
 })

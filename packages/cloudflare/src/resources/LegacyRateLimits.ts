@@ -58,7 +58,7 @@ export const resource = Resource.make({
   schema: LegacyRateLimit,
   identity: (r: LegacyRateLimit) => r.id,
   permissions: [Permissions.forResource(NAME)],
-  list: (scope) =>
+  read: (scope) =>
     Read.pages(NAME, scope, `/zones/${scope.id}/rate_limits`, { perPage: PER_PAGE, wire: LegacyRateLimitWire, key: (r) => r.id }, (w): LegacyRateLimit =>
       compact({
         id: w.id,

@@ -52,7 +52,7 @@ export const resource = Resource.make({
   identity: (r: PageRule) => r.id,
   permissions: [Permissions.forResource(NAME)],
   volatile: ["/modified_on"],
-  list: (scope) =>
+  read: (scope) =>
     Read.all(
       NAME,
       scope,

@@ -14,7 +14,7 @@
  * `RateLimitRules`, `TransformRules`, `RedirectRules` and `SensitiveDataRules` use it.
  */
 import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core"
-import { Effect, Option, Schema, Stream } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { CloudflareClient } from "../CloudflareClient.js"
 import { compact, Extra, extraOf, orUndefined, sorted } from "../internal/records.js"
 import { forEachSettled, RatelimitWire, RuleWire, type RulesetSummaryWire, RulesetWire, rulesetById, zoneEntrypoint, zoneRulesets } from "../internal/shared.js"
@@ -140,30 +140,28 @@ export const ALWAYS_READ: ReadonlyArray<string> = ["http_request_firewall_custom
 export const entrypointsToRead = (summaries: ReadonlyArray<RulesetSummaryWire>, phases: ReadonlyArray<string>): Array<string> =>
   phases.filter((phase) => ALWAYS_READ.includes(phase) || summaries.some((s) => s.kind === "zone" && s.phase === phase))
 
-/** Streams the rules of `phases` in a zone: one shared listing, then the entry points `entrypointsToRead` names. */
+/** The rules of `phases` in a zone: one shared listing, then the entry points `entrypointsToRead` names. */
 export const rulesOf = (
   resource: string,
   scope: Scope.Scope,
   phases: ReadonlyArray<string>
-): Stream.Stream<Rule, ConnectorError.ConnectorError, CloudflareClient> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      const summaries = yield* zoneRulesets(resource, scope)
-      const entrypoints = yield* forEachSettled(entrypointsToRead(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase))
-      const present = entrypoints.flatMap((entrypoint) => Option.toArray(entrypoint))
-      const records = present.flatMap((ruleset) => (ruleset.rules ?? []).map((rule, i) => toRecord(ruleset, rule, i, summaries)))
-      // A zone entry point may `execute` a zone custom ruleset (kind `custom`): its rules act on
-      // the zone too, so they are kept, each ruleset fetched once per snapshot (shared request).
-      const executed = yield* forEachSettled(
-        records.filter((r) => r.enabled && r.executes?.kind === "custom"),
-        (r) =>
-          Effect.map(rulesetById(resource, scope, "zones", scope.id, r.executes!.id), (ruleset) =>
-            (ruleset.rules ?? []).map((rule, i) => ({ ...toRecord(ruleset, rule, i, summaries), phase: r.phase, ruleset_name: ruleset.name, executed_by: r.id }))
-          )
-      )
-      return Stream.fromIterable([...records, ...executed.flat()])
-    })
-  )
+): Effect.Effect<ReadonlyArray<Rule>, ConnectorError.ConnectorError, CloudflareClient> =>
+  Effect.gen(function* () {
+    const summaries = yield* zoneRulesets(resource, scope)
+    const entrypoints = yield* forEachSettled(entrypointsToRead(summaries, phases), (phase) => zoneEntrypoint(resource, scope, phase))
+    const present = entrypoints.flatMap((entrypoint) => Option.toArray(entrypoint))
+    const records = present.flatMap((ruleset) => (ruleset.rules ?? []).map((rule, i) => toRecord(ruleset, rule, i, summaries)))
+    // A zone entry point may `execute` a zone custom ruleset (kind `custom`): its rules act on
+    // the zone too, so they are kept, each ruleset fetched once per snapshot (shared request).
+    const executed = yield* forEachSettled(
+      records.filter((r) => r.enabled && r.executes?.kind === "custom"),
+      (r) =>
+        Effect.map(rulesetById(resource, scope, "zones", scope.id, r.executes!.id), (ruleset) =>
+          (ruleset.rules ?? []).map((rule, i) => ({ ...toRecord(ruleset, rule, i, summaries), phase: r.phase, ruleset_name: ruleset.name, executed_by: r.id }))
+        )
+    )
+    return [...records, ...executed.flat()]
+  })
 
 /** Declares a resource over the zone entry points of `phases`. */
 export const phaseResource = (options: {
@@ -180,6 +178,6 @@ export const phaseResource = (options: {
     identity: (r: Rule) => r.id,
     permissions: [Permissions.forResource(options.name)],
     volatile: [...VOLATILE],
-    list: (scope: Scope.Scope) => rulesOf(options.name, scope, options.phases),
+    read: (scope: Scope.Scope) => rulesOf(options.name, scope, options.phases),
     ...(options.availability === undefined ? {} : { availability: options.availability })
   })

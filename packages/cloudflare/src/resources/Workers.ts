@@ -4,7 +4,7 @@
  * `GET /accounts/{id}/workers/domains`). None is paginated.
  */
 import { type ConnectorError, Json, Resource, type Scope } from "@plumbline/core"
-import { Effect, Schema, Stream } from "effect"
+import { Effect, Schema } from "effect"
 import { type CloudflareClient, decodeEach } from "../CloudflareClient.js"
 import * as Read from "../internal/read.js"
 import { accountWorkerDomains } from "../internal/shared.js"
@@ -86,7 +86,7 @@ export const scripts = Resource.make({
   identity: (s: Script) => s.id,
   permissions: [Permissions.forResource(SCRIPTS)],
   volatile: ["/modified_on", "/etag"],
-  list: (scope) =>
+  read: (scope) =>
     Read.all(SCRIPTS, scope, `/accounts/${scope.id}/workers/scripts`, ScriptWire, (w): Script =>
       compact({
         id: w.id,
@@ -121,7 +121,7 @@ export const routes = Resource.make({
   schema: Route,
   identity: (r: Route) => r.id,
   permissions: [Permissions.forResource(ROUTES)],
-  list: (scope) =>
+  read: (scope) =>
     Read.all(ROUTES, scope, `/zones/${scope.id}/workers/routes`, RouteWire, (w): Route =>
       compact({ id: w.id, pattern: w.pattern, script: orUndefined(w.script), extra: extraOf(w, RouteWire.fields) })
     )
@@ -165,32 +165,28 @@ const mayBelongTo = (raw: unknown, zoneId: string): boolean => {
 }
 
 /** The custom domains of one zone: the account's listing (read once per snapshot), this zone's items. */
-const domainsOf = (scope: Scope.Scope): Stream.Stream<CustomDomain, ConnectorError.ConnectorError, CloudflareClient> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      const accountId = scope.attributes["account"]
-      if (accountId === undefined) return Stream.empty
-      const raws = yield* accountWorkerDomains(DOMAINS, scope, accountId)
-      // Each item decoded on its own, reported at its index in the account's listing.
-      const decoded = yield* Effect.forEach(
-        raws.flatMap((raw, index) => (mayBelongTo(raw, scope.id) ? [{ raw, index }] : [])),
-        ({ index, raw }) => decodeEach([raw], DomainWire, index)
-      )
-      return Stream.fromIterable(
-        decoded.flat().map(
-          (w): CustomDomain =>
-            compact({
-              id: w.id,
-              hostname: orUndefined(w.hostname),
-              service: orUndefined(w.service),
-              environment: orUndefined(w.environment),
-              cert_id: orUndefined(w.cert_id),
-              extra: extraOf(w, DomainWire.fields)
-            })
-        )
-      )
-    })
-  )
+const domainsOf = (scope: Scope.Scope): Effect.Effect<ReadonlyArray<CustomDomain>, ConnectorError.ConnectorError, CloudflareClient> =>
+  Effect.gen(function* () {
+    const accountId = scope.attributes["account"]
+    if (accountId === undefined) return []
+    const raws = yield* accountWorkerDomains(DOMAINS, scope, accountId)
+    // Each item decoded on its own, reported at its index in the account's listing.
+    const decoded = yield* Effect.forEach(
+      raws.flatMap((raw, index) => (mayBelongTo(raw, scope.id) ? [{ raw, index }] : [])),
+      ({ index, raw }) => decodeEach([raw], DomainWire, index)
+    )
+    return decoded.flat().map(
+      (w): CustomDomain =>
+        compact({
+          id: w.id,
+          hostname: orUndefined(w.hostname),
+          service: orUndefined(w.service),
+          environment: orUndefined(w.environment),
+          cert_id: orUndefined(w.cert_id),
+          extra: extraOf(w, DomainWire.fields)
+        })
+    )
+  })
 
 /**
  * Workers Custom Domains of the zone: hostnames served whole by a Worker, with no route matching
@@ -204,5 +200,5 @@ export const customDomains = Resource.make({
   schema: CustomDomain,
   identity: (d: CustomDomain) => d.id,
   permissions: [Permissions.forResource(DOMAINS)],
-  list: domainsOf
+  read: domainsOf
 })

@@ -60,7 +60,7 @@ export const resource = Resource.make({
   identity: (s: Setting) => s.id,
   permissions: [Permissions.forResource(NAME)],
   volatile: ["/modified_on", "/time_remaining"],
-  list: (scope) =>
+  read: (scope) =>
     Read.all(NAME, scope, `/zones/${scope.id}/settings`, SettingWire, (w): Setting =>
       compact({
         id: w.id,

@@ -146,22 +146,25 @@ export const toRecord = (wire: ZoneWire): Zone =>
 
 const NAME = "zones"
 
+const listing = (accountId: string | undefined) =>
+  ({ params: { "account.id": accountId }, perPage: PER_PAGE, item: ZoneWire, key: (z: ZoneWire) => z.id }) as const
+
 /** Streams the zones the token can read, in one account or (no account) everywhere. */
 export const list = (
   accountId: string | undefined,
   scope?: Scope.Scope
 ): Stream.Stream<Zone, ConnectorError.ConnectorError, CloudflareClient> =>
   Stream.unwrap(
-    Effect.map(CloudflareClient, (client) =>
-      Stream.map(
-        client.pages(
-          "/zones",
-          { params: { "account.id": accountId }, perPage: PER_PAGE, item: ZoneWire, key: (z) => z.id },
-          callContext(NAME, scope)
-        ),
-        toRecord
-      )
-    )
+    Effect.map(CloudflareClient, (client) => Stream.map(client.pages("/zones", listing(accountId), callContext(NAME, scope)), toRecord))
+  )
+
+/** The zones the token can read, in one account or (no account) everywhere, read whole. */
+export const read = (
+  accountId: string | undefined,
+  scope?: Scope.Scope
+): Effect.Effect<ReadonlyArray<Zone>, ConnectorError.ConnectorError, CloudflareClient> =>
+  Effect.flatMap(CloudflareClient, (client) =>
+    Effect.map(client.readPages("/zones", listing(accountId), callContext(NAME, scope)), (zones) => zones.map(toRecord))
   )
 
 /** The zone scope of a zone record: plan and account as attributes. */
@@ -177,6 +180,6 @@ export const resource = Resource.make({
   identity: (z: Zone) => z.id,
   permissions: [Permissions.forResource(NAME)],
   volatile: ["/modified_on", "/development_mode"],
-  list: (scope) => list(scope.id, scope),
+  read: (scope) => read(scope.id, scope),
   produces: { scope: "zone", fromRecord: toScope }
 })

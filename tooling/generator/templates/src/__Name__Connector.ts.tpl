@@ -82,8 +82,8 @@ export const items = Resource.make({
   identity: (item) => item.id,
   permissions: ["items:read"],
   volatile: ["/updated_at"],
-  list: (scope) =>
-    Pagination.pageNumber({
+  read: (scope) =>
+    Pagination.collectPageNumber({
       perPage,
       key: (item: Item) => item.id,
       path: "/items",
