@@ -4,9 +4,11 @@
  * `Ratelimit` header), and count the customer's dashboard and scripts against the same quota. A
  * `RequestBudget` alone only bounds our own requests; this gate reads the announcements and keeps our
  * spending to a `share` of what remains, so that a snapshot never eats the customer's allowance: within
- * one announced window our requests stay at most `share × (remaining + ours)`, and they are paced over
- * the window (a tenth at once, the rest released evenly) so that the customer's later use still finds
- * room. Core knows no header format: each connector parses its provider's into a `Reading`.
+ * one announced window our requests stay at most `share × (remaining + ours)`, and below a share of 1
+ * they are paced over the window (a tenth at once, the rest released evenly) so that the customer's
+ * later use still finds room. A share of 1 gives the connector the whole quota: it spends what remains
+ * as fast as its `RequestBudget` allows, and waits for the reset once nothing remains. Core knows no
+ * header format: each connector parses its provider's into a `Reading`.
  */
 import { Clock, Duration, Effect, FiberRef, Option } from "effect"
 import * as Permits from "./internal/permits.js"
@@ -76,33 +78,54 @@ export const make = (share: number): Effect.Effect<Gate> =>
           : Effect.sleep(Duration.millis(millis))
       })
 
-    const acquire = turn.withPermit(
-      Effect.gen(function* () {
-        const waited = { total: 0 }
-        for (;;) {
-          const now = yield* Clock.currentTimeMillis
-          // No announcement for the current window yet: the next answer brings one.
-          if (now >= windowEnd) break
-          const cap = share * (Math.max(0, remaining - sinceAnnouncement) + inWindow)
-          // The cap: ours ≤ share × (what remains + ours) in this window; else wait for the reset.
-          if (inWindow + 1 > cap) {
-            yield* wait(windowEnd - now, waited)
-            continue
-          }
-          // The pace: the cap is released over the window (a tenth of it at once), so the customer's
-          // later use still finds room.
-          const start = windowEnd - windowMillis - BURST * windowMillis
-          const at = start + ((inWindow + 1) / cap) * windowMillis
-          if (at > now) {
-            yield* wait(Math.ceil(at - now), waited)
-            continue
-          }
-          break
-        }
-        sinceAnnouncement++
-        inWindow++
-      })
+    /** How long a request must wait at `now` before it may go (0: at once). */
+    const waitAt = (now: number): number => {
+      // No announcement for the current window yet: the next answer brings one.
+      if (now >= windowEnd) return 0
+      const cap = share * (Math.max(0, remaining - sinceAnnouncement) + inWindow)
+      // The cap: ours ≤ share × (what remains + ours) in this window; else wait for the reset.
+      if (inWindow + 1 > cap) return windowEnd - now
+      // At share 1 the whole quota is ours to spend: nothing is kept for the customer's later use,
+      // so there is nothing to pace for.
+      if (share === 1) return 0
+      // The pace: the cap is released over the window (a tenth of it at once), so the customer's
+      // later use still finds room.
+      const start = windowEnd - windowMillis - BURST * windowMillis
+      const at = start + ((inWindow + 1) / cap) * windowMillis
+      return at > now ? Math.ceil(at - now) : 0
+    }
+    const spend = () => {
+      sinceAnnouncement++
+      inWindow++
+    }
+    /** Fibres in line for the turn or holding it; the fast path is only for a gate nobody waits on. */
+    let inLine = 0
+
+    const queued = Effect.acquireUseRelease(
+      Effect.sync(() => inLine++),
+      () =>
+        turn.withPermit(
+          Effect.gen(function* () {
+            const waited = { total: 0 }
+            for (;;) {
+              const millis = waitAt(yield* Clock.currentTimeMillis)
+              if (millis === 0) break
+              yield* wait(millis, waited)
+            }
+            spend()
+          })
+        ),
+      () => Effect.sync(() => inLine--)
     )
+
+    // Nobody in line and nothing to wait for: the request goes in one synchronous step.
+    const acquire = Effect.clockWith((clock) => {
+      if (inLine === 0 && waitAt(clock.unsafeCurrentTimeMillis()) === 0) {
+        spend()
+        return Effect.void
+      }
+      return queued
+    })
 
     const observe = (announcement: Announcement) =>
       Effect.map(Clock.currentTimeMillis, (now) => {

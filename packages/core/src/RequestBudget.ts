@@ -13,7 +13,7 @@
  * answer) sets a deadline with `withDeadline`: a request the budget cannot grant within it fails at
  * once with `BudgetDeadlineExceeded`, carrying the estimated wait, instead of hanging.
  */
-import { Clock, Context, Duration, Effect, FiberRef, Layer, Option, Ref, Schema, SynchronizedRef } from "effect"
+import { Clock, Context, Duration, Effect, FiberRef, Layer, Option, Schema, SynchronizedRef } from "effect"
 import * as Permits from "./internal/permits.js"
 
 /** Limits of one budget. `margin` widens the window, to absorb clock skew and latency jitter. */
@@ -82,30 +82,60 @@ export const makeBudget = (limits: Limits): Effect.Effect<Budget> =>
     const ring = new Array<number>(limits.limit).fill(Number.NEGATIVE_INFINITY)
     let next = 0
     let taken = 0
-    const pausedUntil = yield* Ref.make(0)
+    // Read and written only inside synchronous steps of the budget's effects.
+    let pausedUntil = 0
+    /** Fibres in line for the turn or holding it; the fast path is only for a budget nobody waits on. */
+    let inLine = 0
     const turn = yield* Permits.make(1)
 
     const waitUntil = (at: number) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => (at > now ? Effect.sleep(Duration.millis(at - now)) : Effect.void))
 
-    const acquire = turn.withPermit(
+    const record = (now: number) => {
+      ring[next] = now
+      next = (next + 1) % limits.limit
+      taken++
+    }
+
+    const inTurn = turn.withPermit(
       Effect.gen(function* () {
         // A pause may be extended while we wait, so look again after each wait.
         for (;;) {
-          const until = yield* Ref.get(pausedUntil)
+          const until = pausedUntil
           const now = yield* Clock.currentTimeMillis
           if (until <= now) break
           yield* waitUntil(until)
         }
         yield* waitUntil((ring[next] ?? Number.NEGATIVE_INFINITY) + windowMillis)
-        ring[next] = yield* Clock.currentTimeMillis
-        next = (next + 1) % limits.limit
-        taken++
+        record(yield* Clock.currentTimeMillis)
       })
     )
+    /** `self`, counted as in line for the whole of it. */
+    const queue = <A, E>(self: Effect.Effect<A, E>) =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => inLine++),
+        () => self,
+        () => Effect.sync(() => inLine--)
+      )
+    const queued = queue(inTurn)
+
+    // The common case, with a budget to spare: nobody in line, no pause and the oldest slot free
+    // now. Taken in one synchronous step, without the turn: the line only matters when requests wait.
+    const acquire = Effect.clockWith((clock) => {
+      if (inLine === 0) {
+        const now = clock.unsafeCurrentTimeMillis()
+        if (pausedUntil <= now && (ring[next] ?? Number.NEGATIVE_INFINITY) + windowMillis <= now) {
+          record(now)
+          return Effect.void
+        }
+      }
+      return queued
+    })
 
     const pause = (millis: number) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => Ref.update(pausedUntil, (until) => Math.max(until, now + millis)))
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        pausedUntil = Math.max(pausedUntil, now + millis)
+      })
 
     const acquireWithin = (deadline: Duration.DurationInput) =>
       Effect.gen(function* () {
@@ -116,7 +146,7 @@ export const makeBudget = (limits: Limits): Effect.Effect<Budget> =>
           Effect.gen(function* () {
             const now = yield* Clock.currentTimeMillis
             const left = started + limitMillis - now
-            const until = yield* Ref.get(pausedUntil)
+            const until = pausedUntil
             const pausedWait = until - now
             const slotWait = (ring[next] ?? Number.NEGATIVE_INFINITY) + windowMillis - now
             const wait = Math.max(pausedWait, slotWait, 0)
@@ -125,24 +155,22 @@ export const makeBudget = (limits: Limits): Effect.Effect<Budget> =>
             }
             if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
             // A pause that came while we slept (a 429 for another request) still holds us back.
-            const after = yield* Ref.get(pausedUntil)
+            const after = pausedUntil
             const nowAfter = yield* Clock.currentTimeMillis
             if (after > nowAfter) return yield* new BudgetDeadlineExceeded({ reason: "paused", retryAfterMillis: after - nowAfter })
-            ring[next] = nowAfter
-            next = (next + 1) % limits.limit
-            taken++
+            record(nowAfter)
           })
         )
         const estimate = Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
-          const until = yield* Ref.get(pausedUntil)
+          const until = pausedUntil
           const slot = (ring[next] ?? Number.NEGATIVE_INFINITY) + windowMillis - now
           return new BudgetDeadlineExceeded({
             reason: until - now >= slot ? "paused" : "spent",
             retryAfterMillis: Math.max(until - now, slot, 1_000)
           })
         })
-        return yield* inTurn.pipe(
+        return yield* queue(inTurn).pipe(
           Effect.timeout(Duration.millis(Math.max(0, limitMillis))),
           Effect.catchTag("TimeoutException", () => Effect.flip(estimate))
         )
@@ -151,7 +179,7 @@ export const makeBudget = (limits: Limits): Effect.Effect<Budget> =>
     const state = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const used = ring.filter((t) => t > now - windowMillis).length
-      const until = yield* Ref.get(pausedUntil)
+      const until = pausedUntil
       return { limit: limits.limit, windowMillis, used, pausedUntil: until > now ? until : 0 }
     })
 

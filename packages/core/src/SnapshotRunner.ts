@@ -14,13 +14,12 @@
  * other result as it was: the outcome is an ordinary, complete `Snapshot` (same `contentHash` as a
  * full read of the same data) whose `provenance` says what was read and what carried.
  */
-import { Array as Arr, DateTime, Duration, Effect, Either, Option, Order, Request, Schema } from "effect"
+import { Array as Arr, DateTime, Duration, Effect, Either, Option, Order, Queue, Request, Schema } from "effect"
 import type * as ChangeFeed from "./ChangeFeed.js"
 import type { CredentialInvalid } from "./ConnectorError.js"
 import { type ConnectorError, DecodeFailure, decodeFailureFrom } from "./ConnectorError.js"
 import * as Connector from "./Connector.js"
 import * as ItemProblem from "./ItemProblem.js"
-import * as Permits from "./internal/permits.js"
 import type * as Json from "./Json.js"
 import * as Progress from "./Progress.js"
 import type * as Resource from "./Resource.js"
@@ -282,7 +281,25 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
     const progress = options.onProgress !== undefined
     const include = options.include ?? (() => true)
     const selected = selectResources(connector, options.resources)
-    const permits = yield* Permits.make(Math.max(1, options.concurrency ?? 4))
+    const concurrency = Math.max(1, options.concurrency ?? 4)
+    // The reads to run, taken in order by `concurrency` workers: a read costs no fibre of its own
+    // while it waits (a thousand zones are tens of thousands of reads, all known at once), and
+    // `null` tells a worker that everything is done.
+    const tasks = yield* Queue.unbounded<Effect.Effect<void, CredentialInvalid, R> | null>()
+    /** Tasks queued or running; a task queues what it finds before it counts itself done. */
+    let outstanding = 0
+    const spawn = (task: Effect.Effect<void, CredentialInvalid, R>) =>
+      Effect.suspend(() => {
+        outstanding++
+        return Queue.offer(tasks, task)
+      })
+    const done = Effect.suspend(() => {
+      outstanding--
+      return outstanding === 0 ? Queue.offerAll(tasks, Array.from({ length: concurrency }, () => null)) : Effect.void
+    })
+    const worker: Effect.Effect<void, CredentialInvalid, R> = Effect.flatMap(Queue.take(tasks), (task) =>
+      task === null ? Effect.void : Effect.zipRight(Effect.zipRight(task, done), worker)
+    )
     const plan = options.incremental === undefined ? undefined : planOf(connector, options.connectionId, options.incremental, startedAt)
     const results: Array<Snapshot.ResourceResult> = []
     /** The results carried from the previous snapshot, its own objects (incremental runs only). */
@@ -336,7 +353,6 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
         const outcome = yield* Effect.suspend(() => (refused === undefined ? collect(resource, scope) : Effect.fail(refused))).pipe(
           Effect.locally(Progress.currentReporter, reporter),
           Effect.locally(ItemProblem.currentCollector, problems),
-          permits.withPermit,
           Effect.either
         )
         if (Either.isLeft(outcome)) {
@@ -419,16 +435,16 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
      * Visits a scope. `whole`: read every resource (a full run, a marked or new scope, or one under
      * them); otherwise re-read what the plan marks and carry the rest. Carrying is synchronous: a
      * carried result costs no fiber, and the scopes under a carried producer are walked in the same
-     * pass, so only the reads become effects, run together.
+     * pass, so only the reads become effects, queued for the workers.
      */
-    const visit = (scope: Scope.Scope, whole: boolean): Effect.Effect<void, CredentialInvalid, R> =>
+    const visit = (scope: Scope.Scope, whole: boolean): Effect.Effect<void, never, R> =>
       Effect.suspend(() => {
         const reads: Array<Effect.Effect<void, CredentialInvalid, R>> = []
         const events: Array<Progress.ProgressEvent> = []
         walk(scope, whole, reads, events)
         return Effect.zipRight(
           events.length === 0 ? Effect.void : Effect.forEach(events, emit, { discard: true }),
-          Effect.all(reads, { concurrency: "unbounded", discard: true })
+          Effect.forEach(reads, spawn, { discard: true })
         )
       })
 
@@ -445,10 +461,7 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
       const due = p !== undefined && !readWhole && p.cadence.size > 0 && p.due(scopeKey)
       /** A child is visited whole unless the previous snapshot had it, unchanged. */
       const descend = (children: ReadonlyArray<Scope.Scope>) =>
-        Effect.forEach(children, (child) => visit(child, readWhole || p === undefined || !unchanged(p, child)), {
-          concurrency: "unbounded",
-          discard: true
-        })
+        Effect.forEach(children, (child) => visit(child, readWhole || p === undefined || !unchanged(p, child)), { discard: true })
       if (progress) events.push({ _tag: "ScopeStarted", scope })
       for (const resource of resourcesIn(scope.kind)) {
         if (p !== undefined && !readWhole) {
@@ -474,7 +487,10 @@ export const run = <R>(connector: Connector.Connector<R>, options: RunOptions): 
     // Reads shared by several resources (Cloudflare's ruleset listing per zone) are made as Effect
     // requests; one cache per run means each is sent once per snapshot and never reused by the next.
     const sharedReads = yield* Request.makeCache({ capacity: 1 << 16, timeToLive: Duration.infinity })
-    const stopped = yield* visit(Scope.root(options.connectionId), false).pipe(
+    const stopped = yield* Effect.zipRight(
+      spawn(visit(Scope.root(options.connectionId), false)),
+      Effect.all(Array.from({ length: concurrency }, () => worker), { concurrency: "unbounded", discard: true })
+    ).pipe(
       Effect.withRequestCache(sharedReads),
       Effect.withRequestCaching(true),
       Effect.either

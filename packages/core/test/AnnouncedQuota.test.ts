@@ -56,11 +56,21 @@ describe("AnnouncedQuota", () => {
       assert.strictEqual(times.filter((t) => t < 10_000).length, 10)
     }))
 
-  it.effect("under a caller's deadline, a wait longer than it fails at once with the wait", () =>
+  it.effect("with share 1 does not pace: what remains goes at once", () =>
     Effect.gen(function* () {
       const gate = yield* AnnouncedQuota.make(1)
-      yield* gate.observe({ remaining: 10, resetSeconds: 60, windowSeconds: 60 })
-      // The first of the 10 goes at once; the next is paced 6 s later, beyond the caller's 5 s.
+      yield* gate.observe({ remaining: 100, resetSeconds: 100, windowSeconds: 100 })
+      const fiber = yield* takeAll(gate, 100)
+      yield* TestClock.adjust("1 millis")
+      const times = yield* Fiber.join(fiber)
+      assert.isTrue(times.every((t) => t === 0))
+    }))
+
+  it.effect("under a caller's deadline, a wait longer than it fails at once with the wait", () =>
+    Effect.gen(function* () {
+      const gate = yield* AnnouncedQuota.make(0.5)
+      yield* gate.observe({ remaining: 20, resetSeconds: 60, windowSeconds: 60 })
+      // Our share is 10 of the 20: the first goes at once; the next is paced 6 s later, beyond the caller's 5 s.
       yield* gate.acquire
       const refused = yield* Effect.flip(RequestBudget.withDeadline("5 seconds")(gate.acquire))
       assert.strictEqual(refused._tag, "BudgetDeadlineExceeded")

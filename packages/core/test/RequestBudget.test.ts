@@ -40,6 +40,25 @@ describe("RequestBudget", () => {
       assert.strictEqual(yield* budget.taken, 300)
     }))
 
+  it.effect("a request that arrives while others wait takes its turn after them, not the first free slot", () =>
+    Effect.gen(function* () {
+      const budget = yield* RequestBudget.makeBudget({ limit: 1, window: Duration.seconds(1) })
+      const order: Array<string> = []
+      const take = (name: string) => Effect.zipRight(budget.acquire, Effect.sync(() => order.push(name)))
+      yield* take("first")
+      const second = yield* Effect.fork(take("second"))
+      yield* Effect.yieldNow()
+      // The slot frees at 1 s; "second" has waited for it since 0 s. "third" comes at 1 s, when the
+      // slot is free: it must still go after "second".
+      yield* TestClock.adjust(Duration.millis(999))
+      const third = yield* Effect.fork(Effect.zipRight(TestClock.sleep(Duration.millis(1)), take("third")))
+      yield* TestClock.adjust(Duration.millis(1))
+      yield* Fiber.join(second)
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* Fiber.join(third)
+      assert.deepStrictEqual(order, ["first", "second", "third"])
+    }))
+
   it.effect("widens the window by the margin", () =>
     Effect.gen(function* () {
       const budget = yield* RequestBudget.makeBudget({ limit: 2, window: Duration.seconds(1), margin: Duration.millis(100) })

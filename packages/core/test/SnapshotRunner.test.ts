@@ -4,6 +4,7 @@ import * as Connector from "../src/Connector.js"
 import * as Credential from "../src/Credential.js"
 import * as ItemProblem from "../src/ItemProblem.js"
 import * as Resource from "../src/Resource.js"
+import * as Scope from "../src/Scope.js"
 import type * as Progress from "../src/Progress.js"
 import * as Snapshot from "../src/Snapshot.js"
 import * as SnapshotRunner from "../src/SnapshotRunner.js"
@@ -216,5 +217,56 @@ describe("SnapshotRunner shared reads", () => {
       assert.deepStrictEqual(first.results.map((r) => r.status._tag === "ok" && r.status.records.map((x) => x.key)), [["c-a"], ["c-b"]])
       yield* SnapshotRunner.run(connector, { connectionId: "c" })
       assert.strictEqual(calls, 2)
+    }))
+
+  it.effect("keeps at most `concurrency` reads in flight, and uses them all, across a thousand scopes", () =>
+    Effect.gen(function* () {
+      let inFlight = 0
+      let peak = 0
+      const Thing = Schema.Struct({ id: Schema.String })
+      const zones = Resource.make({
+        name: "zones",
+        description: "a thousand zones",
+        scope: "connection",
+        schema: Thing,
+        identity: (t: typeof Thing.Type) => t.id,
+        permissions: [],
+        read: () => Effect.succeed(Array.from({ length: 1000 }, (_, i) => ({ id: `z${i}` }))),
+        produces: { scope: "zone", fromRecord: (t) => new Scope.Scope({ kind: "zone", id: t.id }) }
+      })
+      const perZone = (name: string) =>
+        Resource.make({
+          name,
+          description: name,
+          scope: "zone",
+          schema: Thing,
+          identity: (t: typeof Thing.Type) => t.id,
+          permissions: [],
+          read: () =>
+            Effect.acquireUseRelease(
+              Effect.sync(() => {
+                inFlight++
+                peak = Math.max(peak, inFlight)
+              }),
+              () => Effect.as(Effect.sleep(Duration.millis(10)), [{ id: "a" }]),
+              () => Effect.sync(() => inFlight--)
+            )
+        })
+      const connector = Connector.make({
+        id: "wide",
+        version: "0.0.0",
+        schemaVersion: 1,
+        credentialKind: "none",
+        scopes: ["connection", "zone"],
+        resources: [zones, perZone("a"), perZone("b"), perZone("c")],
+        verify: Effect.succeed(new Credential.Verification({ subject: "x", status: "active", grants: [] }))
+      })
+      const fiber = yield* Effect.fork(SnapshotRunner.run(connector, { connectionId: "c", concurrency: 7 }))
+      yield* TestClock.adjust(Duration.minutes(1))
+      const snapshot = yield* Fiber.join(fiber)
+      assert.strictEqual(snapshot.outcome, "complete")
+      assert.strictEqual(snapshot.results.length, 1 + 3_000)
+      assert.isTrue(snapshot.results.every((r) => r.status._tag === "ok"))
+      assert.strictEqual(peak, 7)
     }))
 })
