@@ -178,9 +178,10 @@ export const decodeEach = <A, I>(
   item: Schema.Schema<A, I>,
   offset: number
 ): Effect.Effect<ReadonlyArray<A>> =>
-  Effect.gen(function* () {
+  Effect.suspend(() => {
     const decode = Schema.decodeUnknownEither(item, decodeOptions)
     const out: Array<A> = []
+    const problems: Array<ItemProblem.ItemProblem> = []
     for (let i = 0; i < raws.length; i++) {
       const raw = raws[i]
       const decoded = decode(raw)
@@ -190,7 +191,7 @@ export const decodeEach = <A, I>(
       }
       const [issue] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
       const id = idOf(raw)
-      yield* ItemProblem.report(
+      problems.push(
         new ItemProblem.ItemProblem({
           index: offset + i,
           ...(id === undefined ? {} : { id }),
@@ -199,7 +200,8 @@ export const decodeEach = <A, I>(
         })
       )
     }
-    return out
+    // A clean page (the usual one) reports nothing and costs no further effect.
+    return problems.length === 0 ? Effect.succeed(out) : Effect.as(Effect.forEach(problems, ItemProblem.report, { discard: true }), out)
   })
 
 /** Decode options: extra fields Cloudflare adds are ignored, and the first problem is reported. */
@@ -372,15 +374,15 @@ export const make = (
       schema: Schema.Schema<A, I>,
       context: CallContext
     ): Effect.Effect<Answer<A>, ConnectorError.ConnectorError> =>
-      Effect.gen(function* () {
-        const response = yield* http.get(path, params)
+      Effect.flatMap(http.get(path, params), (response): Effect.Effect<Answer<A>, ConnectorError.ConnectorError> => {
         const body = response.body
         const decodeFailure = (error: ParseResult.ParseError) =>
           ConnectorError.decodeFailureFrom(error, { resource: context.resource, scope: context.scope, input: body })
-        const head = yield* Either.mapLeft(decodeHead(body), decodeFailure)
-        if (!head.success) {
+        const head = decodeHead(body)
+        if (Either.isLeft(head)) return Effect.fail(decodeFailure(head.left))
+        if (!head.right.success) {
           // A failure inside a 200: Cloudflare said no, in its own words; no retry can change that.
-          return yield* Effect.fail(
+          return Effect.fail(
             new ConnectorError.RequestRejected({
               reason: "status",
               method: "GET",
@@ -392,8 +394,9 @@ export const make = (
             })
           )
         }
-        const decoded = yield* Either.mapLeft(envelopeOf(schema)(body), decodeFailure)
-        return { result: decoded.result, resultInfo: decoded.result_info }
+        const decoded = envelopeOf(schema)(body)
+        if (Either.isLeft(decoded)) return Effect.fail(decodeFailure(decoded.left))
+        return Effect.succeed({ result: decoded.right.result, resultInfo: decoded.right.result_info })
       }).pipe(Effect.mapError((error) => attribute(error, context)))
 
     const items: Service["items"] = (path, params, item, context) =>
@@ -404,12 +407,15 @@ export const make = (
       key,
       path: `GET ${path}`,
       fetch: (page: number) =>
-        Effect.gen(function* () {
-          const answer = yield* get(path, { ...params, page, per_page: perPage }, Items, context)
-          const info = yield* decodeInfo(PageInfo, answer.resultInfo, context)
-          const decoded = yield* decodeEach(answer.result, item, (page - 1) * perPage)
+        Effect.flatMap(get(path, { ...params, page, per_page: perPage }, Items, context), (answer) => {
+          const info = decodeInfo(PageInfo, answer.resultInfo, context)
+          if (Either.isLeft(info)) return Effect.fail(info.left)
           // `more` is judged on the raw page, so a bad item never ends the listing early.
-          return { items: decoded, rawCount: answer.result.length, totalPages: info?.total_pages ?? undefined }
+          return Effect.map(decodeEach(answer.result, item, (page - 1) * perPage), (decoded) => ({
+            items: decoded,
+            rawCount: answer.result.length,
+            totalPages: info.right?.total_pages ?? undefined
+          }))
         })
     })
 

@@ -177,104 +177,118 @@ export const make = (
       }
     }
 
+    // Under a caller's deadline (`RequestBudget.withDeadline`), a budget that cannot grant in time
+    // fails at once, as a rate limit the caller can report with its wait, and is not retried. The
+    // announced quota's gate and the per-client-IP budget honour the same deadline.
+    const overBudget = (e: RequestBudget.BudgetDeadlineExceeded) =>
+      new RateLimited({ attempts: 0, retryAfterMillis: e.retryAfterMillis, budget: e.reason })
+    /** Every budget a request takes, in order, then the request counted: built once, run per send. */
+    const admit: Effect.Effect<void, RateLimited> = Effect.zipRight(
+      Effect.mapError(
+        [quota?.gate.acquire, RequestBudget.take(budget), clientBudget === undefined ? undefined : RequestBudget.take(clientBudget)]
+          .filter((gate) => gate !== undefined)
+          .reduce((before, gate) => Effect.zipRight(before, gate)),
+        overBudget
+      ),
+      Progress.reportRequest
+    )
+    const onTimeout = () =>
+      new Retryable({
+        input: { reason: `timeout after ${Duration.format(timeout)}`, retryable: true },
+        final: (attempts) => new UpstreamUnavailable({ reason: "timeout", attempts, detail: `no answer within ${Duration.format(timeout)}` })
+      })
+
     /** One send to one URL: budget, count, authorise, time out, read and parse the body. */
     const send = (request: HttpClientRequest.HttpClientRequest, url: URL) =>
-      Effect.gen(function* () {
-        // Under a caller's deadline (`RequestBudget.withDeadline`), a budget that cannot grant in time
-        // fails at once, as a rate limit the caller can report with its wait, and is not retried. The
-        // announced quota's gate and the per-client-IP budget honour the same deadline.
-        const overBudget = (e: RequestBudget.BudgetDeadlineExceeded) =>
-          new RateLimited({ attempts: 0, retryAfterMillis: e.retryAfterMillis, budget: e.reason })
-        if (quota !== undefined) yield* Effect.mapError(quota.gate.acquire, overBudget)
-        yield* Effect.mapError(RequestBudget.take(budget), overBudget)
-        if (clientBudget !== undefined) yield* Effect.mapError(RequestBudget.take(clientBudget), overBudget)
-        yield* Progress.reportRequest
-        const authorised = request.pipe(
-          HttpClientRequest.setUrl(url),
-          HttpClientRequest.setUrlParams([]),
-          HttpClientRequest.bearerToken(options.credential.secret),
-          HttpClientRequest.acceptJson,
-          options.userAgent === undefined ? (r) => r : HttpClientRequest.setHeader("user-agent", options.userAgent)
-        )
-        const exchange = Effect.flatMap(client.execute(authorised), (response: HttpClientResponse.HttpClientResponse) => {
-          // `headers` converts the answer's headers on every access: once here.
-          const headers = response.headers
-          return Effect.zipRight(observeQuota(headers), Effect.map(response.text, (text) => ({ status: response.status, headers, text })))
-        })
-        return yield* exchange.pipe(
-          Deadline.failAfter(timeout, () =>
-            new Retryable({
-              input: { reason: `timeout after ${Duration.format(timeout)}`, retryable: true },
-              final: (attempts) =>
-                new UpstreamUnavailable({ reason: "timeout", attempts, detail: `no answer within ${Duration.format(timeout)}` })
-            })
-          ),
-          Effect.catchTag("RequestError", "ResponseError", (error) =>
-            Effect.fail(
-              new Retryable({
-                input: { reason: `transport failure (${error.reason})`, retryable: true },
-                final: (attempts) => new UpstreamUnavailable({ reason: "transport", attempts, detail: error.reason })
-              })
+      Effect.zipRight(
+        admit,
+        Effect.suspend(() => {
+          const authorised = request.pipe(
+            HttpClientRequest.setUrl(url),
+            HttpClientRequest.setUrlParams([]),
+            HttpClientRequest.bearerToken(options.credential.secret),
+            HttpClientRequest.acceptJson,
+            options.userAgent === undefined ? (r) => r : HttpClientRequest.setHeader("user-agent", options.userAgent)
+          )
+          const exchange = Effect.flatMap(client.execute(authorised), (response: HttpClientResponse.HttpClientResponse) => {
+            // `headers` converts the answer's headers on every access: once here.
+            const headers = response.headers
+            return Effect.zipRight(observeQuota(headers), Effect.map(response.text, (text) => ({ status: response.status, headers, text })))
+          })
+          return exchange.pipe(
+            Deadline.failAfter(timeout, onTimeout),
+            Effect.catchTag("RequestError", "ResponseError", (error) =>
+              Effect.fail(
+                new Retryable({
+                  input: { reason: `transport failure (${error.reason})`, retryable: true },
+                  final: (attempts) => new UpstreamUnavailable({ reason: "transport", attempts, detail: error.reason })
+                })
+              )
             )
           )
-        )
-      })
+        })
+      )
 
     /** One attempt: send, follow same-host redirects, map the answer. */
     const attempt = (request: HttpClientRequest.HttpClientRequest, path: string) =>
-      Effect.gen(function* () {
-        let url = resolve(request.url)
+      Effect.suspend(() => {
+        const url = resolve(request.url)
         for (const [key, value] of request.urlParams) url.searchParams.append(key, value)
-        let current = request
-        for (let redirects = 0; ; redirects++) {
-          if (url.origin !== base.origin) {
-            return yield* Effect.fail(
-              new RequestRejected({
-                reason: redirects === 0 ? "cross-host-request" : "cross-host-redirect",
-                method: current.method,
-                path,
-                detail: `refused to send the credential to ${url.host}`
+        return hop(request, url, 0, path)
+      })
+
+    /** One hop of an attempt: the send to `url`, and the next hop when the answer is a redirect. */
+    const hop = (
+      current: HttpClientRequest.HttpClientRequest,
+      url: URL,
+      redirects: number,
+      path: string
+    ): Effect.Effect<ProviderResponse, AttemptError> => {
+      if (url.origin !== base.origin) {
+        return Effect.fail(
+          new RequestRejected({
+            reason: redirects === 0 ? "cross-host-request" : "cross-host-redirect",
+            method: current.method,
+            path,
+            detail: `refused to send the credential to ${url.host}`
+          })
+        )
+      }
+      return Effect.flatMap(send(current, url), ({ headers, status, text }): Effect.Effect<ProviderResponse, AttemptError> => {
+        const requestId = headerRecord(headers)[requestIdHeader]
+        if (isRedirect(status)) {
+          const location = headerRecord(headers)["location"]
+          if (location === undefined) {
+            return Effect.fail(new RequestRejected({ reason: "status", status, method: current.method, path, detail: "redirect without Location" }))
+          }
+          if (redirects >= maxRedirects) {
+            return Effect.fail(new RequestRejected({ reason: "too-many-redirects", status, method: current.method, path }))
+          }
+          const next = new URL(location, url)
+          return hop(status === 303 ? HttpClientRequest.get(next) : current, next, redirects + 1, path)
+        }
+        if (status >= 200 && status < 300) {
+          const parsed = parseJson(text)
+          if (!parsed.ok) {
+            return Effect.fail(
+              new Retryable({
+                input: { reason: `a malformed body (HTTP ${status})`, retryable: true },
+                final: (attempts) =>
+                  new UpstreamUnavailable({
+                    reason: "malformed-body",
+                    status,
+                    attempts,
+                    detail: describeBody(text) ?? "the body is not valid JSON",
+                    ...(requestId === undefined ? {} : { requestId })
+                  })
               })
             )
           }
-          const { headers, status, text } = yield* send(current, url)
-          const requestId = headerRecord(headers)[requestIdHeader]
-          if (isRedirect(status)) {
-            const location = headerRecord(headers)["location"]
-            if (location === undefined) {
-              return yield* Effect.fail(
-                new RequestRejected({ reason: "status", status, method: current.method, path, detail: "redirect without Location" })
-              )
-            }
-            if (redirects >= maxRedirects) {
-              return yield* Effect.fail(new RequestRejected({ reason: "too-many-redirects", status, method: current.method, path }))
-            }
-            url = new URL(location, url)
-            if (status === 303) current = HttpClientRequest.get(url)
-            continue
-          }
-          if (status >= 200 && status < 300) {
-            const parsed = parseJson(text)
-            if (!parsed.ok) {
-              return yield* Effect.fail(
-                new Retryable({
-                  input: { reason: `a malformed body (HTTP ${status})`, retryable: true },
-                  final: (attempts) =>
-                    new UpstreamUnavailable({
-                      reason: "malformed-body",
-                      status,
-                      attempts,
-                      detail: describeBody(text) ?? "the body is not valid JSON",
-                      ...(requestId === undefined ? {} : { requestId })
-                    })
-                })
-              )
-            }
-            return { status, headers, body: parsed.value, requestId } satisfies ProviderResponse
-          }
-          return yield* Effect.fail(yield* failure(status, headers, text, current.method, path, requestId))
+          return Effect.succeed({ status, headers, body: parsed.value, requestId } satisfies ProviderResponse)
         }
+        return Effect.flatMap(failure(status, headers, text, current.method, path, requestId), Effect.fail)
       })
+    }
 
     /** Maps a non-2xx answer to a typed error, or to a retryable failure. */
     const failure = (

@@ -46,18 +46,19 @@ const repeated = (path: string, detail: string) =>
  * with the next page's number when there is one.
  */
 const numberedStep = <A, E, R>(options: PageNumberOptions<A, E, R>, seen: Set<string>, page: number) =>
-  Effect.gen(function* () {
-    const result = yield* options.fetch(page)
+  Effect.flatMap(options.fetch(page), (result) => {
     const sent = result.rawCount ?? result.items.length
-    yield* Progress.reportPage(page, sent)
     const keys = result.items.map(options.key)
     const again = keys.find((key) => seen.has(key))
     if (again !== undefined) {
-      return yield* Effect.fail(repeated(options.path, `page ${page} repeats items already listed (${again})`))
+      return Effect.zipRight(
+        Progress.reportPage(page, sent),
+        Effect.fail(repeated(options.path, `page ${page} repeats items already listed (${again})`))
+      )
     }
     for (const key of keys) seen.add(key)
     const more = sent > 0 && (result.totalPages === undefined ? sent >= options.perPage : page < result.totalPages)
-    return { items: result.items, next: more ? page + 1 : undefined }
+    return Effect.as(Progress.reportPage(page, sent), { items: result.items, next: more ? page + 1 : undefined })
   })
 
 /** Streams every item of a page-number listing. */
