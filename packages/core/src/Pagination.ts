@@ -41,6 +41,34 @@ export interface PageNumberOptions<A, E, R> {
 const repeated = (path: string, detail: string) =>
   new RequestRejected({ reason: "repeated-page", method: "GET", path, detail })
 
+/** One fetched page and the state of the next one (`undefined` at the end). */
+interface Step<A, S> {
+  readonly items: ReadonlyArray<A>
+  readonly next: S | undefined
+}
+
+/** The pages from `first`, each fetched by `step`, as a Stream. `step` is made afresh per run. */
+const streamPages = <A, S, E, R>(first: S, makeStep: () => (state: S) => Effect.Effect<Step<A, S>, E, R>): Stream.Stream<A, E, R> =>
+  Stream.suspend(() => {
+    const step = makeStep()
+    return Stream.paginateChunkEffect(first, (state: S) =>
+      Effect.map(step(state), ({ items, next }) => [Chunk.fromIterable(items), next === undefined ? Option.none() : Option.some(next)] as const)
+    )
+  })
+
+/** The pages from `first`, each fetched by `step`, read into one array. `step` is made afresh per run. */
+const collectPages = <A, S, E, R>(first: S, makeStep: () => (state: S) => Effect.Effect<Step<A, S>, E, R>): Effect.Effect<ReadonlyArray<A>, E, R> =>
+  Effect.suspend(() => {
+    const step = makeStep()
+    const out: Array<A> = []
+    const from = (state: S): Effect.Effect<ReadonlyArray<A>, E, R> =>
+      Effect.flatMap(step(state), ({ items, next }) => {
+        for (const item of items) out.push(item)
+        return next === undefined ? Effect.succeed(out) : from(next)
+      })
+    return from(first)
+  })
+
 /**
  * One page of a page-number listing: fetched, reported, checked against the items `seen` before it;
  * with the next page's number when there is one.
@@ -63,13 +91,9 @@ const numberedStep = <A, E, R>(options: PageNumberOptions<A, E, R>, seen: Set<st
 
 /** Streams every item of a page-number listing. */
 export const pageNumber = <A, E, R>(options: PageNumberOptions<A, E, R>): Stream.Stream<A, E | RequestRejected, R> =>
-  Stream.suspend(() => {
+  streamPages(1, () => {
     const seen = new Set<string>()
-    return Stream.paginateChunkEffect(1, (page: number) =>
-      Effect.map(numberedStep(options, seen, page), ({ items, next }) =>
-        [Chunk.fromIterable(items), next === undefined ? Option.none() : Option.some(next)] as const
-      )
-    )
+    return (page: number) => numberedStep(options, seen, page)
   })
 
 /**
@@ -77,15 +101,9 @@ export const pageNumber = <A, E, R>(options: PageNumberOptions<A, E, R>): Stream
  * streams, at a fraction of the cost of collecting a Stream (a snapshot reads thousands of listings).
  */
 export const collectPageNumber = <A, E, R>(options: PageNumberOptions<A, E, R>): Effect.Effect<ReadonlyArray<A>, E | RequestRejected, R> =>
-  Effect.suspend(() => {
+  collectPages(1, () => {
     const seen = new Set<string>()
-    const out: Array<A> = []
-    const from = (page: number): Effect.Effect<ReadonlyArray<A>, E | RequestRejected, R> =>
-      Effect.flatMap(numberedStep(options, seen, page), ({ items, next }) => {
-        for (const item of items) out.push(item)
-        return next === undefined ? Effect.succeed(out) : from(next)
-      })
-    return from(1)
+    return (page: number) => numberedStep(options, seen, page)
   })
 
 /** One page of a cursor listing. */
@@ -104,11 +122,12 @@ export interface CursorOptions<A, E, R> {
 }
 
 /** One page of a cursor listing, with the state of the next page when there is one. */
-const cursorStep = <A, E, R>(
-  options: CursorOptions<A, E, R>,
-  seen: Set<string>,
-  state: { readonly cursor: Option.Option<string>; readonly page: number }
-) =>
+interface CursorState {
+  readonly cursor: Option.Option<string>
+  readonly page: number
+}
+
+const cursorStep = <A, E, R>(options: CursorOptions<A, E, R>, seen: Set<string>, state: CursorState): Effect.Effect<Step<A, CursorState>, E | RequestRejected, R> =>
   Effect.gen(function* () {
     const result = yield* options.fetch(state.cursor)
     yield* Progress.reportPage(state.page, result.items.length)
@@ -120,28 +139,18 @@ const cursorStep = <A, E, R>(
     return { items: result.items, next: next === undefined ? undefined : { cursor: Option.some(next), page: state.page + 1 } }
   })
 
-const firstCursor = { cursor: Option.none<string>(), page: 1 }
+const firstCursor: CursorState = { cursor: Option.none<string>(), page: 1 }
 
 /** Streams every item of a cursor listing. */
 export const cursor = <A, E, R>(options: CursorOptions<A, E, R>): Stream.Stream<A, E | RequestRejected, R> =>
-  Stream.suspend(() => {
+  streamPages(firstCursor, () => {
     const seen = new Set<string>()
-    return Stream.paginateChunkEffect(firstCursor, (state: { readonly cursor: Option.Option<string>; readonly page: number }) =>
-      Effect.map(cursorStep(options, seen, state), ({ items, next }) =>
-        [Chunk.fromIterable(items), next === undefined ? Option.none() : Option.some(next)] as const
-      )
-    )
+    return (state: CursorState) => cursorStep(options, seen, state)
   })
 
 /** Every item of a cursor listing, read page after page into one array (see `collectPageNumber`). */
 export const collectCursor = <A, E, R>(options: CursorOptions<A, E, R>): Effect.Effect<ReadonlyArray<A>, E | RequestRejected, R> =>
-  Effect.suspend(() => {
+  collectPages(firstCursor, () => {
     const seen = new Set<string>()
-    const out: Array<A> = []
-    const from = (state: { readonly cursor: Option.Option<string>; readonly page: number }): Effect.Effect<ReadonlyArray<A>, E | RequestRejected, R> =>
-      Effect.flatMap(cursorStep(options, seen, state), ({ items, next }) => {
-        for (const item of items) out.push(item)
-        return next === undefined ? Effect.succeed(out) : from(next)
-      })
-    return from(firstCursor)
+    return (state: CursorState) => cursorStep(options, seen, state)
   })
