@@ -98,29 +98,21 @@ export const make = (share: number): Effect.Effect<Gate> =>
       sinceAnnouncement++
       inWindow++
     }
-    /** Fibres in line for the turn or holding it; the fast path is only for a gate nobody waits on. */
-    let inLine = 0
-
-    const queued = Effect.acquireUseRelease(
-      Effect.sync(() => inLine++),
-      () =>
-        turn.withPermit(
-          Effect.gen(function* () {
-            const waited = { total: 0 }
-            for (;;) {
-              const millis = waitAt(yield* Clock.currentTimeMillis)
-              if (millis === 0) break
-              yield* wait(millis, waited)
-            }
-            spend()
-          })
-        ),
-      () => Effect.sync(() => inLine--)
+    const queued = turn.withPermit(
+      Effect.gen(function* () {
+        const waited = { total: 0 }
+        for (;;) {
+          const millis = waitAt(yield* Clock.currentTimeMillis)
+          if (millis === 0) break
+          yield* wait(millis, waited)
+        }
+        spend()
+      })
     )
 
     // Nobody in line and nothing to wait for: the request goes in one synchronous step.
     const acquire = Effect.clockWith((clock) => {
-      if (inLine === 0 && waitAt(clock.unsafeCurrentTimeMillis()) === 0) {
+      if (turn.idle() && waitAt(clock.unsafeCurrentTimeMillis()) === 0) {
         spend()
         return Effect.void
       }

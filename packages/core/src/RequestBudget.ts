@@ -84,8 +84,6 @@ export const makeBudget = (limits: Limits): Effect.Effect<Budget> =>
     let taken = 0
     // Read and written only inside synchronous steps of the budget's effects.
     let pausedUntil = 0
-    /** Fibres in line for the turn or holding it; the fast path is only for a budget nobody waits on. */
-    let inLine = 0
     const turn = yield* Permits.make(1)
 
     const waitUntil = (at: number) =>
@@ -110,26 +108,19 @@ export const makeBudget = (limits: Limits): Effect.Effect<Budget> =>
         record(yield* Clock.currentTimeMillis)
       })
     )
-    /** `self`, counted as in line for the whole of it. */
-    const queue = <A, E>(self: Effect.Effect<A, E>) =>
-      Effect.acquireUseRelease(
-        Effect.sync(() => inLine++),
-        () => self,
-        () => Effect.sync(() => inLine--)
-      )
-    const queued = queue(inTurn)
 
     // The common case, with a budget to spare: nobody in line, no pause and the oldest slot free
     // now. Taken in one synchronous step, without the turn: the line only matters when requests wait.
     const acquire = Effect.clockWith((clock) => {
-      if (inLine === 0) {
+      // The fast path is only for a budget nobody holds or waits on.
+      if (turn.idle()) {
         const now = clock.unsafeCurrentTimeMillis()
         if (pausedUntil <= now && (ring[next] ?? Number.NEGATIVE_INFINITY) + windowMillis <= now) {
           record(now)
           return Effect.void
         }
       }
-      return queued
+      return inTurn
     })
 
     const pause = (millis: number) =>
@@ -170,7 +161,7 @@ export const makeBudget = (limits: Limits): Effect.Effect<Budget> =>
             retryAfterMillis: Math.max(until - now, slot, 1_000)
           })
         })
-        return yield* queue(inTurn).pipe(
+        return yield* inTurn.pipe(
           Effect.timeout(Duration.millis(Math.max(0, limitMillis))),
           Effect.catchTag("TimeoutException", () => Effect.flip(estimate))
         )

@@ -98,4 +98,21 @@ describe("Permits", () => {
       assert.isBelow(resumes.count, waiters * 10, `${resumes.count} resumes for ${waiters} waiters`)
     })
   )
+
+  it.effect("is idle only when nobody holds a permit or waits for one, an interrupted waiter included", () =>
+    Effect.gen(function* () {
+      const permits = yield* Permits.make(1)
+      assert.isTrue(permits.idle())
+      const release = yield* Deferred.make<void>()
+      const holder = yield* Effect.fork(permits.withPermit(Deferred.await(release)))
+      yield* Effect.yieldNow()
+      assert.isFalse(permits.idle())
+      const waiter = yield* Effect.fork(permits.withPermit(Effect.void))
+      yield* Effect.yieldNow()
+      yield* Fiber.interrupt(waiter)
+      assert.isFalse(permits.idle())
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(holder)
+      assert.isTrue(permits.idle())
+    }))
 })

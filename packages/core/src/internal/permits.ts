@@ -11,14 +11,27 @@ import { Effect, Queue } from "effect"
 export interface Permits {
   /** Runs `self` holding one permit, waiting in line for it. */
   readonly withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Whether no fibre holds a permit or waits for one (a caller may then skip the line safely). */
+  readonly idle: () => boolean
 }
 
 /** Makes a pool of `n` permits (n ≥ 1). */
 export const make = (n: number): Effect.Effect<Permits> =>
-  Effect.map(Queue.bounded<void>(Math.max(1, n)), (queue) => ({
-    withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) =>
-      Effect.uninterruptibleMask((restore) =>
-        // Waiting may be interrupted (the waiter leaves the line); once in, the permit is always returned.
-        Effect.zipRight(restore(Queue.offer(queue, undefined)), Effect.ensuring(restore(self), Queue.take(queue)))
-      )
-  }))
+  Effect.map(Queue.bounded<void>(Math.max(1, n)), (queue) => {
+    /** Fibres in line or holding a permit. */
+    let users = 0
+    const leave = Effect.sync(() => {
+      users--
+    })
+    return {
+      withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) =>
+        Effect.uninterruptibleMask((restore) =>
+          Effect.suspend(() => {
+            users++
+            // Waiting may be interrupted (the waiter leaves the line); once in, the permit is always returned.
+            return Effect.ensuring(Effect.zipRight(restore(Queue.offer(queue, undefined)), Effect.ensuring(restore(self), Queue.take(queue))), leave)
+          })
+        ),
+      idle: () => users === 0
+    }
+  })
